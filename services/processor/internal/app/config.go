@@ -1,0 +1,126 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cemhq/cem/pkg/chconn"
+	"github.com/cemhq/cem/pkg/telemetry"
+)
+
+// Config is the processor's configuration, loaded with
+// envconfig.Process("cem", &cfg): every variable starts with CEM_.
+type Config struct {
+	// LogConfig: CEM_LOG_LEVEL (default info), CEM_LOG_FORMAT (default json).
+	telemetry.LogConfig
+	// Kafka: CEM_KAFKA_*.
+	Kafka Kafka `envconfig:"KAFKA"`
+	// ClickHouse: CEM_CLICKHOUSE_* (CEM_CLICKHOUSE_ADDR default
+	// 127.0.0.1:9000, CEM_CLICKHOUSE_DATABASE default cem).
+	ClickHouse chconn.Config `envconfig:"CLICKHOUSE"`
+	// Processor: CEM_PROCESSOR_*.
+	Processor Processor `envconfig:"PROCESSOR"`
+}
+
+// Kafka configures the brokers and topics.
+type Kafka struct {
+	// Brokers is the comma-separated bootstrap list (CEM_KAFKA_BROKERS).
+	// Default 127.0.0.1:9092.
+	Brokers []string `envconfig:"BROKERS" default:"127.0.0.1:9092"`
+	// Topic is the events topic (CEM_KAFKA_TOPIC). Default cem.events.
+	Topic string `envconfig:"TOPIC" default:"cem.events"`
+	// DLQTopic receives poison messages (CEM_KAFKA_DLQ_TOPIC). Default
+	// cem.events.dlq.
+	DLQTopic string `envconfig:"DLQ_TOPIC" default:"cem.events.dlq"`
+}
+
+// Processor configures consumption, flushing, sessions, identities and
+// the admin server.
+type Processor struct {
+	// AdminAddr serves /metrics, /healthz and /readyz
+	// (CEM_PROCESSOR_ADMIN_ADDR). Default :8082.
+	AdminAddr string `envconfig:"ADMIN_ADDR" default:":8082"`
+	// Group is the Kafka consumer group (CEM_PROCESSOR_GROUP). Default
+	// cem-processor.
+	Group string `envconfig:"GROUP" default:"cem-processor"`
+	// FlushRows flushes when this many messages are pending
+	// (CEM_PROCESSOR_FLUSH_ROWS). Default 50000.
+	FlushRows int `envconfig:"FLUSH_ROWS" default:"50000"`
+	// FlushInterval flushes when the oldest pending message is this old
+	// (CEM_PROCESSOR_FLUSH_INTERVAL). Default 1s.
+	FlushInterval time.Duration `envconfig:"FLUSH_INTERVAL" default:"1s"`
+	// FetchMaxWait bounds one Kafka fetch wait (CEM_PROCESSOR_FETCH_MAX_WAIT).
+	// Default 250ms.
+	FetchMaxWait time.Duration `envconfig:"FETCH_MAX_WAIT" default:"250ms"`
+	// ShutdownTimeout bounds the final flush on shutdown or rebalance and the
+	// admin server's drain (CEM_PROCESSOR_SHUTDOWN_TIMEOUT). Default 20s.
+	ShutdownTimeout time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"20s"`
+	// GroupSessionTimeout is the Kafka group session timeout: how soon the
+	// partitions of a dead processor move (CEM_PROCESSOR_GROUP_SESSION_TIMEOUT).
+	// Default 10s.
+	GroupSessionTimeout time.Duration `envconfig:"GROUP_SESSION_TIMEOUT" default:"10s"`
+	// RebalanceTimeout is how long a rebalance waits for members to finish
+	// their final flush (CEM_PROCESSOR_REBALANCE_TIMEOUT). Default 30s.
+	RebalanceTimeout time.Duration `envconfig:"REBALANCE_TIMEOUT" default:"30s"`
+	// RetryInitial is the first backoff after a failed ClickHouse or DLQ
+	// operation (CEM_PROCESSOR_RETRY_INITIAL). Default 100ms.
+	RetryInitial time.Duration `envconfig:"RETRY_INITIAL" default:"100ms"`
+	// RetryMax caps the backoff (CEM_PROCESSOR_RETRY_MAX). Default 5s.
+	RetryMax time.Duration `envconfig:"RETRY_MAX" default:"5s"`
+	// Migrate applies schemas/clickhouse migrations at start
+	// (CEM_PROCESSOR_MIGRATE). Default true.
+	Migrate bool `envconfig:"MIGRATE" default:"true"`
+	// SessionGap is the longest inactivity inside a session
+	// (CEM_PROCESSOR_SESSION_GAP). Default 30m.
+	SessionGap time.Duration `envconfig:"SESSION_GAP" default:"30m"`
+	// SessionMax is the longest a session lasts (CEM_PROCESSOR_SESSION_MAX).
+	// Default 24h.
+	SessionMax time.Duration `envconfig:"SESSION_MAX" default:"24h"`
+	// AllowedLateness is how far behind a key's newest event an event may be
+	// and still join existing sessions (CEM_PROCESSOR_ALLOWED_LATENESS).
+	// Default 30m.
+	AllowedLateness time.Duration `envconfig:"ALLOWED_LATENESS" default:"30m"`
+	// SessionMaxEvents caps the event ids remembered per session for replay
+	// deduplication and the events read back per key on a state miss
+	// (CEM_PROCESSOR_SESSION_MAX_EVENTS). Default 10000.
+	SessionMaxEvents int `envconfig:"SESSION_MAX_EVENTS" default:"10000"`
+	// StateMaxCustomers caps the customer keys with session state in memory
+	// (CEM_PROCESSOR_STATE_MAX_CUSTOMERS). Default 1000000.
+	StateMaxCustomers int `envconfig:"STATE_MAX_CUSTOMERS" default:"1000000"`
+	// StateIdle evicts a customer key with no event for this long (wall
+	// clock) (CEM_PROCESSOR_STATE_IDLE). Default 1h.
+	StateIdle time.Duration `envconfig:"STATE_IDLE" default:"1h"`
+	// IdentityMaxClusters caps the identity clusters in memory
+	// (CEM_PROCESSOR_IDENTITY_MAX_CLUSTERS). Default 1000000.
+	IdentityMaxClusters int `envconfig:"IDENTITY_MAX_CLUSTERS" default:"1000000"`
+	// JunkIDs are ids never linked, compared case-insensitively
+	// (CEM_PROCESSOR_JUNK_IDS, comma list). Default
+	// null,undefined,0,-1,guest,anonymous,unknown,none,nan,n/a,test (and "").
+	JunkIDs []string `envconfig:"JUNK_IDS" default:"null,undefined,0,-1,guest,anonymous,unknown,none,nan,n/a,test"`
+}
+
+// Validate reports configuration errors.
+func (c *Config) Validate() error {
+	p := c.Processor
+	var errs []error
+	if len(c.Kafka.Brokers) == 0 || c.Kafka.Topic == "" || c.Kafka.DLQTopic == "" {
+		errs = append(errs, errors.New("kafka: brokers, topic and dlq topic are required"))
+	}
+	if p.Group == "" {
+		errs = append(errs, errors.New("processor: group is required"))
+	}
+	if p.FlushRows <= 0 || p.FlushInterval <= 0 || p.FetchMaxWait <= 0 {
+		errs = append(errs, errors.New("processor: flush rows, flush interval and fetch max wait must be positive"))
+	}
+	if p.SessionGap <= 0 || p.SessionMax < p.SessionGap || p.AllowedLateness < 0 {
+		errs = append(errs, fmt.Errorf("processor: need 0 < session gap (%s) <= session max (%s) and lateness >= 0", p.SessionGap, p.SessionMax))
+	}
+	if p.StateMaxCustomers <= 0 || p.IdentityMaxClusters <= 0 || p.SessionMaxEvents <= 0 {
+		errs = append(errs, errors.New("processor: state limits must be positive"))
+	}
+	if p.RetryInitial <= 0 || p.RetryMax < p.RetryInitial || p.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("processor: need 0 < retry initial <= retry max and a positive shutdown timeout"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,123 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/cemhq/cem/pkg/chconn"
+	"github.com/cemhq/cem/pkg/chmigrate"
+	"github.com/cemhq/cem/pkg/telemetry"
+	"github.com/cemhq/cem/services/processor/internal/identity"
+	"github.com/cemhq/cem/services/processor/internal/ingest"
+	"github.com/cemhq/cem/services/processor/internal/pipeline"
+	"github.com/cemhq/cem/services/processor/internal/session"
+	"github.com/cemhq/cem/services/processor/internal/sink"
+	"github.com/cemhq/cem/services/processor/internal/stage"
+	"github.com/cemhq/cem/services/processor/internal/timeline"
+)
+
+// Run serves the admin endpoints at once, connects to ClickHouse (waiting
+// while it is unavailable), applies migrations, then consumes until ctx ends
+// and shuts down: stop fetching, flush, commit, leave the group.
+func Run(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Registry) error {
+	ln, err := net.Listen("tcp", cfg.Processor.AdminAddr)
+	if err != nil {
+		return fmt.Errorf("admin listen: %w", err)
+	}
+	return RunListener(ctx, cfg, ln, log, reg)
+}
+
+// RunListener is Run with the admin server on an existing listener.
+func RunListener(ctx context.Context, cfg Config, ln net.Listener, log *slog.Logger, reg *prometheus.Registry) error {
+	p := cfg.Processor
+	backoff := sink.Backoff{Initial: p.RetryInitial, Max: p.RetryMax}
+	sm := sink.NewMetrics(reg)
+	health := telemetry.NewHealth()
+	mux := http.NewServeMux()
+	health.Register(mux, reg)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: p.ShutdownTimeout}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return telemetry.Serve(gctx, srv, ln, p.ShutdownTimeout, log) })
+	g.Go(func() error {
+		conn, err := connect(gctx, cfg, backoff, log)
+		if err != nil {
+			return err
+		}
+		if conn == nil { // ctx ended while waiting
+			return nil
+		}
+		defer func() { _ = conn.Close() }()
+		w := sink.NewWriter(conn, cfg.ClickHouse.Database, backoff, sm, log)
+		w.MarkReady(true)
+		health.AddCheck("clickhouse", w.Check)
+		dlq := pipeline.NewKafkaDLQ(cfg.Kafka.Brokers, cfg.Kafka.DLQTopic, backoff, log)
+		defer func() { _ = dlq.Close() }()
+		stages, err := Stages(cfg, w, reg, log)
+		if err != nil {
+			return err
+		}
+		pl := pipeline.New(stages, w, dlq, pipeline.NewMetrics(reg), log)
+		c := ingest.New(ingest.Config{
+			Brokers: cfg.Kafka.Brokers, Topic: cfg.Kafka.Topic, Group: p.Group,
+			FlushRows: p.FlushRows, FlushInterval: p.FlushInterval, MaxWait: p.FetchMaxWait,
+			FinalFlushTimeout: p.ShutdownTimeout, SessionTimeout: p.GroupSessionTimeout,
+			RebalanceTimeout: p.RebalanceTimeout,
+		}, pl, ingest.NewMetrics(reg), log)
+		return c.Run(gctx)
+	})
+	return g.Wait()
+}
+
+// Stages builds the processing stages in their fixed order: identity,
+// session, timeline. Later stages (profiles, scores) append here.
+func Stages(cfg Config, w *sink.Writer, reg prometheus.Registerer, log *slog.Logger) ([]stage.Stage, error) {
+	p := cfg.Processor
+	sess, err := session.NewStage(session.Config{
+		Rules: session.Rules{
+			Gap: p.SessionGap, MaxLength: p.SessionMax, Lateness: p.AllowedLateness, MaxEventIDs: p.SessionMaxEvents,
+		},
+		MaxCustomers: p.StateMaxCustomers, IdleAfter: p.StateIdle, RestoreLimit: p.SessionMaxEvents,
+	}, w, session.NewMetrics(reg), log)
+	if err != nil {
+		return nil, err
+	}
+	return []stage.Stage{
+		identity.NewStage(identity.Config{Junk: p.JunkIDs, MaxClusters: p.IdentityMaxClusters}, w, reg, log),
+		sess,
+		timeline.NewStage(),
+	}, nil
+}
+
+// connect opens ClickHouse and applies migrations, retrying until it works;
+// it returns a nil conn when ctx ends first.
+func connect(ctx context.Context, cfg Config, b sink.Backoff, log *slog.Logger) (driver.Conn, error) {
+	var conn driver.Conn
+	err := sink.Retry(ctx, b, func(ctx context.Context) error {
+		c, err := chconn.Open(ctx, cfg.ClickHouse)
+		if err != nil {
+			return fmt.Errorf("open clickhouse: %w", err)
+		}
+		if cfg.Processor.Migrate {
+			if err := chmigrate.Apply(ctx, c, chmigrate.Options{Database: cfg.ClickHouse.Database}); err != nil {
+				_ = c.Close()
+				return fmt.Errorf("migrate: %w", err)
+			}
+		}
+		conn = c
+		return nil
+	}, func(err error, attempt int) {
+		log.Warn("clickhouse not usable yet; retrying", "attempt", attempt, "err", err)
+	})
+	if ctx.Err() != nil {
+		return nil, nil
+	}
+	return conn, err
+}

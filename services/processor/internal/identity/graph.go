@@ -1,0 +1,147 @@
+package identity
+
+import (
+	"math"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+)
+
+// Cluster is a set of linked ids with its canonical customer id.
+type Cluster struct {
+	Canonical string
+	Members   []string
+	// HasUser is true when the cluster contains a userId; every stored
+	// cluster does.
+	HasUser bool
+	// Stored is true when the cluster's rows are in ClickHouse; then
+	// Members is complete.
+	Stored bool
+}
+
+// Merge is one merge performed by Link.
+type Merge struct {
+	Cause        string
+	FromID, ToID string // the two ids the event linked
+	FromCustomer string // canonical id of the cluster that moved
+	Customer     string // canonical id after the merge
+	Moved        []string
+	// Winner lists the winner's members when the winner was not stored
+	// before (its rows must be written too).
+	NewWinner []string
+	// LoserStored is true when the moved cluster had stored rows (its
+	// customer_ids entries need tombstones).
+	LoserStored bool
+}
+
+// Graph is the in-memory identity graph: an LRU of clusters with an index
+// from every member id to its cluster. Not safe for concurrent use.
+type Graph struct {
+	lru   *simplelru.LRU[string, *Cluster]
+	index map[string]*Cluster
+}
+
+// NewGraph returns an empty graph.
+func NewGraph() *Graph {
+	g := &Graph{index: map[string]*Cluster{}}
+	g.lru, _ = simplelru.NewLRU[string, *Cluster](math.MaxInt, func(_ string, c *Cluster) {
+		for _, m := range c.Members {
+			if g.index[m] == c {
+				delete(g.index, m)
+			}
+		}
+	})
+	return g
+}
+
+// Lookup returns the cluster of id, if held.
+func (g *Graph) Lookup(id string) (*Cluster, bool) {
+	c, ok := g.index[id]
+	if ok {
+		g.lru.Get(c.Canonical)
+	}
+	return c, ok
+}
+
+// Put adds a cluster (loaded or new). A held cluster with the same canonical
+// id is kept instead, and returned.
+func (g *Graph) Put(c *Cluster) *Cluster {
+	if old, ok := g.lru.Get(c.Canonical); ok {
+		return old
+	}
+	g.lru.Add(c.Canonical, c)
+	for _, m := range c.Members {
+		g.index[m] = c
+	}
+	return c
+}
+
+// cluster returns the cluster of id, creating a singleton when unknown.
+func (g *Graph) cluster(id string, user bool) *Cluster {
+	if c, ok := g.Lookup(id); ok {
+		return c
+	}
+	return g.Put(&Cluster{Canonical: id, Members: []string{id}, HasUser: user})
+}
+
+// Identify links an anonymous id to a userId (cause identify, or the call
+// type for implicit links). It returns the merge, or nil when the ids were
+// already linked or both clusters already have a userId.
+func (g *Graph) Identify(anon, user, cause string) *Merge {
+	ca, cu := g.cluster(anon, false), g.cluster(user, true)
+	if ca == cu || ca.HasUser {
+		return nil
+	}
+	return g.merge(ca, cu, cause, anon, user)
+}
+
+// Alias moves the cluster of previousID into the cluster of userID.
+func (g *Graph) Alias(previousID, userID string) *Merge {
+	cp, cu := g.cluster(previousID, false), g.cluster(userID, true)
+	if cp == cu {
+		return nil
+	}
+	return g.merge(cp, cu, "alias", previousID, userID)
+}
+
+func (g *Graph) merge(loser, winner *Cluster, cause, from, to string) *Merge {
+	m := &Merge{
+		Cause: cause, FromID: from, ToID: to,
+		FromCustomer: loser.Canonical, Customer: winner.Canonical,
+		Moved: loser.Members, LoserStored: loser.Stored,
+	}
+	if !winner.Stored {
+		m.NewWinner = append([]string(nil), winner.Members...)
+	}
+	g.lru.Remove(loser.Canonical)
+	winner.Members = append(winner.Members, loser.Members...)
+	winner.HasUser = true
+	winner.Stored = true
+	for _, id := range loser.Members {
+		g.index[id] = winner
+	}
+	return m
+}
+
+// Customer returns the canonical id of id (id itself when unknown).
+func (g *Graph) Customer(id string) string {
+	if c, ok := g.Lookup(id); ok {
+		return c.Canonical
+	}
+	return id
+}
+
+// Len is the number of clusters held.
+func (g *Graph) Len() int { return g.lru.Len() }
+
+// Trim evicts least recently used clusters until at most n remain.
+func (g *Graph) Trim(n int) {
+	for g.lru.Len() > n {
+		g.lru.RemoveOldest()
+	}
+}
+
+// Reset drops everything.
+func (g *Graph) Reset() {
+	g.lru.Purge()
+	clear(g.index)
+}

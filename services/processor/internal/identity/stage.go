@@ -1,0 +1,265 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/cemhq/cem/pkg/events"
+	"github.com/cemhq/cem/services/processor/internal/sink"
+	"github.com/cemhq/cem/services/processor/internal/stage"
+)
+
+// Config configures the identity stage.
+type Config struct {
+	// Junk lists ids that never link (see DefaultJunk).
+	Junk []string
+	// MaxClusters caps the clusters held in memory after a flush.
+	MaxClusters int
+}
+
+// Querier reads from ClickHouse, retrying until ctx ends (sink.Writer).
+type Querier interface {
+	Query(ctx context.Context, scan func(driver.Rows) error, query string, args ...any) error
+	DB() string
+}
+
+// Stage is the identity stage: it records links and fills
+// Event.CustomerID. See the package doc.
+type Stage struct {
+	cfg     Config
+	junk    Junk
+	q       Querier
+	g       *Graph
+	merges  prometheus.Counter
+	log     *slog.Logger
+	now     func() time.Time
+	version uint64
+	rows    rows
+}
+
+var _ stage.Stage = (*Stage)(nil)
+
+// NewStage returns an identity stage reading state through q and
+// registering cem_processor_identity_merges_total on reg.
+func NewStage(cfg Config, q Querier, reg prometheus.Registerer, log *slog.Logger) *Stage {
+	return &Stage{
+		cfg: cfg, junk: NewJunk(cfg.Junk), q: q, g: NewGraph(), log: log, now: time.Now,
+		merges: promauto.With(reg).NewCounter(prometheus.CounterOpts{
+			Name: "cem_processor_identity_merges_total",
+			Help: "Identity clusters merged by identify, alias or implicit links.",
+		}),
+	}
+}
+
+// Name implements stage.Stage.
+func (s *Stage) Name() string { return "identity" }
+
+func (s *Stage) valid(id string) string {
+	if s.junk.Is(id) {
+		return ""
+	}
+	return id
+}
+
+// Load implements stage.Stage: ids of the batch that are not held are read
+// from identities, and the complete member lists of their customers from
+// customer_ids, in one query each.
+func (s *Stage) Load(ctx context.Context, batch []*stage.Event) error {
+	missing := map[string]bool{} // id -> is a userId
+	for _, ev := range batch {
+		for _, id := range []string{ev.Event.AnonymousID, ev.Event.PreviousID, ev.Event.UserID} {
+			if id = s.valid(id); id != "" {
+				if _, ok := s.g.Lookup(id); !ok {
+					missing[id] = missing[id] || id == ev.Event.UserID
+				}
+			}
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(missing))
+	for id := range missing {
+		ids = append(ids, id)
+	}
+	owner, err := s.loadOwners(ctx, ids)
+	if err != nil {
+		return err
+	}
+	var custs []string
+	seen := map[string]bool{}
+	for _, c := range owner {
+		if !seen[c] {
+			seen[c] = true
+			custs = append(custs, c)
+		}
+	}
+	members, err := s.loadMembers(ctx, custs)
+	if err != nil {
+		return err
+	}
+	for _, c := range custs {
+		m := append(members[c], c)
+		for id, oc := range owner {
+			if oc == c {
+				m = append(m, id)
+			}
+		}
+		s.g.Put(&Cluster{Canonical: c, Members: dedup(m), HasUser: true, Stored: true})
+	}
+	for id, user := range missing {
+		if _, ok := s.g.Lookup(id); !ok {
+			s.g.Put(&Cluster{Canonical: id, Members: []string{id}, HasUser: user})
+		}
+	}
+	return nil
+}
+
+func (s *Stage) loadOwners(ctx context.Context, ids []string) (map[string]string, error) {
+	owner := map[string]string{}
+	for chunk := range chunks(ids, 5000) {
+		q := fmt.Sprintf("SELECT id, argMax(customer_id, version) FROM %s.identities WHERE id IN (?) GROUP BY id", s.q.DB())
+		var got map[string]string
+		err := s.q.Query(ctx, func(rows driver.Rows) error {
+			got = map[string]string{}
+			for rows.Next() {
+				var id, c string
+				if err := rows.Scan(&id, &c); err != nil {
+					return fmt.Errorf("scan identity: %w", err)
+				}
+				got[id] = c
+			}
+			return nil
+		}, q, chunk)
+		if err != nil {
+			return nil, fmt.Errorf("load identities: %w", err)
+		}
+		for k, v := range got {
+			owner[k] = v
+		}
+	}
+	return owner, nil
+}
+
+func (s *Stage) loadMembers(ctx context.Context, custs []string) (map[string][]string, error) {
+	members := map[string][]string{}
+	for chunk := range chunks(custs, 5000) {
+		q := fmt.Sprintf("SELECT customer_id, id FROM %s.customer_ids FINAL WHERE customer_id IN (?) AND deleted = 0", s.q.DB())
+		var got map[string][]string
+		err := s.q.Query(ctx, func(rows driver.Rows) error {
+			got = map[string][]string{}
+			for rows.Next() {
+				var c, id string
+				if err := rows.Scan(&c, &id); err != nil {
+					return fmt.Errorf("scan customer id: %w", err)
+				}
+				got[c] = append(got[c], id)
+			}
+			return nil
+		}, q, chunk)
+		if err != nil {
+			return nil, fmt.Errorf("load customer ids: %w", err)
+		}
+		for k, v := range got {
+			members[k] = v
+		}
+	}
+	return members, nil
+}
+
+// Process implements stage.Stage.
+func (s *Stage) Process(ev *stage.Event) error {
+	e := &ev.Event
+	anon, user, prev := s.valid(e.AnonymousID), s.valid(e.UserID), s.valid(e.PreviousID)
+	var m *Merge
+	switch {
+	case e.Type == events.TypeAlias && prev != "" && user != "":
+		m = s.g.Alias(prev, user)
+	case anon != "" && user != "":
+		m = s.g.Identify(anon, user, string(e.Type))
+	}
+	if m != nil {
+		s.merges.Inc()
+		s.record(m, ev)
+	}
+	switch {
+	case user != "":
+		ev.CustomerID = s.g.Customer(user)
+	case anon != "":
+		ev.CustomerID = s.g.Customer(anon)
+	default:
+		ev.CustomerID = ev.Key
+	}
+	return nil
+}
+
+func (s *Stage) nextVersion() uint64 {
+	s.version = max(s.version+1, uint64(s.now().UnixNano()))
+	return s.version
+}
+
+func (s *Stage) record(m *Merge, ev *stage.Event) {
+	at := ev.Event.Timestamp.UTC().Truncate(time.Second)
+	s.rows.merge(m, at, ev.TsMs, ev.ID, s.nextVersion())
+	link := func(id string) {
+		v := s.nextVersion()
+		s.rows.identity(id, m.Customer, at, m.Cause, ev.ID, v)
+		s.rows.member(m.Customer, id, false, v)
+	}
+	for _, id := range m.NewWinner {
+		link(id)
+	}
+	for _, id := range m.Moved {
+		if m.LoserStored {
+			s.rows.member(m.FromCustomer, id, true, s.nextVersion())
+		}
+		link(id)
+	}
+}
+
+// Drain implements stage.Stage: identity_merges, customer_ids, identities,
+// in that order (identities last: it is what Load trusts).
+func (s *Stage) Drain() []sink.Block {
+	b := s.rows.blocks()
+	s.rows = rows{}
+	return b
+}
+
+// Written implements stage.Stage: it trims the graph to MaxClusters.
+func (s *Stage) Written() { s.g.Trim(s.cfg.MaxClusters) }
+
+// Reset implements stage.Stage.
+func (s *Stage) Reset() {
+	s.g.Reset()
+	s.rows = rows{}
+}
+
+func dedup(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := ids[:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func chunks(keys []string, n int) func(func([]string) bool) {
+	return func(yield func([]string) bool) {
+		for len(keys) > 0 {
+			k := keys[:min(n, len(keys))]
+			keys = keys[len(k):]
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}

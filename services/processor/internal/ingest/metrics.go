@@ -1,0 +1,27 @@
+package ingest
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// Metrics are the consumer's Prometheus series.
+type Metrics struct {
+	Consumed prometheus.Counter
+	Lag      *prometheus.GaugeVec
+}
+
+// NewMetrics registers the consumer metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	f := promauto.With(reg)
+	return &Metrics{
+		Consumed: f.NewCounter(prometheus.CounterOpts{
+			Name: "cem_processor_messages_consumed_total",
+			Help: "Kafka messages fetched from cem.events (replays after a rebalance or restart count again).",
+		}),
+		Lag: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "cem_processor_consumer_lag",
+			Help: "Messages behind the partition's high watermark as of the last fetched message, by owned partition.",
+		}, []string{"partition"}),
+	}
+}

@@ -1,0 +1,61 @@
+package pipeline
+
+import (
+	"errors"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/cemhq/cem/pkg/events"
+	"github.com/cemhq/cem/services/processor/internal/stage"
+)
+
+// decode turns a Kafka message into an Event, or into the Failure that sends
+// it to the DLQ: reason decode when the bytes are not a wire event, schema
+// when the event fails the re-check (envelope fields the processor relies
+// on, typed reserved properties).
+func decode(m kafka.Message, now time.Time) (*stage.Event, *events.Failure) {
+	ev, err := events.Unmarshal(m.Value)
+	if err != nil {
+		return nil, newFailure(m, nil, events.ReasonDecode, err, now)
+	}
+	if err := recheck(&ev); err != nil {
+		return nil, newFailure(m, &ev, events.ReasonSchema, err, now)
+	}
+	res, err := ev.Reserved()
+	if err != nil {
+		return nil, newFailure(m, &ev, events.ReasonSchema, err, now)
+	}
+	return stage.New(ev, res, m.Partition, m.Offset), nil
+}
+
+// recheck verifies what the processor relies on: a known type, a message id,
+// a customer key and an event time.
+func recheck(ev *events.Event) error {
+	switch {
+	case !ev.Type.Valid():
+		return errors.New("type: not a Segment call type")
+	case ev.MessageID == "":
+		return errors.New("messageId: missing")
+	case ev.CustomerKey() == "":
+		return errors.New("anonymousId, userId: one is required")
+	case ev.Timestamp.IsZero():
+		return errors.New("timestamp: missing")
+	}
+	return nil
+}
+
+func newFailure(m kafka.Message, ev *events.Event, reason events.Reason, err error, now time.Time) *events.Failure {
+	f := &events.Failure{
+		V:      1,
+		Stage:  "processor",
+		Reason: reason,
+		Error:  err.Error(),
+		Raw:    string(m.Value),
+		At:     now.UTC(),
+	}
+	if ev != nil {
+		f.Source, f.MessageID = ev.Source, ev.MessageID
+	}
+	return f
+}

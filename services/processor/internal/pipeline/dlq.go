@@ -1,0 +1,53 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/cemhq/cem/services/processor/internal/sink"
+)
+
+// KafkaDLQ publishes DLQ records to a topic with acks from all replicas,
+// retrying with backoff until they are acknowledged or ctx ends.
+type KafkaDLQ struct {
+	w       *kafka.Writer
+	backoff sink.Backoff
+	log     *slog.Logger
+}
+
+var _ Publisher = (*KafkaDLQ)(nil)
+
+// NewKafkaDLQ returns a publisher to topic on brokers.
+func NewKafkaDLQ(brokers []string, topic string, b sink.Backoff, log *slog.Logger) *KafkaDLQ {
+	return &KafkaDLQ{
+		w: &kafka.Writer{
+			Addr:         kafka.TCP(brokers...),
+			Topic:        topic,
+			Balancer:     &kafka.Hash{},
+			RequiredAcks: kafka.RequireAll,
+			BatchTimeout: 5 * time.Millisecond,
+			MaxAttempts:  1,
+		},
+		backoff: b,
+		log:     log,
+	}
+}
+
+// Publish implements Publisher.
+func (d *KafkaDLQ) Publish(ctx context.Context, msgs []kafka.Message) error {
+	return sink.Retry(ctx, d.backoff, func(ctx context.Context) error {
+		if err := d.w.WriteMessages(ctx, msgs...); err != nil {
+			return fmt.Errorf("write dlq: %w", err)
+		}
+		return nil
+	}, func(err error, attempt int) {
+		d.log.Warn("dlq publish failed; retrying", "attempt", attempt, "err", err)
+	})
+}
+
+// Close flushes and closes the writer.
+func (d *KafkaDLQ) Close() error { return d.w.Close() }

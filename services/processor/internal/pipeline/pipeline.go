@@ -1,0 +1,125 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/cemhq/cem/pkg/events"
+	"github.com/cemhq/cem/services/processor/internal/sink"
+	"github.com/cemhq/cem/services/processor/internal/stage"
+)
+
+// Publisher sends DLQ records. Publish returns nil once the broker has
+// acknowledged every message, and an error only when ctx ends first.
+type Publisher interface {
+	Publish(ctx context.Context, msgs []kafka.Message) error
+}
+
+// Writer writes blocks to ClickHouse (sink.Writer): it retries until every
+// block is written and returns an error only when ctx ends first.
+type Writer interface {
+	Write(ctx context.Context, blocks []sink.Block) error
+}
+
+// Pipeline is the flush handler. Not safe for concurrent use.
+type Pipeline struct {
+	stages []stage.Stage
+	w      Writer
+	dlq    Publisher
+	m      *Metrics
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// New returns a pipeline running stages in order.
+func New(stages []stage.Stage, w Writer, dlq Publisher, m *Metrics, log *slog.Logger) *Pipeline {
+	return &Pipeline{stages: stages, w: w, dlq: dlq, m: m, log: log, now: time.Now}
+}
+
+// Handle processes one flush. It returns nil when every row and DLQ record
+// is written; otherwise (only when ctx ends) the stages may hold state ahead
+// of ClickHouse and the caller must call Reset before the next Handle.
+func (p *Pipeline) Handle(ctx context.Context, msgs []kafka.Message) error {
+	evs := make([]*stage.Event, 0, len(msgs))
+	src := make([]kafka.Message, 0, len(msgs))
+	var dead []kafka.Message
+	for _, m := range msgs {
+		ev, f := decode(m, p.now())
+		if f != nil {
+			dead = append(dead, p.failure(m, f))
+			continue
+		}
+		evs, src = append(evs, ev), append(src, m)
+	}
+	for _, s := range p.stages {
+		if err := s.Load(ctx, evs); err != nil {
+			return fmt.Errorf("load %s state: %w", s.Name(), err)
+		}
+	}
+	for i, ev := range evs {
+		for _, s := range p.stages {
+			if err := process(s, ev); err != nil {
+				dead = append(dead, p.failure(src[i], newFailure(src[i], &ev.Event, events.ReasonProcessing, err, p.now())))
+				break
+			}
+		}
+	}
+	var blocks []sink.Block
+	for _, s := range p.stages {
+		blocks = append(blocks, s.Drain()...)
+	}
+	if err := p.w.Write(ctx, blocks); err != nil {
+		return err
+	}
+	if len(dead) > 0 {
+		if err := p.dlq.Publish(ctx, dead); err != nil {
+			return fmt.Errorf("publish dlq: %w", err)
+		}
+	}
+	for _, s := range p.stages {
+		s.Written()
+	}
+	now := p.now()
+	for _, ev := range evs {
+		if !ev.Event.ReceivedAt.IsZero() {
+			p.m.Latency.Observe(now.Sub(ev.Event.ReceivedAt).Seconds())
+		}
+	}
+	return nil
+}
+
+// Reset drops every stage's in-memory state.
+func (p *Pipeline) Reset() {
+	for _, s := range p.stages {
+		s.Reset()
+	}
+}
+
+// process runs one stage on one event, turning a panic into an error so a
+// poison event cannot crash the processor.
+func process(s stage.Stage, ev *stage.Event) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s stage panicked: %v", s.Name(), r)
+		}
+	}()
+	if err := s.Process(ev); err != nil {
+		return fmt.Errorf("%s stage: %w", s.Name(), err)
+	}
+	return nil
+}
+
+func (p *Pipeline) failure(m kafka.Message, f *events.Failure) kafka.Message {
+	p.m.DLQ.WithLabelValues(string(f.Reason)).Inc()
+	p.log.Warn("poison message to dlq", "partition", m.Partition, "offset", m.Offset, "reason", f.Reason, "err", f.Error)
+	b, err := json.Marshal(f)
+	if err != nil {
+		b = m.Value
+	}
+	return kafka.Message{Key: m.Key, Value: b}
+}

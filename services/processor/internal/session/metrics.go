@@ -1,0 +1,32 @@
+package session
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// Metrics are the session stage's Prometheus series.
+type Metrics struct {
+	Opened    prometheus.Counter
+	Closed    prometheus.Counter
+	Customers prometheus.Gauge
+}
+
+// NewMetrics registers the session metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	f := promauto.With(reg)
+	return &Metrics{
+		Opened: f.NewCounter(prometheus.CounterOpts{
+			Name: "cem_processor_sessions_opened_total",
+			Help: "Sessions opened (first event of a new session id).",
+		}),
+		Closed: f.NewCounter(prometheus.CounterOpts{
+			Name: "cem_processor_sessions_closed_total",
+			Help: "Sessions closed: dropped from memory because no acceptable late event can join them any more, or evicted with their customer.",
+		}),
+		Customers: f.NewGauge(prometheus.GaugeOpts{
+			Name: "cem_processor_state_customers",
+			Help: "Customer keys whose session state is held in memory.",
+		}),
+	}
+}

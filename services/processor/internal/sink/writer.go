@@ -1,0 +1,124 @@
+package sink
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+)
+
+// Writer inserts Blocks into one ClickHouse database. It is safe for use by
+// one flush at a time; Ready may be called concurrently.
+type Writer struct {
+	conn    driver.Conn
+	db      string
+	backoff Backoff
+	m       *Metrics
+	log     *slog.Logger
+	ready   atomic.Bool
+}
+
+// NewWriter returns a Writer for database db over conn.
+func NewWriter(conn driver.Conn, db string, b Backoff, m *Metrics, log *slog.Logger) *Writer {
+	return &Writer{conn: conn, db: db, backoff: b, m: m, log: log}
+}
+
+// Ready reports whether the last insert (or Ping) succeeded.
+func (w *Writer) Ready() bool { return w.ready.Load() }
+
+// Check is a readiness check for telemetry.Health: it fails while inserts
+// fail.
+func (w *Writer) Check(context.Context) error {
+	if !w.ready.Load() {
+		return fmt.Errorf("clickhouse writes failing or not yet attempted")
+	}
+	return nil
+}
+
+// MarkReady records the outcome of an operation against ClickHouse (for
+// example the start-up ping or a state load) in the ready flag and gauge.
+func (w *Writer) MarkReady(ok bool) {
+	w.ready.Store(ok)
+	if ok {
+		w.m.Ready.Set(1)
+	} else {
+		w.m.Ready.Set(0)
+	}
+}
+
+// Write inserts every block in order, retrying each failed insert with
+// backoff until it succeeds. It returns nil when all blocks are written and
+// an error only when ctx ends first (then some blocks may be written and
+// others not; the caller must not commit). Empty blocks are skipped.
+func (w *Writer) Write(ctx context.Context, blocks []Block) error {
+	for _, b := range blocks {
+		if b.Rows == 0 {
+			continue
+		}
+		if err := b.Check(); err != nil {
+			return err
+		}
+		err := Retry(ctx, w.backoff, func(ctx context.Context) error {
+			return w.insert(ctx, b)
+		}, func(err error, attempt int) {
+			w.MarkReady(false)
+			w.m.InsertErrors.WithLabelValues(b.Table).Inc()
+			w.m.InsertRetries.WithLabelValues(b.Table).Inc()
+			w.log.Warn("clickhouse insert failed; retrying", "table", b.Table, "rows", b.Rows, "attempt", attempt, "err", err)
+		})
+		if err != nil {
+			return fmt.Errorf("write %s: %w", b.Table, err)
+		}
+		w.MarkReady(true)
+	}
+	return nil
+}
+
+func (w *Writer) insert(ctx context.Context, b Block) error {
+	start := time.Now()
+	batch, err := w.conn.PrepareBatch(ctx, b.insertSQL(w.db))
+	if err != nil {
+		return fmt.Errorf("prepare insert %s: %w", b.Table, err)
+	}
+	defer func() { _ = batch.Abort() }()
+	for i, col := range b.Data {
+		if err := batch.Column(i).Append(col); err != nil {
+			return fmt.Errorf("append column %s.%s: %w", b.Table, b.Columns[i], err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("send insert %s: %w", b.Table, err)
+	}
+	w.m.InsertDuration.WithLabelValues(b.Table).Observe(time.Since(start).Seconds())
+	w.m.BatchRows.WithLabelValues(b.Table).Observe(float64(b.Rows))
+	w.m.RowsWritten.WithLabelValues(b.Table).Add(float64(b.Rows))
+	return nil
+}
+
+// Query runs a read with the Writer's backoff, retrying until it succeeds or
+// ctx ends; scan is called for each attempt's rows and must reset whatever it
+// accumulates when it is called again.
+func (w *Writer) Query(ctx context.Context, scan func(driver.Rows) error, query string, args ...any) error {
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": 64 << 20}))
+	return Retry(ctx, w.backoff, func(ctx context.Context) error {
+		rows, err := w.conn.Query(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("query: %w", err)
+		}
+		defer rows.Close()
+		if err := scan(rows); err != nil {
+			return err
+		}
+		return rows.Err()
+	}, func(err error, attempt int) {
+		w.MarkReady(false)
+		w.log.Warn("clickhouse query failed; retrying", "attempt", attempt, "err", err)
+	})
+}
+
+// DB is the database the Writer writes to.
+func (w *Writer) DB() string { return w.db }

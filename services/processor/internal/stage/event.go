@@ -1,0 +1,89 @@
+package stage
+
+import (
+	"strings"
+
+	"github.com/cemhq/cem/pkg/events"
+)
+
+// Event is one decoded event with what the processor derives from it. The
+// fields after Reserved are filled by the stages in order.
+type Event struct {
+	// Event is the decoded wire event.
+	Event events.Event
+	// Reserved holds the typed properties of a reserved event.
+	Reserved events.Reserved
+	// ID is the idempotency key: source + ":" + messageId.
+	ID string
+	// Key is the customer key (anonymousId, else userId), as on Kafka.
+	Key string
+	// Channel is the touchpoint channel (context.channel or the source's
+	// default).
+	Channel string
+	// Touchpoint is channel + ":" + page path, screen name or event name.
+	Touchpoint string
+	// Campaign is context.campaign.name.
+	Campaign string
+	// TsMs is the event time in Unix milliseconds.
+	TsMs int64
+	// Partition and Offset locate the Kafka message.
+	Partition int
+	Offset    int64
+
+	// CustomerID is the canonical customer id at write time (identity stage).
+	CustomerID string
+	// SessionID is the session the event belongs to (session stage).
+	SessionID string
+}
+
+// New derives an Event from a decoded wire event.
+func New(ev events.Event, reserved events.Reserved, partition int, offset int64) *Event {
+	e := &Event{
+		Event:     ev,
+		Reserved:  reserved,
+		ID:        ev.Source + ":" + ev.MessageID,
+		Key:       ev.CustomerKey(),
+		Channel:   ev.Channel(),
+		TsMs:      ev.Timestamp.UnixMilli(),
+		Partition: partition,
+		Offset:    offset,
+	}
+	if c := ev.Context.Campaign; c != nil {
+		e.Campaign = c.Name
+	}
+	e.Touchpoint = Touchpoint(&e.Event, e.Channel)
+	return e
+}
+
+// Touchpoint returns the stable touchpoint label of ev: channel + ":" + the
+// page path (page calls; falling back to the page name), the screen name
+// (screen calls), the event name (track calls) or the call type (identify,
+// group, alias). The label has no query string or fragment, so it stays a
+// small set per site.
+func Touchpoint(ev *events.Event, channel string) string {
+	var what string
+	switch ev.Type {
+	case events.TypePage:
+		if p := ev.Context.Page; p != nil && p.Path != "" {
+			what = p.Path
+		} else {
+			what = ev.Name
+		}
+	case events.TypeScreen:
+		what = ev.Name
+	case events.TypeTrack:
+		what = ev.Event
+	default:
+		what = string(ev.Type)
+	}
+	if i := strings.IndexAny(what, "?#"); i >= 0 {
+		what = what[:i]
+	}
+	if what == "" {
+		what = string(ev.Type)
+	}
+	if channel == "" {
+		channel = "unknown"
+	}
+	return channel + ":" + what
+}

@@ -1,0 +1,38 @@
+package stage
+
+import (
+	"context"
+
+	"github.com/cemhq/cem/services/processor/internal/sink"
+)
+
+// Stage is one step of the processor that keeps state and produces rows.
+//
+// All methods are called from one goroutine (the flush loop), never
+// concurrently. A flush calls Load once with the whole batch, then Process for
+// each event in batch order, then Drain once, writes the returned blocks and,
+// only when every block of every stage is written, calls Written. When a
+// flush is abandoned (shutdown or rebalance while ClickHouse is down) or the
+// partition assignment changes, Reset is called instead: the stage must drop
+// all in-memory state, since it may be ahead of what ClickHouse holds, and
+// reload it on demand.
+type Stage interface {
+	// Name identifies the stage in logs.
+	Name() string
+	// Load fetches the state the batch needs and the stage does not hold,
+	// typically in one query for all missing keys. It may block while
+	// ClickHouse is unavailable and returns an error only when ctx ends.
+	Load(ctx context.Context, batch []*Event) error
+	// Process applies one event to the stage's state and may fill fields of
+	// ev for later stages. An error marks the event as poison: it goes to the
+	// DLQ with reason processing and later stages do not see it.
+	Process(ev *Event) error
+	// Drain returns the rows produced since the last Drain, one block per
+	// table, in the order they must be written.
+	Drain() []sink.Block
+	// Written tells the stage that the drained rows are in ClickHouse; it may
+	// now evict idle state.
+	Written()
+	// Reset drops all in-memory state.
+	Reset()
+}
