@@ -124,7 +124,7 @@ func (s *Stage) Load(ctx context.Context, batch []*stage.Event) error {
 func (s *Stage) loadOwners(ctx context.Context, ids []string) (map[string]string, error) {
 	owner := map[string]string{}
 	for chunk := range chunks(ids, 5000) {
-		q := fmt.Sprintf("SELECT id, argMax(customer_id, version) FROM %s.identities WHERE id IN (?) GROUP BY id", s.q.DB())
+		q := fmt.Sprintf("SELECT id, argMax(customer_id, version) FROM %s.identities WHERE id IN ? GROUP BY id", s.q.DB())
 		var got map[string]string
 		err := s.q.Query(ctx, func(rows driver.Rows) error {
 			got = map[string]string{}
@@ -136,7 +136,7 @@ func (s *Stage) loadOwners(ctx context.Context, ids []string) (map[string]string
 				got[id] = c
 			}
 			return nil
-		}, q, chunk)
+		}, q, sink.Set(chunk))
 		if err != nil {
 			return nil, fmt.Errorf("load identities: %w", err)
 		}
@@ -150,7 +150,7 @@ func (s *Stage) loadOwners(ctx context.Context, ids []string) (map[string]string
 func (s *Stage) loadMembers(ctx context.Context, custs []string) (map[string][]string, error) {
 	members := map[string][]string{}
 	for chunk := range chunks(custs, 5000) {
-		q := fmt.Sprintf("SELECT customer_id, id FROM %s.customer_ids FINAL WHERE customer_id IN (?) AND deleted = 0", s.q.DB())
+		q := fmt.Sprintf("SELECT customer_id, id FROM %s.customer_ids FINAL WHERE customer_id IN ? AND deleted = 0", s.q.DB())
 		var got map[string][]string
 		err := s.q.Query(ctx, func(rows driver.Rows) error {
 			got = map[string][]string{}
@@ -162,7 +162,7 @@ func (s *Stage) loadMembers(ctx context.Context, custs []string) (map[string][]s
 				got[c] = append(got[c], id)
 			}
 			return nil
-		}, q, chunk)
+		}, q, sink.Set(chunk))
 		if err != nil {
 			return nil, fmt.Errorf("load customer ids: %w", err)
 		}

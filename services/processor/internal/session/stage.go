@@ -98,7 +98,7 @@ func (s *Stage) Load(ctx context.Context, batch []*stage.Event) error {
 func (s *Stage) restore(ctx context.Context, keys []string, fromMs int64, into map[string][]Stored) error {
 	q := fmt.Sprintf(`SELECT customer_key, event_id, session_id, ts_ms, touchpoint, channel, campaign_name, event, customer_id
 FROM %s.events FINAL
-WHERE customer_key IN (?) AND ts_ms >= ?
+WHERE customer_key IN ? AND ts_ms >= ?
 ORDER BY customer_key, ts_ms DESC
 LIMIT %d BY customer_key`, s.q.DB(), s.cfg.RestoreLimit)
 	var got map[string][]Stored
@@ -114,7 +114,7 @@ LIMIT %d BY customer_key`, s.q.DB(), s.cfg.RestoreLimit)
 			got[key] = append(got[key], e)
 		}
 		return nil
-	}, q, keys, fromMs)
+	}, q, sink.Set(keys), fromMs)
 	if err != nil {
 		return fmt.Errorf("restore sessions: %w", err)
 	}

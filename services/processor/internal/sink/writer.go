@@ -122,3 +122,13 @@ func (w *Writer) Query(ctx context.Context, scan func(driver.Rows) error, query 
 
 // DB is the database the Writer writes to.
 func (w *Writer) DB() string { return w.db }
+
+// Set binds a list of strings for "x IN ?" as a parenthesised tuple, the
+// form ClickHouse 18.16 accepts (a plain slice binds as an array).
+func Set(values []string) clickhouse.GroupSet {
+	v := make([]any, len(values))
+	for i, s := range values {
+		v[i] = s
+	}
+	return clickhouse.GroupSet{Value: v}
+}

@@ -1,0 +1,177 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cemhq/cem/pkg/chconn"
+	"github.com/cemhq/cem/pkg/events"
+	"github.com/cemhq/cem/pkg/itest"
+	"github.com/cemhq/cem/pkg/telemetry"
+	"github.com/cemhq/cem/services/processor/internal/app"
+)
+
+// env is one integration test's broker, ClickHouse database and producer.
+type env struct {
+	t      *testing.T
+	broker string
+	conn   driver.Conn
+	chAddr string
+	db     string
+	w      *kafka.Writer
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	conn, chAddr, db := itest.ClickHouse(t)
+	b := itest.Kafka(t)
+	e := &env{t: t, broker: b.Addr(), conn: conn, chAddr: chAddr, db: db}
+	e.w = &kafka.Writer{
+		Addr: kafka.TCP(e.broker), Topic: "cem.events", Balancer: &kafka.Hash{},
+		RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond, BatchSize: 1000,
+	}
+	t.Cleanup(func() { _ = e.w.Close() })
+	return e
+}
+
+// config returns a processor configuration for this env with test-friendly
+// timings and the defaults of every other field.
+func (e *env) config(group string) app.Config {
+	cfg := app.Config{
+		LogConfig:  telemetry.LogConfig{Level: "warn", Format: "text"},
+		Kafka:      app.Kafka{Brokers: []string{e.broker}, Topic: "cem.events", DLQTopic: "cem.events.dlq"},
+		ClickHouse: chconn.Config{Addr: e.chAddr, Database: e.db},
+		Processor: app.Processor{
+			Group: group, FlushRows: 50000, FlushInterval: 200 * time.Millisecond, FetchMaxWait: 100 * time.Millisecond,
+			ShutdownTimeout: 10 * time.Second, GroupSessionTimeout: 6 * time.Second, RebalanceTimeout: 10 * time.Second,
+			RetryInitial: 50 * time.Millisecond, RetryMax: 500 * time.Millisecond, Migrate: true,
+			SessionGap: 30 * time.Minute, SessionMax: 24 * time.Hour, AllowedLateness: 30 * time.Minute,
+			SessionMaxEvents: 10000, StateMaxCustomers: 100000, StateIdle: time.Hour, IdentityMaxClusters: 100000,
+			JunkIDs: []string{"null", "undefined", "0", "-1", "guest", "anonymous", "unknown", "none", "nan", "n/a", "test"},
+		},
+	}
+	require.NoError(e.t, cfg.Validate())
+	return cfg
+}
+
+// proc is an in-process processor.
+type proc struct {
+	reg    *prometheus.Registry
+	admin  string
+	cancel context.CancelFunc
+	done   chan error
+	once   sync.Once
+}
+
+// start runs a processor until stop (or the test's end).
+func (e *env) start(cfg app.Config) *proc {
+	e.t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(e.t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &proc{reg: telemetry.NewRegistry("processor", "test"), admin: ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
+	log := slog.New(slog.NewTextHandler(logOut(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	go func() { p.done <- app.RunListener(ctx, cfg, ln, log, p.reg) }()
+	e.t.Cleanup(func() { p.stop(e.t) })
+	return p
+}
+
+func logOut() io.Writer {
+	if testing.Verbose() {
+		return os.Stderr
+	}
+	return io.Discard
+}
+
+// stop shuts the processor down gracefully and waits for it.
+func (p *proc) stop(t *testing.T) {
+	p.once.Do(func() {
+		p.cancel()
+		select {
+		case err := <-p.done:
+			require.NoError(t, err)
+		case <-time.After(30 * time.Second):
+			t.Error("processor did not stop")
+		}
+	})
+}
+
+// produce sends events the way the collector does: key = customer key,
+// value = events.Marshal, header cem-v: 1.
+func (e *env) produce(evs ...*events.Event) {
+	e.t.Helper()
+	msgs := make([]kafka.Message, len(evs))
+	for i, ev := range evs {
+		b, err := events.Marshal(ev)
+		require.NoError(e.t, err)
+		msgs[i] = kafka.Message{Key: []byte(ev.CustomerKey()), Value: b, Headers: []kafka.Header{{Key: "cem-v", Value: []byte("1")}}}
+	}
+	require.NoError(e.t, e.w.WriteMessages(context.Background(), msgs...))
+}
+
+func (e *env) produceRaw(key string, values ...[]byte) {
+	e.t.Helper()
+	msgs := make([]kafka.Message, len(values))
+	for i, v := range values {
+		msgs[i] = kafka.Message{Key: []byte(key), Value: v}
+	}
+	require.NoError(e.t, e.w.WriteMessages(context.Background(), msgs...))
+}
+
+// count runs a SELECT count() style query (use {db} for the database).
+func (e *env) count(query string, args ...any) uint64 {
+	e.t.Helper()
+	var n uint64
+	require.NoError(e.t, e.conn.QueryRow(context.Background(), e.sql(query), args...).Scan(&n))
+	return n
+}
+
+func (e *env) sql(q string) string {
+	return strings.ReplaceAll(q, "{db}", e.db)
+}
+
+// waitEvents waits until the events table holds n distinct events.
+func (e *env) waitEvents(n uint64) {
+	e.t.Helper()
+	itest.Eventually(e.t, 60*time.Second, func() bool {
+		return e.count("SELECT count() FROM {db}.events FINAL") >= n
+	}, fmt.Sprintf("%d events in ClickHouse", n))
+}
+
+// evb builds events.
+type evb struct {
+	src   string
+	base  time.Time
+	seq   int
+	runID string
+}
+
+func newEvb(src string) *evb {
+	return &evb{src: src, base: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), runID: fmt.Sprint(time.Now().UnixNano())}
+}
+
+func (b *evb) ev(typ events.Type, anon, user string, min float64, mut ...func(*events.Event)) *events.Event {
+	b.seq++
+	ts := b.base.Add(time.Duration(min * float64(time.Minute)))
+	e := &events.Event{
+		Type: typ, MessageID: fmt.Sprintf("m-%s-%d", b.runID, b.seq), AnonymousID: anon, UserID: user,
+		Timestamp: ts, OriginalTimestamp: ts, ReceivedAt: time.Now().UTC().Truncate(time.Millisecond), Source: b.src,
+	}
+	for _, m := range mut {
+		m(e)
+	}
+	return e
+}
