@@ -139,6 +139,16 @@ func (e *env) count(query string, args ...any) uint64 {
 	return n
 }
 
+// countOr0 is count for polling: 0 while the query fails (for example
+// before the processor created the tables).
+func (e *env) countOr0(query string, args ...any) uint64 {
+	var n uint64
+	if err := e.conn.QueryRow(context.Background(), e.sql(query), args...).Scan(&n); err != nil {
+		return 0
+	}
+	return n
+}
+
 func (e *env) sql(q string) string {
 	return strings.ReplaceAll(q, "{db}", e.db)
 }
@@ -147,7 +157,7 @@ func (e *env) sql(q string) string {
 func (e *env) waitEvents(n uint64) {
 	e.t.Helper()
 	itest.Eventually(e.t, 60*time.Second, func() bool {
-		return e.count("SELECT count() FROM {db}.events FINAL") >= n
+		return e.countOr0("SELECT count() FROM {db}.events FINAL") >= n
 	}, fmt.Sprintf("%d events in ClickHouse", n))
 }
 

@@ -19,12 +19,14 @@ type Stored struct {
 
 // Rebuild returns the session state of key from its stored events (in any
 // order): each distinct session id becomes a session with the aggregates of
-// its events. Events without a session id are ignored.
-func (r Rules) Rebuild(key string, stored []Stored) *Customer {
+// its events. Events without a session id are ignored. validFrom is the
+// earliest event time the stored events are complete for (see
+// Customer.ValidFrom).
+func (r Rules) Rebuild(key string, stored []Stored, validFrom int64) *Customer {
 	slices.SortStableFunc(stored, func(a, b Stored) int {
 		return cmp.Or(cmp.Compare(a.TsMs, b.TsMs), cmp.Compare(a.EventID, b.EventID))
 	})
-	c := &Customer{Key: key}
+	c := &Customer{Key: key, ValidFrom: validFrom}
 	byID := map[string]*Session{}
 	for _, e := range stored {
 		if e.SessionID == "" {

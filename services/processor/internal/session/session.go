@@ -57,6 +57,11 @@ type Customer struct {
 	Key       string
 	Sessions  []*Session // sorted by StartMs
 	Watermark int64
+	// ValidFrom is the earliest event time the in-memory sessions are
+	// complete for: an event before it may belong to (or be a replay of) a
+	// session that was never loaded or was pruned, so the stage reloads the
+	// key from ClickHouse first.
+	ValidFrom int64
 	hasEvents bool
 	seen      time.Time
 }
@@ -167,12 +172,18 @@ func (r Rules) touch(s *Session, in Input, h uint64, dup bool) {
 
 // Prune drops the sessions of c that no acceptable event can join any more
 // (ended more than Gap + Lateness before the watermark) and are not waiting
-// to be written. It returns how many it dropped.
+// to be written, and moves ValidFrom past them. It returns how many it
+// dropped.
 func (r Rules) Prune(c *Customer) int {
-	horizon := c.Watermark - r.Gap.Milliseconds() - r.Lateness.Milliseconds()
+	gap := r.Gap.Milliseconds()
+	horizon := c.Watermark - gap - r.Lateness.Milliseconds()
 	n := len(c.Sessions)
 	c.Sessions = slices.DeleteFunc(c.Sessions, func(s *Session) bool {
-		return !s.dirty && s.EndMs < horizon
+		if s.dirty || s.EndMs >= horizon {
+			return false
+		}
+		c.ValidFrom = max(c.ValidFrom, s.EndMs+gap+1)
+		return true
 	})
 	return n - len(c.Sessions)
 }

@@ -123,7 +123,7 @@ func TestRebuildMatchesLiveState(t *testing.T) {
 		s, _ := rules.Assign(c, Input{EventID: id, TsMs: at(m), Touchpoint: "web:" + id, Channel: "web", CustomerID: "cust"})
 		stored = append(stored, Stored{EventID: id, SessionID: s.ID, TsMs: at(m), Touchpoint: "web:" + id, Channel: "web", CustomerID: "cust"})
 	}
-	r := rules.Rebuild("k", stored)
+	r := rules.Rebuild("k", stored, 0)
 	require.Len(t, r.Sessions, len(c.Sessions))
 	for i := range c.Sessions {
 		want, got := *c.Sessions[i], *r.Sessions[i]
@@ -152,5 +152,6 @@ func TestPrune(t *testing.T) {
 	}
 	assert.Equal(t, 1, rules.Prune(c))
 	require.Len(t, c.Sessions, 1)
+	assert.Equal(t, at(30)+1, c.ValidFrom, "events up to the pruned end + gap need a reload")
 	assert.NotEqual(t, old.ID, c.Sessions[0].ID)
 }

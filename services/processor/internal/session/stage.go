@@ -60,11 +60,13 @@ func NewStage(cfg Config, q Querier, m *Metrics, log *slog.Logger) (*Stage, erro
 func (s *Stage) Name() string { return "session" }
 
 // Load implements stage.Stage: it rebuilds the state of every key of the
-// batch that is not in memory from the key's stored events.
+// batch from the key's stored events when the key is not in memory or the
+// batch has an event older than what the memory is complete for (after
+// pruning, or a replay after a restart).
 func (s *Stage) Load(ctx context.Context, batch []*stage.Event) error {
 	minTs := map[string]int64{}
 	for _, ev := range batch {
-		if _, ok := s.lru.Peek(ev.Key); ok {
+		if c, ok := s.lru.Peek(ev.Key); ok && ev.TsMs >= c.ValidFrom {
 			continue
 		}
 		if t, ok := minTs[ev.Key]; !ok || ev.TsMs < t {
@@ -90,7 +92,7 @@ func (s *Stage) Load(ctx context.Context, batch []*stage.Event) error {
 		}
 	}
 	for _, k := range keys {
-		s.lru.Add(k, s.cfg.Rebuild(k, stored[k]))
+		s.lru.Add(k, s.cfg.Rebuild(k, stored[k], minTs[k]))
 	}
 	return nil
 }
@@ -130,8 +132,8 @@ const OrderCompleted = "Order Completed"
 // Process implements stage.Stage: it assigns ev.SessionID.
 func (s *Stage) Process(ev *stage.Event) error {
 	c, ok := s.lru.Get(ev.Key)
-	if !ok {
-		c = &Customer{Key: ev.Key}
+	if !ok { // Load always runs first; a key without events is fresh
+		c = &Customer{Key: ev.Key, ValidFrom: ev.TsMs}
 		s.lru.Add(ev.Key, c)
 	}
 	c.seen = s.now()
