@@ -26,7 +26,7 @@ import (
 
 // env is one integration test's broker, ClickHouse database and producer.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	broker string
 	conn   driver.Conn
 	chAddr string
@@ -34,7 +34,7 @@ type env struct {
 	w      *kafka.Writer
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	conn, chAddr, db := itest.ClickHouse(t)
 	b := itest.Kafka(t)
@@ -97,7 +97,7 @@ func logOut() io.Writer {
 }
 
 // stop shuts the processor down gracefully and waits for it.
-func (p *proc) stop(t *testing.T) {
+func (p *proc) stop(t testing.TB) {
 	p.once.Do(func() {
 		p.cancel()
 		select {

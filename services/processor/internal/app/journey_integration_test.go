@@ -42,9 +42,9 @@ ORDER BY ts_ms, event_id`), c, c)
 
 type sessRow struct {
 	ID, Key, Customer, Entry, Exit, Channel, Campaign string
-	Start, End                                         int64
-	Count                                              uint64
-	Converted                                          uint8
+	Start, End                                        int64
+	Count                                             uint64
+	Converted                                         uint8
 }
 
 func (e *env) sessions(key string) []sessRow {
@@ -82,7 +82,9 @@ func named(n string) func(*events.Event) { return func(e *events.Event) { e.Even
 func journey(b *evb, anon, user, email string) []*events.Event {
 	campaign := func(e *events.Event) { e.Context.Campaign = &events.Campaign{Name: "spring", Source: "news"} }
 	page := func(path string) func(*events.Event) {
-		return func(e *events.Event) { e.Context.Page = &events.PageContext{Path: path, URL: "https://shop.example" + path} }
+		return func(e *events.Event) {
+			e.Context.Page = &events.PageContext{Path: path, URL: "https://shop.example" + path}
+		}
 	}
 	return []*events.Event{
 		b.ev(events.TypePage, anon, "", 0, page("/home"), campaign, channel("web")),
