@@ -140,6 +140,13 @@ func (g *Graph) Trim(n int) {
 	}
 }
 
+// Forget drops the cluster of id (if held) with all its members.
+func (g *Graph) Forget(id string) {
+	if c, ok := g.index[id]; ok {
+		g.lru.Remove(c.Canonical)
+	}
+}
+
 // Reset drops everything.
 func (g *Graph) Reset() {
 	g.lru.Purge()

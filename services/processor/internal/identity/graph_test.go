@@ -66,3 +66,14 @@ func TestGraphTrimEvictsWholeClusters(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, "u2", c.Canonical)
 }
+
+func TestGraphForget(t *testing.T) {
+	g := NewGraph()
+	g.Identify("a1", "u1", "identify")
+	g.Forget("a1")
+	for _, id := range []string{"a1", "u1"} {
+		_, ok := g.Lookup(id)
+		assert.False(t, ok, id)
+	}
+	assert.Equal(t, 0, g.Len())
+}

@@ -71,6 +71,16 @@ func (s *Stage) valid(id string) string {
 // from identities, and the complete member lists of their customers from
 // customer_ids, in one query each.
 func (s *Stage) Load(ctx context.Context, batch []*stage.Event) error {
+	// Clusters span partitions, so another processor instance may have
+	// changed a held cluster: re-read every cluster a link of this batch
+	// touches (links are rare; everything else may use the cache).
+	for _, ev := range batch {
+		if s.links(&ev.Event) {
+			for _, id := range []string{ev.Event.AnonymousID, ev.Event.PreviousID, ev.Event.UserID} {
+				s.g.Forget(id)
+			}
+		}
+	}
 	missing := map[string]bool{} // id -> is a userId
 	for _, ev := range batch {
 		for _, id := range []string{ev.Event.AnonymousID, ev.Event.PreviousID, ev.Event.UserID} {
@@ -171,6 +181,12 @@ func (s *Stage) loadMembers(ctx context.Context, custs []string) (map[string][]s
 		}
 	}
 	return members, nil
+}
+
+// links reports whether e may link ids.
+func (s *Stage) links(e *events.Event) bool {
+	user := s.valid(e.UserID) != ""
+	return user && (s.valid(e.AnonymousID) != "" || (e.Type == events.TypeAlias && s.valid(e.PreviousID) != ""))
 }
 
 // Process implements stage.Stage.
