@@ -1,0 +1,75 @@
+// Command devbroker runs the embedded dev Kafka broker (pkg/devkafka) for
+// run.sh and local development: one node, topics cem.events, cem.events.dlq
+// and cem.alerts, state persisted under CEM_DEVBROKER_DATA_DIR.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/kelseyhightower/envconfig"
+
+	"github.com/cemhq/cem/pkg/devkafka"
+	"github.com/cemhq/cem/pkg/telemetry"
+)
+
+// Config is the dev broker's configuration (environment, prefix CEM_).
+type Config struct {
+	// LogConfig: CEM_LOG_LEVEL (default info), CEM_LOG_FORMAT (default json).
+	telemetry.LogConfig
+	// Addr is the listen address (CEM_DEVBROKER_ADDR). Default 127.0.0.1:9092.
+	Addr string `envconfig:"DEVBROKER_ADDR" default:"127.0.0.1:9092"`
+	// DataDir persists topics, records and group offsets
+	// (CEM_DEVBROKER_DATA_DIR). Default .data/kafka; empty keeps all in memory.
+	DataDir string `envconfig:"DEVBROKER_DATA_DIR" default:".data/kafka"`
+	// Partitions per topic (CEM_DEVBROKER_PARTITIONS). Default 6.
+	Partitions int `envconfig:"DEVBROKER_PARTITIONS" default:"6"`
+}
+
+// Validate reports configuration errors.
+func (c Config) Validate() error {
+	if c.Addr == "" || c.Partitions < 1 {
+		return fmt.Errorf("need CEM_DEVBROKER_ADDR and CEM_DEVBROKER_PARTITIONS >= 1, got %q and %d", c.Addr, c.Partitions)
+	}
+	return nil
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	var cfg Config
+	if err := envconfig.Process("cem", &cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "config:", err)
+		os.Exit(2)
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(os.Stderr, "config:", err)
+		os.Exit(2)
+	}
+	log := telemetry.NewLogger(os.Stderr, cfg.LogConfig, "devbroker")
+	if err := run(ctx, cfg, log, func(string) {}); err != nil {
+		log.Error("devbroker failed", "err", err)
+		os.Exit(1)
+	}
+	log.Info("devbroker stopped")
+}
+
+// run serves until ctx ends, calling ready with the listen address once
+// the broker accepts connections, then closes it (persisting its state).
+func run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr string)) error {
+	b, err := devkafka.Start(devkafka.Config{Addr: cfg.Addr, DataDir: cfg.DataDir, Partitions: cfg.Partitions})
+	if err != nil {
+		return err
+	}
+	log.Info("devbroker ready", "addr", b.Addr(), "data_dir", cfg.DataDir, "partitions", cfg.Partitions,
+		"topics", devkafka.DefaultTopics)
+	ready(b.Addr())
+	<-ctx.Done()
+	log.Info("devbroker shutting down")
+	b.Close()
+	return nil
+}
