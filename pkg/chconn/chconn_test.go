@@ -1,0 +1,88 @@
+package chconn_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cemhq/cem/pkg/chconn"
+	"github.com/cemhq/cem/pkg/itest"
+)
+
+type svcConfig struct {
+	ClickHouse chconn.Config `envconfig:"CLICKHOUSE"`
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	for _, k := range []string{"CEM_CLICKHOUSE_ADDR", "CEM_CLICKHOUSE_DATABASE", "CEM_CLICKHOUSE_USER"} {
+		t.Setenv(k, "")
+		require.NoError(t, os.Unsetenv(k))
+	}
+	t.Setenv("CEM_CLICKHOUSE_DIAL_TIMEOUT", "2s")
+	var cfg svcConfig
+	require.NoError(t, envconfig.Process("cem", &cfg))
+	assert.Equal(t, chconn.Config{
+		Addr: "127.0.0.1:9000", Database: "cem", User: "default", DialTimeout: 2 * time.Second,
+		ReadTimeout: 5 * time.Minute, MaxOpenConns: 10, MaxIdleConns: 5, ConnMaxLifetime: time.Hour, Compression: "lz4",
+	}, cfg.ClickHouse)
+	require.NoError(t, cfg.ClickHouse.Validate())
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  chconn.Config
+		ok   bool
+	}{
+		{"zero takes defaults", chconn.Config{}, true},
+		{"address list", chconn.Config{Addr: "a:9000, b:9000"}, true},
+		{"no port", chconn.Config{Addr: "localhost"}, false},
+		{"bad database", chconn.Config{Database: "cem; DROP"}, false},
+		{"bad compression", chconn.Config{Compression: "zip"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.ok, tt.cfg.Validate() == nil)
+		})
+	}
+	assert.Equal(t, []string{"a:9000", "b:9000"}, chconn.Config{Addr: "a:9000, b:9000"}.Addrs())
+}
+
+func TestOpenCreatesDatabaseIntegration(t *testing.T) {
+	admin, addr, _ := itest.ClickHouse(t)
+	ctx := context.Background()
+	db := itest.DatabaseName(t.Name())
+	t.Cleanup(func() { _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db) })
+
+	conn, err := chconn.Open(ctx, chconn.Config{Addr: addr, Database: db, Compression: "none"})
+	require.NoError(t, err)
+	defer conn.Close()
+	var got string
+	require.NoError(t, conn.QueryRow(ctx, "SELECT currentDatabase()").Scan(&got))
+	assert.Equal(t, db, got)
+
+	require.NoError(t, conn.Exec(ctx, "CREATE TABLE t (id String, n UInt64) ENGINE = MergeTree ORDER BY id"))
+	batch, err := conn.PrepareBatch(ctx, "INSERT INTO t (id, n)")
+	require.NoError(t, err)
+	defer func() { _ = batch.Abort() }()
+	for i := range 1000 {
+		require.NoError(t, batch.Append("k", uint64(i)))
+	}
+	require.NoError(t, batch.Send())
+	var n uint64
+	require.NoError(t, conn.QueryRow(ctx, "SELECT sum(n) FROM t").Scan(&n))
+	assert.Equal(t, uint64(999*1000/2), n)
+}
+
+func TestOpenUnreachable(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := chconn.Open(ctx, chconn.Config{Addr: "127.0.0.1:1", DialTimeout: time.Second})
+	require.Error(t, err)
+	assert.False(t, chconn.IsUnknownDatabase(err))
+}
