@@ -1,0 +1,129 @@
+package chmigrate
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cemhq/cem/schemas"
+)
+
+// Table is the table, in the migrated database, that records applied
+// migrations.
+const Table = "schema_migrations"
+
+const bootstrap = `CREATE DATABASE IF NOT EXISTS {{.DB}} {{.OnCluster}};
+CREATE TABLE IF NOT EXISTS {{.DB}}.` + Table + ` {{.OnCluster}}
+(
+    version    UInt32,
+    name       String,
+    checksum   String,
+    applied_at DateTime
+)
+ENGINE = {{engine "ReplacingMergeTree"}}
+ORDER BY version;`
+
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Apply applies the migrations of schemas.ClickHouse that are not yet
+// recorded in opts.Database, in version order. It creates the database and
+// the schema_migrations table when missing.
+func Apply(ctx context.Context, conn driver.Conn, opts Options) error {
+	sub, err := fs.Sub(schemas.ClickHouse, "clickhouse")
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	_, err = ApplyFS(ctx, conn, sub, opts)
+	return err
+}
+
+// ApplyFS is Apply for the migrations at the root of fsys; it returns the
+// migrations it applied (none when everything was applied before).
+func ApplyFS(ctx context.Context, conn driver.Conn, fsys fs.FS, opts Options) ([]Migration, error) {
+	opts = opts.withDefaults()
+	if !identRE.MatchString(opts.Database) {
+		return nil, fmt.Errorf("database %q is not a plain identifier", opts.Database)
+	}
+	all, err := Load(fsys)
+	if err != nil {
+		return nil, err
+	}
+	boot, err := Render("bootstrap", bootstrap, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, stmt := range Split(boot) {
+		if err := conn.Exec(ctx, stmt); err != nil {
+			return nil, fmt.Errorf("create %s.%s: %w", opts.Database, Table, err)
+		}
+	}
+	done, err := applied(ctx, conn, opts.Database)
+	if err != nil {
+		return nil, err
+	}
+	var out []Migration
+	for _, m := range all {
+		if sum, ok := done[m.Version]; ok {
+			if sum != m.Checksum {
+				return out, fmt.Errorf("migration %04d_%s changed after it was applied (checksum %.12s, recorded %.12s): add a new migration instead",
+					m.Version, m.Name, m.Checksum, sum)
+			}
+			continue
+		}
+		if err := applyOne(ctx, conn, opts, m); err != nil {
+			return out, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// applied returns the recorded checksum of every applied version.
+func applied(ctx context.Context, conn driver.Conn, db string) (map[uint32]string, error) {
+	rows, err := conn.Query(ctx, "SELECT version, checksum FROM "+db+"."+Table+" FINAL")
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", Table, err)
+	}
+	defer rows.Close()
+	done := map[uint32]string{}
+	for rows.Next() {
+		var v uint32
+		var sum string
+		if err := rows.Scan(&v, &sum); err != nil {
+			return nil, fmt.Errorf("read %s: %w", Table, err)
+		}
+		done[v] = sum
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", Table, err)
+	}
+	return done, nil
+}
+
+func applyOne(ctx context.Context, conn driver.Conn, opts Options, m Migration) error {
+	stmts, err := m.Statements(opts)
+	if err != nil {
+		return err
+	}
+	for i, stmt := range stmts {
+		if err := conn.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("migration %04d_%s statement %d: %w", m.Version, m.Name, i+1, err)
+		}
+	}
+	batch, err := conn.PrepareBatch(ctx, "INSERT INTO "+opts.Database+"."+Table+" (version, name, checksum, applied_at)")
+	if err != nil {
+		return fmt.Errorf("record migration %04d: %w", m.Version, err)
+	}
+	defer func() { _ = batch.Abort() }()
+	if err := batch.Append(m.Version, m.Name, m.Checksum, time.Now().UTC().Truncate(time.Second)); err != nil {
+		return fmt.Errorf("record migration %04d: %w", m.Version, err)
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("record migration %04d: %w", m.Version, err)
+	}
+	return nil
+}

@@ -1,0 +1,24 @@
+// Package chmigrate applies the numbered ClickHouse migrations of
+// schemas.ClickHouse (schemas/clickhouse/NNNN_name.sql) in order, each once,
+// and records them in <db>.schema_migrations (version, name, checksum,
+// applied_at). A second run changes nothing; an applied migration whose file
+// changed since is an error (add a new migration instead).
+//
+// Migration files are Go text/template documents rendered with Options:
+//
+//	{{.DB}}         the database name, e.g. cem
+//	{{.OnCluster}}  "ON CLUSTER '<cluster>'" in cluster mode, else empty
+//	{{.Cluster}}    the cluster name, empty on a single node
+//	{{engine "ReplacingMergeTree" "version"}}
+//	                ReplacingMergeTree(version) on a single node;
+//	                ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', version)
+//	                in cluster mode
+//
+// A file may hold several statements: a statement ends at a line ending in
+// ";" (a line that is only ";" works too); "--" comment lines never end one.
+// Statements should be idempotent (IF NOT EXISTS): if a migration fails
+// half-way, the next run starts it again from its first statement.
+//
+// The SQL must run on ClickHouse 18.16 (no JSON functions, Map, DateTime64,
+// TTL, LowCardinality) and on current releases.
+package chmigrate

@@ -1,0 +1,15 @@
+package chmigrate
+
+import (
+	"io/fs"
+
+	"github.com/cemhq/cem/schemas"
+)
+
+func repoMigrations() ([]Migration, error) {
+	sub, err := fs.Sub(schemas.ClickHouse, "clickhouse")
+	if err != nil {
+		return nil, err
+	}
+	return Load(sub)
+}
