@@ -1,0 +1,428 @@
+package events
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// Limits bound what a request may carry.
+type Limits struct {
+	// MaxEventBytes is the largest accepted event (Segment: 32 KB).
+	MaxEventBytes int
+	// MaxBatchBytes is the largest accepted request body (Segment: 500 KB).
+	MaxBatchBytes int
+}
+
+// DefaultLimits are Segment's limits: 32 KB an event, 500 KB a batch.
+func DefaultLimits() Limits { return Limits{MaxEventBytes: 32 << 10, MaxBatchBytes: 500 << 10} }
+
+// Decoder decodes, validates and normalizes request bodies. The zero value is
+// not usable: use NewDecoder.
+type Decoder struct {
+	Limits    Limits
+	Validator *Validator
+	// KeepClientTime disables clock-skew correction: timestamp stays the
+	// client's originalTimestamp (Normalize).
+	KeepClientTime bool
+}
+
+// NewDecoder returns a Decoder with the embedded schemas.
+func NewDecoder(lim Limits) (*Decoder, error) {
+	v, err := DefaultValidator()
+	if err != nil {
+		return nil, err
+	}
+	return &Decoder{Limits: lim, Validator: v}, nil
+}
+
+// Body is a decoded request: the write key and sentAt it carried and every
+// event in order, each either valid or with its error.
+type Body struct {
+	WriteKey string
+	SentAt   time.Time
+	Items    []Item
+}
+
+// Item is one event of a request.
+type Item struct {
+	// Index is the event's position in the request (0 for a single event).
+	Index int
+	// Raw is the event as received.
+	Raw json.RawMessage
+	// Event is the decoded, normalized event; valid only when Err is nil.
+	Event Event
+	// Err is why the event was rejected.
+	Err *FieldError
+}
+
+// batchBody is the body of /v1/batch and /v1/import.
+type batchBody struct {
+	Batch        []json.RawMessage `json:"batch"`
+	SentAt       nullString        `json:"sentAt"`
+	WriteKey     string            `json:"writeKey"`
+	Context      json.RawMessage   `json:"context"`
+	Integrations json.RawMessage   `json:"integrations"`
+}
+
+// DecodeBatch decodes a Segment batch body ({"batch": [...], "sentAt": ...}).
+// An error means the whole body is refused (a *RequestError); otherwise each
+// event is decoded on its own, and an invalid one never affects its
+// neighbours. received is the collector's clock when the request arrived.
+func (d *Decoder) DecodeBatch(body []byte, received time.Time) (*Body, error) {
+	if err := d.checkBody(body); err != nil {
+		return nil, err
+	}
+	var bb batchBody
+	if err := json.Unmarshal(body, &bb); err != nil {
+		return nil, &RequestError{Reason: ReasonFormat, Msg: "body: " + jsonMsg(err)}
+	}
+	if bb.Batch == nil {
+		return nil, &RequestError{Reason: ReasonFormat, Msg: `body: "batch" (an array of events) is required`}
+	}
+	sentAt, err := parseTime(string(bb.SentAt))
+	if err != nil {
+		return nil, &RequestError{Reason: ReasonFormat, Msg: "sentAt: " + err.Error()}
+	}
+	shared, err := sharedFields(bb.Context, bb.Integrations)
+	if err != nil {
+		return nil, err
+	}
+	out := &Body{WriteKey: bb.WriteKey, SentAt: sentAt, Items: make([]Item, len(bb.Batch))}
+	for i, raw := range bb.Batch {
+		out.Items[i] = d.item(i, "batch["+strconv.Itoa(i)+"]", raw, "", sentAt, shared, received)
+	}
+	return out, nil
+}
+
+// DecodeEvent decodes the body of a single-event endpoint (/v1/track,
+// /v1/identify, ...). typ is the endpoint's type; it overrides a "type" in
+// the body. An event-level problem is reported in the one Item, a body that
+// is not a JSON object as a *RequestError.
+func (d *Decoder) DecodeEvent(body []byte, typ Type, received time.Time) (*Body, error) {
+	if err := d.checkBody(body); err != nil {
+		return nil, err
+	}
+	var head struct {
+		WriteKey string     `json:"writeKey"`
+		SentAt   nullString `json:"sentAt"`
+	}
+	if err := json.Unmarshal(body, &head); err != nil {
+		return nil, &RequestError{Reason: ReasonFormat, Msg: "body: " + jsonMsg(err)}
+	}
+	sentAt, _ := parseTime(string(head.SentAt)) // a bad sentAt is reported by item
+	it := d.item(0, "", body, typ, sentAt, nil, received)
+	return &Body{WriteKey: head.WriteKey, SentAt: sentAt, Items: []Item{it}}, nil
+}
+
+// DecodeNDJSON decodes newline-delimited JSON events (one event per line,
+// blank lines ignored), as accepted by /v1/import. Items are indexed by
+// their position among the non-blank lines and named "line N".
+func (d *Decoder) DecodeNDJSON(body []byte, received time.Time) (*Body, error) {
+	if err := d.checkBody(body); err != nil {
+		return nil, err
+	}
+	out := &Body{}
+	line := 0
+	for len(body) > 0 {
+		line++
+		var raw []byte
+		if i := bytes.IndexByte(body, '\n'); i >= 0 {
+			raw, body = body[:i], body[i+1:]
+		} else {
+			raw, body = body, nil
+		}
+		raw = bytes.TrimSpace(raw)
+		if len(raw) == 0 {
+			continue
+		}
+		idx := len(out.Items)
+		out.Items = append(out.Items, d.item(idx, "line "+strconv.Itoa(line), raw, "", time.Time{}, nil, received))
+	}
+	return out, nil
+}
+
+func (d *Decoder) checkBody(body []byte) error {
+	if max := d.Limits.MaxBatchBytes; max > 0 && len(body) > max {
+		return &RequestError{Reason: ReasonSize, Msg: fmt.Sprintf("body: %d bytes, limit %d", len(body), max)}
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return &RequestError{Reason: ReasonFormat, Msg: "body: empty"}
+	}
+	return nil
+}
+
+// shared are batch-level context and integrations, merged into each event
+// (the event's own keys win).
+type shared struct {
+	context, integrations map[string]any
+}
+
+func sharedFields(ctx, integ json.RawMessage) (*shared, error) {
+	var s shared
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+		dst  *map[string]any
+	}{{"context", ctx, &s.context}, {"integrations", integ, &s.integrations}} {
+		if len(f.raw) == 0 || string(f.raw) == "null" {
+			continue
+		}
+		v, err := jsonschema.UnmarshalJSON(bytes.NewReader(f.raw))
+		m, ok := v.(map[string]any)
+		if err != nil || !ok {
+			return nil, &RequestError{Reason: ReasonFormat, Msg: f.name + ": must be an object"}
+		}
+		*f.dst = m
+	}
+	if s.context == nil && s.integrations == nil {
+		return nil, nil
+	}
+	return &s, nil
+}
+
+// item decodes, validates and normalizes one event.
+func (d *Decoder) item(idx int, at string, raw json.RawMessage, typ Type, sentAt time.Time, sh *shared, received time.Time) Item {
+	it := Item{Index: idx, Raw: raw}
+	if max := d.Limits.MaxEventBytes; max > 0 && len(raw) > max {
+		it.Err = fieldErr(ReasonSize, at, "", fmt.Sprintf("event is %d bytes, limit %d", len(raw), max))
+		return it
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		it.Err = fieldErr(ReasonFormat, at, "", "invalid JSON: "+jsonMsg(err))
+		return it
+	}
+	m, ok := doc.(map[string]any)
+	if !ok {
+		it.Err = fieldErr(ReasonFormat, at, "", "must be a JSON object")
+		return it
+	}
+	if typ != "" {
+		m["type"] = string(typ)
+	}
+	src := []byte(raw)
+	if sh != nil {
+		merge(m, "context", sh.context)
+		merge(m, "integrations", sh.integrations)
+		if src, err = json.Marshal(m); err != nil {
+			it.Err = fieldErr(ReasonFormat, at, "", err.Error())
+			return it
+		}
+	}
+	if err := d.Validator.Validate(m); err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			fe.At = at
+			it.Err = fe
+		} else {
+			it.Err = fieldErr(ReasonSchema, at, "", err.Error())
+		}
+		return it
+	}
+	ev, fe := decodeTyped(src, at)
+	if fe != nil {
+		it.Err = fe
+		return it
+	}
+	if typ != "" {
+		ev.Type = typ
+	}
+	if !ev.SentAt.IsZero() {
+		sentAt = ev.SentAt
+	}
+	Normalize(&ev, received, sentAt, !d.KeepClientTime)
+	it.Event = ev
+	return it
+}
+
+// merge copies the keys of from into doc[key] that doc[key] does not have.
+func merge(doc map[string]any, key string, from map[string]any) {
+	if from == nil {
+		return
+	}
+	own, _ := doc[key].(map[string]any)
+	if own == nil {
+		own = make(map[string]any, len(from))
+	}
+	for k, v := range from {
+		if _, ok := own[k]; !ok {
+			own[k] = v
+		}
+	}
+	doc[key] = own
+}
+
+// inEvent is the shape of an event as SDKs send it.
+type inEvent struct {
+	Type              Type            `json:"type"`
+	MessageID         idString        `json:"messageId"`
+	AnonymousID       idString        `json:"anonymousId"`
+	UserID            idString        `json:"userId"`
+	GroupID           idString        `json:"groupId"`
+	PreviousID        idString        `json:"previousId"`
+	Event             nullString      `json:"event"`
+	Name              nullString      `json:"name"`
+	Category          nullString      `json:"category"`
+	Properties        json.RawMessage `json:"properties"`
+	Traits            json.RawMessage `json:"traits"`
+	Integrations      json.RawMessage `json:"integrations"`
+	Context           *Context        `json:"context"`
+	Timestamp         nullString      `json:"timestamp"`
+	OriginalTimestamp nullString      `json:"originalTimestamp"`
+	SentAt            nullString      `json:"sentAt"`
+}
+
+// decodeTyped decodes an event that passed the envelope schema.
+func decodeTyped(raw []byte, at string) (Event, *FieldError) {
+	var in inEvent
+	if err := json.Unmarshal(raw, &in); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return Event{}, fieldErr(ReasonFormat, at, te.Field, "must be "+te.Type.String()+", not "+te.Value)
+		}
+		return Event{}, fieldErr(ReasonFormat, at, "", jsonMsg(err))
+	}
+	ev := Event{
+		Type: in.Type, MessageID: string(in.MessageID), AnonymousID: string(in.AnonymousID), UserID: string(in.UserID),
+		GroupID: string(in.GroupID), PreviousID: string(in.PreviousID),
+		Event: string(in.Event), Name: string(in.Name), Category: string(in.Category),
+		Properties: object(in.Properties), Traits: object(in.Traits), Integrations: object(in.Integrations),
+	}
+	if in.Context != nil {
+		ev.Context = *in.Context
+	}
+	var issues []Issue
+	for _, f := range []struct {
+		name string
+		in   nullString
+		dst  *time.Time
+	}{{"timestamp", in.Timestamp, &ev.Timestamp}, {"originalTimestamp", in.OriginalTimestamp, &ev.OriginalTimestamp}, {"sentAt", in.SentAt, &ev.SentAt}} {
+		t, err := parseTime(string(f.in))
+		if err != nil {
+			issues = append(issues, Issue{Field: f.name, Msg: err.Error()})
+		}
+		*f.dst = t
+	}
+	if issues != nil {
+		return Event{}, &FieldError{Reason: ReasonFormat, At: at, Issues: issues}
+	}
+	return ev, nil
+}
+
+// object drops JSON null so that absent and null look the same.
+func object(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	return raw
+}
+
+// parseTime parses an RFC 3339 time ("" is the zero time).
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, errors.New("not RFC 3339")
+	}
+	return t.UTC(), nil
+}
+
+// Normalize sets the event's times. received is the collector clock at
+// arrival; sentAt is the client clock when the SDK sent it (the event's own
+// sentAt or its batch's).
+//
+//   - receivedAt = received.
+//   - originalTimestamp = the client's originalTimestamp, else its timestamp.
+//   - timestamp = receivedAt - (sentAt - originalTimestamp) when sentAt is
+//     known and skew correction is on: the client's clock error cancels out;
+//     else originalTimestamp; else receivedAt.
+//
+// Every time is UTC with millisecond precision.
+func Normalize(ev *Event, received, sentAt time.Time, correctSkew bool) {
+	ms := func(t time.Time) time.Time {
+		if t.IsZero() {
+			return t
+		}
+		return t.UTC().Truncate(time.Millisecond)
+	}
+	ev.ReceivedAt = ms(received)
+	orig := ev.OriginalTimestamp
+	if orig.IsZero() {
+		orig = ev.Timestamp
+	}
+	ev.OriginalTimestamp = ms(orig)
+	ev.SentAt = ms(sentAt)
+	switch {
+	case orig.IsZero():
+		ev.Timestamp = ev.ReceivedAt
+	case correctSkew && !sentAt.IsZero():
+		ev.Timestamp = ms(received.Add(-sentAt.Sub(orig)))
+	default:
+		ev.Timestamp = ms(orig)
+	}
+}
+
+// jsonMsg shortens encoding/json and jsonschema decode errors.
+func jsonMsg(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s (at byte %d)", se.Error(), se.Offset)
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		f := te.Field
+		if f == "" {
+			f = "value"
+		}
+		return fmt.Sprintf("%s must be %s, not %s", f, te.Type, te.Value)
+	}
+	return err.Error()
+}
+
+// nullString is a string that may be JSON null.
+type nullString string
+
+func (s *nullString) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*s = ""
+		return nil
+	}
+	var v string
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*s = nullString(v)
+	return nil
+}
+
+// idString is an id sent as a JSON string or number (some SDKs send
+// numeric user ids); a number keeps its literal text.
+type idString string
+
+func (s *idString) UnmarshalJSON(b []byte) error {
+	switch {
+	case string(b) == "null":
+		*s = ""
+	case len(b) > 0 && b[0] == '"':
+		var v string
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*s = idString(v)
+	default:
+		var n json.Number
+		if err := json.Unmarshal(b, &n); err != nil {
+			return err
+		}
+		*s = idString(n)
+	}
+	return nil
+}
