@@ -172,4 +172,3 @@ func path(prefix string, loc []string) string {
 	parts = append(parts, loc...)
 	return strings.Join(parts, ".")
 }
-
