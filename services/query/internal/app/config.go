@@ -1,0 +1,93 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cemhq/cem/pkg/chconn"
+	"github.com/cemhq/cem/pkg/telemetry"
+	"github.com/cemhq/cem/services/query/internal/servicelevel"
+)
+
+// Config is the query service's configuration, loaded with
+// envconfig.Process("cem", &cfg): every variable starts with CEM_.
+type Config struct {
+	// LogConfig: CEM_LOG_LEVEL (default info), CEM_LOG_FORMAT (default json).
+	telemetry.LogConfig
+	// HTTPAddr is the API listen address (CEM_HTTP_ADDR). Default :8090.
+	HTTPAddr string `envconfig:"HTTP_ADDR" default:":8090"`
+	// ClickHouse: CEM_CLICKHOUSE_* (CEM_CLICKHOUSE_ADDR default
+	// 127.0.0.1:9000, CEM_CLICKHOUSE_DATABASE default cem).
+	ClickHouse chconn.Config `envconfig:"CLICKHOUSE"`
+	// Query: CEM_QUERY_*.
+	Query Query `envconfig:"QUERY"`
+}
+
+// Query configures the API.
+type Query struct {
+	// Tokens are the accepted bearer tokens, comma-separated
+	// (CEM_QUERY_TOKENS). Required.
+	Tokens []string `envconfig:"TOKENS"`
+	// Timeout bounds one API request, ClickHouse time included
+	// (CEM_QUERY_TIMEOUT). Default 30s.
+	Timeout time.Duration `envconfig:"TIMEOUT" default:"30s"`
+	// EraseTimeout bounds a GDPR erasure, which waits for ClickHouse
+	// mutations (CEM_QUERY_ERASE_TIMEOUT). Default 10m.
+	EraseTimeout time.Duration `envconfig:"ERASE_TIMEOUT" default:"10m"`
+	// MaxRows caps page sizes and result lists (CEM_QUERY_MAX_ROWS).
+	// Default 10000.
+	MaxRows int `envconfig:"MAX_ROWS" default:"10000"`
+	// ExportMaxRows caps the rows per table of a GDPR export
+	// (CEM_QUERY_EXPORT_MAX_ROWS). Default 1000000.
+	ExportMaxRows int `envconfig:"EXPORT_MAX_ROWS" default:"1000000"`
+	// MinN is the default minimum number of answers for a score group to be
+	// reported as sufficient (CEM_QUERY_MIN_N). Default 30.
+	MinN uint64 `envconfig:"MIN_N" default:"30"`
+	// ServiceTargets are response/resolution targets per ticket channel,
+	// "channel=response/resolution,..." with "*" as the fallback
+	// (CEM_QUERY_SERVICE_TARGETS). Default
+	// phone=5m/24h,chat=2m/4h,email=24h/72h,letter=120h/240h,*=1h/24h.
+	ServiceTargets string `envconfig:"SERVICE_TARGETS" default:"phone=5m/24h,chat=2m/4h,email=24h/72h,letter=120h/240h,*=1h/24h"`
+	// Migrate applies the schemas/clickhouse migrations at start
+	// (CEM_QUERY_MIGRATE). Default true.
+	Migrate bool `envconfig:"MIGRATE" default:"true"`
+	// ShutdownTimeout bounds the drain of in-flight requests
+	// (CEM_QUERY_SHUTDOWN_TIMEOUT). Default 15s.
+	ShutdownTimeout time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"15s"`
+}
+
+// Validate reports configuration errors.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.HTTPAddr == "" {
+		errs = append(errs, errors.New("CEM_HTTP_ADDR is required"))
+	}
+	if err := c.ClickHouse.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	q := c.Query
+	n := 0
+	for _, t := range q.Tokens {
+		if t != "" {
+			n++
+		}
+		if t != "" && len(t) < 16 {
+			errs = append(errs, errors.New("CEM_QUERY_TOKENS: every token needs at least 16 characters"))
+			break
+		}
+	}
+	if n == 0 {
+		errs = append(errs, errors.New("CEM_QUERY_TOKENS: at least one token is required"))
+	}
+	if q.Timeout <= 0 || q.EraseTimeout <= 0 || q.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("query: timeouts must be positive"))
+	}
+	if q.MaxRows < 1 || q.ExportMaxRows < 1 {
+		errs = append(errs, fmt.Errorf("query: max rows (%d) and export max rows (%d) must be positive", q.MaxRows, q.ExportMaxRows))
+	}
+	if _, err := servicelevel.ParseTargets(q.ServiceTargets); err != nil {
+		errs = append(errs, fmt.Errorf("CEM_QUERY_SERVICE_TARGETS: %w", err))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,37 @@
+package chstore
+
+import (
+	"fmt"
+	"strings"
+)
+
+// StepExpr is the SQL expression that names an event as a journey step: the
+// track event name, else "<type>:<name>" (e.g. "page:Pricing"), else the type.
+const StepExpr = "if(event != '', event, if(name != '', concat(type, ':', name), type))"
+
+// CustomerEvents returns a parenthesised subquery over the deduplicated
+// events (FINAL) that satisfy where (SQL built by the caller from constants
+// and "?" placeholders), with the columns cols (constants of the caller, each
+// a column of events or an "expr AS alias") plus customer: the canonical
+// customer id of the event's customer_key (customer_key is always
+// included; cols must not name it), resolved through identities at
+// query time (argMax by version), or the key itself when it was never
+// linked. That resolution is what stitches anonymous pre-login events to the
+// customer retroactively. Bot traffic is excluded.
+func (s *Store) CustomerEvents(cols []string, where string) string {
+	if where == "" {
+		where = "1"
+	}
+	inner := append([]string{"customer_key"}, cols...)
+	outer := []string{"customer_key"}
+	for _, c := range cols {
+		if i := strings.LastIndex(c, " AS "); i >= 0 {
+			c = strings.TrimSpace(c[i+4:])
+		}
+		outer = append(outer, c)
+	}
+	return fmt.Sprintf(`(SELECT %s, if(resolved = '', customer_key, resolved) AS customer
+FROM (SELECT %s FROM %s.events FINAL WHERE is_bot = 0 AND (%s))
+ANY LEFT JOIN (SELECT id AS customer_key, argMax(customer_id, version) AS resolved FROM %s.identities GROUP BY id) USING customer_key)`,
+		strings.Join(outer, ", "), strings.Join(inner, ", "), s.db, where, s.db)
+}

@@ -1,0 +1,259 @@
+package funnel
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cemhq/cem/services/query/internal/chstore"
+)
+
+// MaxBreakdownValues caps the breakdown groups returned (largest first).
+const MaxBreakdownValues = 50
+
+// Result is a computed funnel.
+type Result struct {
+	Steps     []StepResult `json:"steps"`
+	Breakdown []Group      `json:"breakdown,omitempty"`
+	Dropoff   *Dropoff     `json:"dropoff,omitempty"`
+}
+
+// Group is the funnel of one breakdown value.
+type Group struct {
+	Value string       `json:"value"`
+	Steps []StepResult `json:"steps"`
+}
+
+// StepResult is one step's numbers.
+type StepResult struct {
+	Step  int    `json:"step"`
+	Event string `json:"event"`
+	// Customers reached this step (and every step before it, in order).
+	Customers uint64 `json:"customers"`
+	// ConversionFromPrevious is Customers / previous step's Customers (1 for
+	// step 1); ConversionFromFirst is Customers / step 1's Customers.
+	ConversionFromPrevious float64 `json:"conversion_from_previous"`
+	ConversionFromFirst    float64 `json:"conversion_from_first"`
+	// DroppedAfter reached this step but not the next one.
+	DroppedAfter uint64 `json:"dropped_after"`
+	// MedianSecondsFromPrevious is nil for step 1 or when nobody reached it.
+	MedianSecondsFromPrevious *float64 `json:"median_seconds_from_previous"`
+}
+
+// Dropoff is a page of the customers who stopped at a step.
+type Dropoff struct {
+	Step      int      `json:"step"`
+	Customers []string `json:"customers"`
+	NextAfter string   `json:"next_after,omitempty"`
+}
+
+// Engine computes funnels.
+type Engine struct{ st *chstore.Store }
+
+// New returns an Engine reading st.
+func New(st *chstore.Store) *Engine { return &Engine{st: st} }
+
+// perCustomer returns the per-customer subquery (customer, level, bd, t1..tn)
+// and its arguments.
+func (e *Engine) perCustomer(r *Request) (string, []any) {
+	n := len(r.Steps)
+	var cols []string
+	var args []any
+	names := make([]string, n)
+	for i, s := range r.Steps {
+		c, a := s.cond()
+		cols = append(cols, fmt.Sprintf("%s AS c%d", c, i+1))
+		args = append(args, a...)
+		names[i] = s.Event
+	}
+	bd := "''"
+	if col, ok := breakdowns[r.Breakdown]; ok && r.Breakdown != "" {
+		bd = col
+	}
+	cols = append(cols, "timestamp", "ts_ms", bd+" AS bd")
+	var where []string
+	if !r.Strict {
+		where = append(where, chstore.StepExpr+" IN ?")
+		args = append(args, chstore.Set(names))
+	}
+	if r.FromMs > 0 {
+		where = append(where, "ts_ms >= ?")
+		args = append(args, r.FromMs)
+	}
+	if r.ToMs > 0 {
+		where = append(where, "ts_ms < ?")
+		args = append(args, r.ToMs)
+	}
+	src := e.st.CustomerEvents(cols, strings.Join(where, " AND "))
+
+	conds := make([]string, n)
+	for i := range conds {
+		conds[i] = fmt.Sprintf("c%d", i+1)
+	}
+	var level string
+	if r.Strict {
+		level = strictLevel(conds, r.WindowSeconds)
+	} else {
+		level = fmt.Sprintf("windowFunnel(%d)(timestamp, %s)", r.WindowSeconds, strings.Join(conds, ", "))
+	}
+	arrs := make([]string, n)
+	for i := range arrs {
+		arrs[i] = fmt.Sprintf("arraySort(groupArrayIf(ts_ms, c%d)) AS a%d", i+1, i+1)
+	}
+	inner := fmt.Sprintf("SELECT customer, %s AS level, argMinIf(bd, ts_ms, c1) AS bd, %s FROM %s GROUP BY customer",
+		level, strings.Join(arrs, ", "), src)
+	// The greedy chain from the first step-1 event. Every t is selected so
+	// that 18.16 resolves it inside the next lambda.
+	ts := []string{"customer", "level", "bd", "arrayReduce('min', a1) AS t1"}
+	for i := 2; i <= n; i++ {
+		ts = append(ts, fmt.Sprintf("if(t%d = 0, 0, arrayFirst(x -> x > t%d, a%d)) AS t%d", i-1, i-1, i, i))
+	}
+	return fmt.Sprintf("SELECT %s FROM (%s) WHERE level >= 1", strings.Join(ts, ", "), inner), args
+}
+
+// strictLevel returns the level expression of a strict funnel: the longest
+// prefix of steps that occur as consecutive events, each within window
+// seconds of the previous one.
+func strictLevel(conds []string, window int64) string {
+	all := strings.Join(conds, ", ") + ", toUInt8(1)"
+	var parts []string
+	for k := len(conds); k >= 2; k-- {
+		var p strings.Builder
+		for i := 1; i <= k; i++ {
+			if i > 1 {
+				fmt.Fprintf(&p, "(?t<=%d)", window)
+			}
+			fmt.Fprintf(&p, "(?%d)", i)
+		}
+		parts = append(parts, fmt.Sprintf("sequenceMatch('%s')(timestamp, %s), %d", p.String(), all, k))
+	}
+	parts = append(parts, "max(c1), 1", "0")
+	return "multiIf(" + strings.Join(parts, ", ") + ")"
+}
+
+// Run computes the funnel r (validated).
+func (e *Engine) Run(ctx context.Context, r *Request) (*Result, error) {
+	pc, args := e.perCustomer(r)
+	n := len(r.Steps)
+	aggs := make([]string, 0, 2*n)
+	for k := 1; k <= n; k++ {
+		aggs = append(aggs, fmt.Sprintf("countIf(level >= %d)", k))
+	}
+	for k := 2; k <= n; k++ {
+		aggs = append(aggs, fmt.Sprintf("quantileExactIf(0.5)((t%d - t%d) / 1000, level >= %d AND t%d > 0)", k, k-1, k, k))
+	}
+	group, order := "", ""
+	if r.Breakdown != "" {
+		group, order = " GROUP BY bd", fmt.Sprintf(" ORDER BY countIf(level >= 1) DESC, bd LIMIT %d", MaxBreakdownValues)
+	}
+	bdCol := "''"
+	if r.Breakdown != "" {
+		bdCol = "bd"
+	}
+	sql := fmt.Sprintf("SELECT %s, %s FROM (%s)%s%s", bdCol, strings.Join(aggs, ", "), pc, group, order)
+	res := &Result{}
+	var groups []Group
+	err := e.st.Select(ctx, func(rows driver.Rows) error {
+		var bd string
+		counts := make([]uint64, n)
+		medians := make([]float64, n-1)
+		dest := []any{&bd}
+		for i := range counts {
+			dest = append(dest, &counts[i])
+		}
+		for i := range medians {
+			dest = append(dest, &medians[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return err
+		}
+		groups = append(groups, Group{Value: bd, Steps: steps(r, counts, medians)})
+		return nil
+	}, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("funnel: %w", err)
+	}
+	if r.Breakdown == "" {
+		if len(groups) == 1 {
+			res.Steps = groups[0].Steps
+		} else {
+			res.Steps = steps(r, make([]uint64, n), make([]float64, n-1))
+		}
+	} else {
+		res.Breakdown = groups
+		if res.Steps, err = e.total(ctx, r); err != nil {
+			return nil, err
+		}
+	}
+	if r.Dropoff != nil {
+		if res.Dropoff, err = e.dropoff(ctx, r); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (e *Engine) total(ctx context.Context, r *Request) ([]StepResult, error) {
+	all := *r
+	all.Breakdown, all.Dropoff = "", nil
+	res, err := e.Run(ctx, &all)
+	if err != nil {
+		return nil, err
+	}
+	return res.Steps, nil
+}
+
+func (e *Engine) dropoff(ctx context.Context, r *Request) (*Dropoff, error) {
+	pc, args := e.perCustomer(r)
+	d := r.Dropoff
+	sql := fmt.Sprintf("SELECT customer FROM (%s) WHERE level = ? AND customer > ? ORDER BY customer LIMIT %d", pc, d.Limit+1)
+	args = append(args, d.Step, d.After)
+	out := &Dropoff{Step: d.Step, Customers: []string{}}
+	err := e.st.Select(ctx, func(rows driver.Rows) error {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return err
+		}
+		out.Customers = append(out.Customers, c)
+		return nil
+	}, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("funnel drop-off: %w", err)
+	}
+	if len(out.Customers) > d.Limit {
+		out.Customers = out.Customers[:d.Limit]
+		out.NextAfter = out.Customers[d.Limit-1]
+	}
+	return out, nil
+}
+
+func steps(r *Request, counts []uint64, medians []float64) []StepResult {
+	out := make([]StepResult, len(counts))
+	for i, c := range counts {
+		s := StepResult{Step: i + 1, Event: r.Steps[i].Event, Customers: c, ConversionFromPrevious: 1, ConversionFromFirst: 1}
+		if i > 0 {
+			s.ConversionFromPrevious = ratio(c, counts[i-1])
+			s.ConversionFromFirst = ratio(c, counts[0])
+			if m := medians[i-1]; c > 0 && !math.IsNaN(m) && !math.IsInf(m, 0) {
+				s.MedianSecondsFromPrevious = &m
+			}
+		}
+		if i+1 < len(counts) {
+			s.DroppedAfter = c - counts[i+1]
+		} else {
+			s.DroppedAfter = 0
+		}
+		out[i] = s
+	}
+	return out
+}
+
+func ratio(a, b uint64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}

@@ -1,0 +1,87 @@
+package gdpr
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cemhq/cem/services/query/internal/chstore"
+)
+
+// Export is all stored data of a customer, table by table.
+type Export struct {
+	CustomerID string                      `json:"customer_id"`
+	IDs        []string                    `json:"ids"`
+	ExportedAt time.Time                   `json:"exported_at"`
+	Tables     map[string][]map[string]any `json:"tables"`
+	// Truncated lists tables with more rows than the per-table limit.
+	Truncated []string `json:"truncated,omitempty"`
+}
+
+// Exporter exports customers' data.
+type Exporter struct {
+	st *chstore.Store
+	// MaxRows caps the rows exported per table.
+	MaxRows int
+}
+
+// NewExporter returns an Exporter over st exporting at most maxRows rows
+// per table.
+func NewExporter(st *chstore.Store, maxRows int) *Exporter {
+	return &Exporter{st: st, MaxRows: maxRows}
+}
+
+// Export returns every row, in any table with an identity column, that
+// holds one of ids.
+func (x *Exporter) Export(ctx context.Context, customer string, ids []string) (*Export, error) {
+	ts, err := tables(ctx, x.st)
+	if err != nil {
+		return nil, err
+	}
+	out := &Export{CustomerID: customer, IDs: ids, ExportedAt: time.Now().UTC(), Tables: map[string][]map[string]any{}}
+	for _, t := range ts {
+		cond, args := t.cond(ids)
+		rows, err := x.st.Rows(ctx, fmt.Sprintf("SELECT * FROM %s.%s%s WHERE %s LIMIT %d", x.st.DB(), t.Name, t.final(), cond, x.MaxRows+1), args...)
+		if err != nil {
+			return nil, fmt.Errorf("export %s: %w", t.Name, err)
+		}
+		list, err := scanAll(rows)
+		if err != nil {
+			return nil, fmt.Errorf("export %s: %w", t.Name, err)
+		}
+		if len(list) > x.MaxRows {
+			list = list[:x.MaxRows]
+			out.Truncated = append(out.Truncated, t.Name)
+		}
+		if len(list) > 0 {
+			out.Tables[t.Name] = list
+		}
+	}
+	return out, nil
+}
+
+// scanAll reads rows of any shape into maps keyed by column name.
+func scanAll(rows driver.Rows) ([]map[string]any, error) {
+	defer rows.Close()
+	cols := rows.Columns()
+	types := rows.ColumnTypes()
+	out := []map[string]any{}
+	for rows.Next() {
+		ptrs := make([]any, len(cols))
+		for i, ct := range types {
+			ptrs[i] = reflect.New(ct.ScanType()).Interface()
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		m := make(map[string]any, len(cols))
+		for i, c := range cols {
+			m[c] = reflect.ValueOf(ptrs[i]).Elem().Interface()
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}

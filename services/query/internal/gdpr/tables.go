@@ -1,0 +1,93 @@
+package gdpr
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cemhq/cem/services/query/internal/chstore"
+)
+
+// identityColumns are the columns that hold a customer's ids, in any table.
+var identityColumns = []string{
+	"customer_key", "customer_id", "anonymous_id", "user_id", "previous_id",
+	"id", "from_id", "to_id", "from_customer_id",
+}
+
+// own are the tables that record erasures themselves and are never erased.
+var own = map[string]bool{"suppressed_ids": true, "erasure_receipts": true, "schema_migrations": true}
+
+// table is a table holding customer data and its identity columns.
+type table struct {
+	Name    string
+	Engine  string
+	Columns []string
+}
+
+// final is " FINAL" for engines that support it.
+func (t table) final() string {
+	if strings.Contains(t.Engine, "Replacing") || strings.Contains(t.Engine, "Collapsing") {
+		return " FINAL"
+	}
+	return ""
+}
+
+// cond is the WHERE condition matching any id in any identity column; it
+// binds one set per column.
+func (t table) cond(ids []string) (string, []any) {
+	parts := make([]string, len(t.Columns))
+	args := make([]any, len(t.Columns))
+	for i, c := range t.Columns {
+		parts[i] = c + " IN ?"
+		args[i] = chstore.Set(ids)
+	}
+	return strings.Join(parts, " OR "), args
+}
+
+// tables lists the MergeTree tables of the database with at least one
+// String identity column, by name.
+func tables(ctx context.Context, st *chstore.Store) ([]table, error) {
+	engines := map[string]string{}
+	err := st.Select(ctx, func(rows driver.Rows) error {
+		var name, engine string
+		if err := rows.Scan(&name, &engine); err != nil {
+			return err
+		}
+		engines[name] = engine
+		return nil
+	}, "SELECT name, engine FROM system.tables WHERE database = ? AND engine LIKE '%MergeTree'", st.DB())
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	byName := map[string]*table{}
+	err = st.Select(ctx, func(rows driver.Rows) error {
+		var name, col string
+		if err := rows.Scan(&name, &col); err != nil {
+			return err
+		}
+		engine, ok := engines[name]
+		if !ok || own[name] || !chstore.Ident(name) || !slices.Contains(identityColumns, col) {
+			return nil
+		}
+		t, ok := byName[name]
+		if !ok {
+			t = &table{Name: name, Engine: engine}
+			byName[name] = t
+		}
+		t.Columns = append(t.Columns, col)
+		return nil
+	}, "SELECT table, name FROM system.columns WHERE database = ? AND type = 'String'", st.DB())
+	if err != nil {
+		return nil, fmt.Errorf("list columns: %w", err)
+	}
+	out := make([]table, 0, len(byName))
+	for _, t := range byName {
+		slices.Sort(t.Columns)
+		out = append(out, *t)
+	}
+	slices.SortFunc(out, func(a, b table) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}

@@ -1,0 +1,77 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/cemhq/cem/services/query/internal/apierr"
+)
+
+// ClickHouse error codes mapped to client errors.
+const (
+	chTimeoutExceeded   = 159
+	chTooManyRows       = 158
+	chTooManyRowsBytes  = 396
+	chMemoryLimit       = 241
+	chTooSlow           = 160
+	chQueryWasCancelled = 394
+)
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: msg}})
+}
+
+// classify maps an error to its HTTP status, code and message.
+func classify(err error) (int, string, string) {
+	if e, ok := apierr.As(err); ok {
+		return e.Status, e.Code, e.Message
+	}
+	var ex *clickhouse.Exception
+	if errors.As(err, &ex) {
+		switch ex.Code {
+		case chTimeoutExceeded, chTooSlow, chQueryWasCancelled:
+			return http.StatusGatewayTimeout, "query_timeout", "the query took longer than the configured limit; narrow the time range"
+		case chTooManyRows, chTooManyRowsBytes:
+			return http.StatusUnprocessableEntity, "result_too_large", "the result exceeds the configured limit; narrow the query"
+		case chMemoryLimit:
+			return http.StatusServiceUnavailable, "overloaded", "the query needs more memory than allowed; narrow the query"
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return http.StatusGatewayTimeout, "query_timeout", "the query took longer than the configured limit; narrow the time range"
+	}
+	return http.StatusInternalServerError, "internal", "internal error"
+}
+
+// fail writes err as a JSON error and logs server-side failures.
+func fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if errors.Is(r.Context().Err(), context.Canceled) {
+		return // the client went away
+	}
+	status, code, msg := classify(err)
+	if status >= 500 {
+		log.Error("request failed", "method", r.Method, "route", r.Pattern, "status", status, "err", err)
+	}
+	writeError(w, status, code, msg)
+}

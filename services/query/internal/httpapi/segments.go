@@ -1,0 +1,77 @@
+package httpapi
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/cemhq/cem/services/query/internal/apierr"
+	"github.com/cemhq/cem/services/query/internal/segments"
+)
+
+// segmentList: GET /api/v1/segments.
+func (s *server) segmentList(w http.ResponseWriter, _ *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]any{"segments": s.Segments.List()})
+	return nil
+}
+
+// segment: GET /api/v1/segments/{name}?limit=&after=&format=json|csv.
+func (s *server) segment(w http.ResponseWriter, r *http.Request) error {
+	seg, ok := s.Segments.Get(r.PathValue("name"))
+	if !ok {
+		return apierr.NotFound("no such segment; GET /api/v1/segments lists them")
+	}
+	p := newParams(r)
+	page := segments.Page{
+		Limit:  int(p.integer("limit", 100, 1, int64(s.Limits.MaxRows))),
+		After:  p.str("after", ""),
+		Params: map[string]string{},
+	}
+	format := p.oneOf("format", "json", "json", "csv")
+	for k := range p.v {
+		switch k {
+		case "limit", "after", "format":
+		default:
+			page.Params[k] = p.str(k, "")
+		}
+	}
+	if p.err != nil {
+		return p.err
+	}
+	m, err := seg.List(r.Context(), page)
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		writeJSON(w, http.StatusOK, m)
+		return nil
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, seg.Name()))
+	cw := csv.NewWriter(w)
+	_ = cw.Write(append([]string{"customer_id"}, m.Columns...))
+	for _, mem := range m.Members {
+		row := []string{mem.CustomerID}
+		for _, c := range m.Columns {
+			row = append(row, csvCell(mem.Fields[c]))
+		}
+		_ = cw.Write(row)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvCell formats v for CSV, defusing spreadsheet formulas.
+func csvCell(v any) string {
+	if v == nil {
+		return ""
+	}
+	s := fmt.Sprint(v)
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		if _, isNum := v.(float64); !isNum {
+			s = "'" + s
+		}
+	}
+	return s
+}

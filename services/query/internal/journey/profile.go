@@ -1,0 +1,131 @@
+package journey
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cemhq/cem/services/query/internal/chstore"
+)
+
+// Profile is the customer 360 view computed from events at query time.
+type Profile struct {
+	CustomerID   string                 `json:"customer_id"`
+	IDs          []string               `json:"ids"`
+	Traits       map[string]any         `json:"traits"`
+	FirstSeenMs  int64                  `json:"first_seen_ms"`
+	LastSeenMs   int64                  `json:"last_seen_ms"`
+	Events       uint64                 `json:"events"`
+	Sessions     uint64                 `json:"sessions"`
+	Channels     []string               `json:"channels"`
+	Sources      []string               `json:"sources"`
+	Orders       uint64                 `json:"orders"`
+	Revenue      float64                `json:"revenue"`
+	LatestScores map[string]LatestScore `json:"latest_scores"`
+	OpenTickets  []string               `json:"open_tickets"`
+	// Extensions holds what registered Enrichers add (e.g. health score,
+	// churn risk and their reasons), keyed by enricher name.
+	Extensions map[string]any `json:"extensions,omitempty"`
+}
+
+// LatestScore is a customer's most recent survey answer of one kind.
+type LatestScore struct {
+	Score float64 `json:"score"`
+	TsMs  int64   `json:"ts_ms"`
+}
+
+// Enricher adds derived data (scores, segments) to a profile. Enrich
+// returns nil, nil when it has nothing for the customer. It must be safe
+// for concurrent use.
+type Enricher interface {
+	Name() string
+	Enrich(ctx context.Context, customer string, ids []string) (any, error)
+}
+
+// maxTraitEvents bounds the identify events merged into traits.
+const maxTraitEvents = 1000
+
+// Profile builds the 360 profile of a canonical customer with ids.
+func (r *Resolver) Profile(ctx context.Context, customer string, ids []string, enrichers []Enricher) (*Profile, error) {
+	p := &Profile{CustomerID: customer, IDs: ids, Traits: map[string]any{}, LatestScores: map[string]LatestScore{}, OpenTickets: []string{}}
+	set := chstore.Set(ids)
+	q := fmt.Sprintf(`SELECT min(ts_ms), max(ts_ms), count(), uniqExact(session_id), groupUniqArray(channel), groupUniqArray(source),
+ countIf(event = 'Order Completed'), sumIf(revenue, event = 'Order Completed')
+FROM %s.events FINAL WHERE customer_key IN ?`, r.st.DB())
+	if err := r.st.Row(ctx, q, []any{set}, &p.FirstSeenMs, &p.LastSeenMs, &p.Events, &p.Sessions, &p.Channels, &p.Sources, &p.Orders, &p.Revenue); err != nil {
+		return nil, fmt.Errorf("profile summary: %w", err)
+	}
+	q = fmt.Sprintf(`SELECT traits FROM %s.events FINAL WHERE customer_key IN ? AND traits != '' AND traits != '{}'
+ORDER BY ts_ms DESC, event_id DESC LIMIT %d`, r.st.DB(), maxTraitEvents)
+	var traits []string
+	if err := r.st.Select(ctx, func(rows driver.Rows) error {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return err
+		}
+		traits = append(traits, s)
+		return nil
+	}, q, set); err != nil {
+		return nil, fmt.Errorf("profile traits: %w", err)
+	}
+	for i := len(traits) - 1; i >= 0; i-- { // oldest first: newer values win
+		var m map[string]any
+		if json.Unmarshal([]byte(traits[i]), &m) == nil {
+			for k, v := range m {
+				p.Traits[k] = v
+			}
+		}
+	}
+	q = fmt.Sprintf(`SELECT event, argMax(assumeNotNull(score), ts_ms), max(ts_ms) FROM %s.events FINAL
+WHERE customer_key IN ? AND event IN ('NPS Submitted', 'CSAT Submitted', 'CES Submitted') AND isNotNull(score) GROUP BY event`, r.st.DB())
+	if err := r.st.Select(ctx, func(rows driver.Rows) error {
+		var ev string
+		var s LatestScore
+		if err := rows.Scan(&ev, &s.Score, &s.TsMs); err != nil {
+			return err
+		}
+		p.LatestScores[scoreKind(ev)] = s
+		return nil
+	}, q, set); err != nil {
+		return nil, fmt.Errorf("profile scores: %w", err)
+	}
+	q = fmt.Sprintf(`SELECT ticket_id FROM %s.events FINAL WHERE customer_key IN ? AND ticket_id != ''
+ AND event IN ('Ticket Opened', 'Ticket Resolved')
+GROUP BY ticket_id HAVING countIf(event = 'Ticket Resolved') = 0 ORDER BY ticket_id LIMIT 1000`, r.st.DB())
+	if err := r.st.Select(ctx, func(rows driver.Rows) error {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		p.OpenTickets = append(p.OpenTickets, id)
+		return nil
+	}, q, set); err != nil {
+		return nil, fmt.Errorf("profile tickets: %w", err)
+	}
+	for _, e := range enrichers {
+		v, err := e.Enrich(ctx, customer, ids)
+		if err != nil {
+			return nil, fmt.Errorf("profile %s: %w", e.Name(), err)
+		}
+		if v != nil {
+			if p.Extensions == nil {
+				p.Extensions = map[string]any{}
+			}
+			p.Extensions[e.Name()] = v
+		}
+	}
+	return p, nil
+}
+
+func scoreKind(event string) string {
+	switch event {
+	case "NPS Submitted":
+		return "nps"
+	case "CSAT Submitted":
+		return "csat"
+	default:
+		return "ces"
+	}
+}
