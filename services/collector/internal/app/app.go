@@ -1,0 +1,139 @@
+// Package app wires the collector: configuration, Kafka sink, ingestion
+// handler, health and metrics, and the HTTP server with graceful shutdown.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cemhq/cem/pkg/events"
+	"github.com/cemhq/cem/pkg/telemetry"
+	"github.com/cemhq/cem/services/collector/internal/ingest"
+	"github.com/cemhq/cem/services/collector/internal/kafkasink"
+)
+
+// Config is the collector's configuration, loaded with
+// envconfig.Process("cem", &cfg): every variable starts with CEM_.
+type Config struct {
+	telemetry.LogConfig
+	// Kafka: CEM_KAFKA_*.
+	Kafka kafkasink.Config `envconfig:"KAFKA"`
+	// HTTPAddr is the listen address (CEM_HTTP_ADDR).
+	HTTPAddr string `envconfig:"HTTP_ADDR" default:":8080"`
+	// WriteKeys is source:key,... (CEM_WRITE_KEYS), e.g.
+	// web:key1,callcenter:key2. The source is stored with every event.
+	WriteKeys []string `envconfig:"WRITE_KEYS" default:"dev:dev-write-key"`
+	// MaxEventBytes and MaxBatchBytes limit the Segment endpoints
+	// (CEM_MAX_EVENT_BYTES, CEM_MAX_BATCH_BYTES).
+	MaxEventBytes int `envconfig:"MAX_EVENT_BYTES" default:"32768"`
+	MaxBatchBytes int `envconfig:"MAX_BATCH_BYTES" default:"512000"`
+	// ImportMaxBytes limits a /v1/import body (CEM_IMPORT_MAX_BYTES).
+	ImportMaxBytes int `envconfig:"IMPORT_MAX_BYTES" default:"20971520"`
+	// MaxInflightBytes bounds the body bytes held by requests in progress;
+	// beyond it the collector answers 503 (CEM_MAX_INFLIGHT_BYTES).
+	MaxInflightBytes int64 `envconfig:"MAX_INFLIGHT_BYTES" default:"268435456"`
+	// MaxConcurrent bounds requests in progress (CEM_MAX_CONCURRENT).
+	MaxConcurrent int `envconfig:"MAX_CONCURRENT" default:"1024"`
+	// RequestTimeout bounds reading a request (CEM_REQUEST_TIMEOUT).
+	RequestTimeout time.Duration `envconfig:"REQUEST_TIMEOUT" default:"30s"`
+	// ProduceTimeout bounds the wait for Kafka acks before answering 503
+	// (CEM_PRODUCE_TIMEOUT).
+	ProduceTimeout time.Duration `envconfig:"PRODUCE_TIMEOUT" default:"10s"`
+	// RateLimit is events/s per source, 0 = off (CEM_RATE_LIMIT); RateBurst
+	// the burst (CEM_RATE_BURST).
+	RateLimit float64 `envconfig:"RATE_LIMIT" default:"0"`
+	RateBurst int     `envconfig:"RATE_BURST" default:"10000"`
+	// DedupWindow and DedupSize bound messageId deduplication
+	// (CEM_DEDUP_WINDOW, CEM_DEDUP_SIZE; size 0 disables it).
+	DedupWindow time.Duration `envconfig:"DEDUP_WINDOW" default:"24h"`
+	DedupSize   int           `envconfig:"DEDUP_SIZE" default:"1000000"`
+	// CORSOrigins are allowed browser origins, * for any (CEM_CORS_ORIGINS).
+	CORSOrigins []string `envconfig:"CORS_ORIGINS" default:"*"`
+	// TrustedProxies may set X-Forwarded-For: IPs or CIDRs
+	// (CEM_TRUSTED_PROXIES).
+	TrustedProxies []string `envconfig:"TRUSTED_PROXIES" default:"127.0.0.1/32,::1/128"`
+	// ShutdownTimeout bounds the drain of in-flight requests on SIGTERM
+	// (CEM_SHUTDOWN_TIMEOUT).
+	ShutdownTimeout time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"20s"`
+}
+
+// WriteKeyMap parses WriteKeys into key -> source.
+func (c Config) WriteKeyMap() (map[string]string, error) {
+	m := map[string]string{}
+	for _, kv := range c.WriteKeys {
+		src, key, ok := strings.Cut(strings.TrimSpace(kv), ":")
+		if !ok || src == "" || key == "" {
+			return nil, fmt.Errorf("CEM_WRITE_KEYS: %q is not source:key", kv)
+		}
+		if _, dup := m[key]; dup {
+			return nil, fmt.Errorf("CEM_WRITE_KEYS: key of source %s is used twice", src)
+		}
+		m[key] = src
+	}
+	if len(m) == 0 {
+		return nil, errors.New("CEM_WRITE_KEYS: no write keys")
+	}
+	return m, nil
+}
+
+// HandlerConfig derives the ingestion handler's configuration.
+func (c Config) HandlerConfig(version string) (ingest.Config, error) {
+	keys, err := c.WriteKeyMap()
+	if err != nil {
+		return ingest.Config{}, err
+	}
+	return ingest.Config{
+		WriteKeys:        keys,
+		Limits:           events.Limits{MaxEventBytes: c.MaxEventBytes, MaxBatchBytes: c.MaxBatchBytes},
+		ImportLimits:     events.Limits{MaxEventBytes: c.MaxEventBytes, MaxBatchBytes: c.ImportMaxBytes},
+		MaxInflightBytes: c.MaxInflightBytes, MaxConcurrent: c.MaxConcurrent, ProduceTimeout: c.ProduceTimeout,
+		RateLimit: c.RateLimit, RateBurst: c.RateBurst, DedupSize: c.DedupSize, DedupWindow: c.DedupWindow,
+		CORSOrigins: c.CORSOrigins, TrustedProxies: c.TrustedProxies, Version: version,
+	}, nil
+}
+
+// Run serves until ctx is cancelled, then drains in-flight requests and
+// flushes the Kafka writers. ln may be nil (listen on cfg.HTTPAddr).
+func Run(ctx context.Context, cfg Config, version string, ln net.Listener, log *slog.Logger, reg *prometheus.Registry, sup ingest.Suppressor) error {
+	hc, err := cfg.HandlerConfig(version)
+	if err != nil {
+		return err
+	}
+	sink, err := kafkasink.New(cfg.Kafka)
+	if err != nil {
+		return err
+	}
+	h, err := ingest.New(hc, sink, sup, reg, log)
+	if err != nil {
+		return err
+	}
+	health := telemetry.NewHealth()
+	health.AddCheck("kafka", sink.Ready)
+	mux := http.NewServeMux()
+	health.Register(mux, reg)
+	h.Register(mux)
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       cfg.RequestTimeout,
+		WriteTimeout:      cfg.RequestTimeout + cfg.ProduceTimeout,
+		IdleTimeout:       2 * time.Minute,
+	}
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			return fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
+		}
+	}
+	serveErr := telemetry.Serve(ctx, srv, ln, cfg.ShutdownTimeout, log)
+	// In-flight requests are done (they waited for their acks); flush what
+	// the writers still hold, e.g. DLQ records.
+	return errors.Join(serveErr, sink.Close())
+}

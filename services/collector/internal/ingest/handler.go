@@ -1,0 +1,502 @@
+// Package ingest is the collector's HTTP API: Segment-compatible endpoints
+// that decode, validate, enrich and deduplicate events, produce the accepted
+// ones to Kafka and answer 2xx only after Kafka acknowledged all of them.
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+	"golang.org/x/sync/semaphore"
+	"golang.org/x/time/rate"
+
+	"github.com/cemhq/cem/pkg/events"
+	"github.com/cemhq/cem/services/collector/internal/dedup"
+	"github.com/cemhq/cem/services/collector/internal/enrich"
+)
+
+// Sink stores events; kafkasink.Sink is the production one.
+type Sink interface {
+	// Produce returns nil only when every message is acknowledged.
+	Produce(ctx context.Context, msgs []kafka.Message) error
+	DeadLetter(ctx context.Context, msgs []kafka.Message) error
+}
+
+// Suppressor tells whether an id was erased on request (GDPR) and its
+// events must not be collected again.
+type Suppressor interface {
+	Suppressed(id string) bool
+}
+
+// Config configures the handler.
+type Config struct {
+	// WriteKeys maps each write key to its source name.
+	WriteKeys map[string]string
+	// Limits apply to the Segment endpoints, ImportLimits to /v1/import.
+	Limits, ImportLimits events.Limits
+	// MaxInflightBytes bounds the body bytes of all requests in progress;
+	// beyond it requests are answered 503 with Retry-After.
+	MaxInflightBytes int64
+	// MaxConcurrent bounds requests in progress (503 beyond).
+	MaxConcurrent int
+	// ProduceTimeout bounds the wait for Kafka acks (503 after).
+	ProduceTimeout time.Duration
+	// RateLimit is the events/s allowed per source (0: unlimited), with
+	// bursts of RateBurst events; beyond it requests get 429.
+	RateLimit float64
+	RateBurst int
+	// DedupSize and DedupWindow bound the messageId deduplication.
+	DedupSize   int
+	DedupWindow time.Duration
+	// CORSOrigins are the allowed browser origins ("*" for any).
+	CORSOrigins []string
+	// TrustedProxies may set X-Forwarded-For.
+	TrustedProxies []string
+	// Version is written into DLQ records.
+	Version string
+}
+
+// Handler serves the ingestion endpoints.
+type Handler struct {
+	cfg        Config
+	keys       [][2]string // (key, source)
+	dec, imp   *events.Decoder
+	sink       Sink
+	dedup      *dedup.Set
+	enr        *enrich.Enricher
+	suppressor Suppressor
+	inflight   *semaphore.Weighted
+	slots      chan struct{}
+	m          *metrics
+	log        *slog.Logger
+	now        func() time.Time
+
+	limMu    sync.Mutex
+	limiters map[string]*rate.Limiter
+}
+
+// New builds a Handler. suppressor may be nil.
+func New(cfg Config, sink Sink, suppressor Suppressor, reg prometheus.Registerer, log *slog.Logger) (*Handler, error) {
+	if len(cfg.WriteKeys) == 0 {
+		return nil, errors.New("no write keys configured")
+	}
+	dec, err := events.NewDecoder(cfg.Limits)
+	if err != nil {
+		return nil, err
+	}
+	imp, err := events.NewDecoder(cfg.ImportLimits)
+	if err != nil {
+		return nil, err
+	}
+	imp.KeepClientTime = true
+	enr, err := enrich.New(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = 1024
+	}
+	if cfg.MaxInflightBytes <= 0 {
+		cfg.MaxInflightBytes = 256 << 20
+	}
+	h := &Handler{
+		cfg: cfg, dec: dec, imp: imp, sink: sink, enr: enr, suppressor: suppressor,
+		dedup:    dedup.New(cfg.DedupSize, cfg.DedupWindow),
+		inflight: semaphore.NewWeighted(cfg.MaxInflightBytes),
+		slots:    make(chan struct{}, cfg.MaxConcurrent),
+		log:      log, now: time.Now, limiters: map[string]*rate.Limiter{},
+	}
+	for k, src := range cfg.WriteKeys {
+		h.keys = append(h.keys, [2]string{k, src})
+	}
+	h.m = newMetrics(reg, h.dedup.Len)
+	return h, nil
+}
+
+// Register adds the endpoints to mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	for _, t := range events.Types {
+		mux.Handle("/v1/"+string(t), h.endpoint(string(t), kindSingle, t))
+	}
+	mux.Handle("/v1/batch", h.endpoint("batch", kindBatch, ""))
+	mux.Handle("/v1/import", h.endpoint("import", kindImport, ""))
+}
+
+type kind int
+
+const (
+	kindSingle kind = iota
+	kindBatch
+	kindImport
+)
+
+// Rejection is one rejected event in a response.
+type Rejection struct {
+	Index     int           `json:"index"`
+	MessageID string        `json:"messageId,omitempty"`
+	Reason    events.Reason `json:"reason"`
+	Error     string        `json:"error"`
+}
+
+// Response is the JSON answer of every ingestion request.
+type Response struct {
+	Success    bool        `json:"success"`
+	Accepted   int         `json:"accepted"`
+	Duplicates int         `json:"duplicates"`
+	Rejected   []Rejection `json:"rejected,omitempty"`
+	Error      string      `json:"error,omitempty"`
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(c int) { w.code = c; w.ResponseWriter.WriteHeader(c) }
+
+func (h *Handler) endpoint(name string, k kind, typ events.Type) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := h.now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		h.cors(sw, r)
+		switch r.Method {
+		case http.MethodOptions:
+			sw.WriteHeader(http.StatusNoContent)
+		case http.MethodPost:
+			h.serve(sw, r, k, typ)
+		default:
+			sw.Header().Set("Allow", "POST, OPTIONS")
+			h.fail(sw, http.StatusMethodNotAllowed, "use POST")
+		}
+		h.m.requests.WithLabelValues(name, strconv.Itoa(sw.code)).Inc()
+		h.m.duration.WithLabelValues(name).Observe(time.Since(start).Seconds())
+	})
+}
+
+func (h *Handler) cors(w http.ResponseWriter, r *http.Request) {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return
+	}
+	for _, o := range h.cfg.CORSOrigins {
+		if o == "*" || o == origin {
+			hd := w.Header()
+			hd.Set("Access-Control-Allow-Origin", origin)
+			hd.Set("Access-Control-Allow-Credentials", "true")
+			hd.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+			hd.Set("Access-Control-Allow-Headers", "Content-Type, Content-Encoding, Authorization")
+			hd.Set("Access-Control-Max-Age", "86400")
+			hd.Add("Vary", "Origin")
+			return
+		}
+	}
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, k kind, typ events.Type) {
+	select {
+	case h.slots <- struct{}{}:
+		defer func() { <-h.slots }()
+	default:
+		h.m.overload.WithLabelValues("concurrency").Inc()
+		h.unavailable(w, 1, "too many requests in progress")
+		return
+	}
+	lim := h.cfg.Limits
+	if k == kindImport {
+		lim = h.cfg.ImportLimits
+	}
+	body, status, err := readBody(r, lim.MaxBatchBytes)
+	if err != nil {
+		h.fail(w, status, err.Error())
+		return
+	}
+	n := int64(len(body))
+	if !h.inflight.TryAcquire(n) {
+		h.m.overload.WithLabelValues("memory").Inc()
+		h.unavailable(w, 1, "in-flight memory limit reached")
+		return
+	}
+	h.m.inflight.Add(float64(n))
+	defer func() { h.inflight.Release(n); h.m.inflight.Sub(float64(n)) }()
+
+	// Authenticate before decoding when the key is in the header.
+	user, _, hasBasic := r.BasicAuth()
+	source := ""
+	if hasBasic {
+		if source = h.source(user); source == "" {
+			h.fail(w, http.StatusUnauthorized, "unknown write key")
+			return
+		}
+	}
+	received := h.now()
+	var b *events.Body
+	switch {
+	case k == kindSingle:
+		b, err = h.dec.DecodeEvent(body, typ, received)
+	case k == kindImport && !isBatchJSON(body):
+		b, err = h.imp.DecodeNDJSON(body, received)
+	case k == kindImport:
+		b, err = h.imp.DecodeBatch(body, received)
+	default:
+		b, err = h.dec.DecodeBatch(body, received)
+	}
+	if err != nil {
+		var re *events.RequestError
+		if errors.As(err, &re) && re.Reason == events.ReasonSize {
+			h.fail(w, http.StatusRequestEntityTooLarge, re.Error())
+			return
+		}
+		h.fail(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if source == "" {
+		if source = h.source(b.WriteKey); source == "" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="cem"`)
+			h.fail(w, http.StatusUnauthorized, "missing or unknown write key (HTTP basic auth user or writeKey in the body)")
+			return
+		}
+	}
+	h.m.batch.Observe(float64(len(b.Items)))
+	h.ingest(w, r, source, b)
+}
+
+// isBatchJSON tells a {"batch": [...]} body from NDJSON for /v1/import.
+func isBatchJSON(body []byte) bool {
+	t := bytes.TrimLeft(body, " \t\r\n")
+	if len(t) == 0 || t[0] != '{' {
+		return false
+	}
+	var probe struct {
+		Batch json.RawMessage `json:"batch"`
+	}
+	return json.Unmarshal(body, &probe) == nil && probe.Batch != nil
+}
+
+func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, b *events.Body) {
+	var (
+		resp      = Response{Success: true}
+		msgs      = make([]kafka.Message, 0, len(b.Items))
+		dead      []kafka.Message
+		ids       = make([]string, 0, len(b.Items))
+		inRequest = make(map[string]bool, len(b.Items))
+		counts    = map[[2]string]int{}
+		clientIP  = h.enr.ClientIP(r)
+		ua        = r.UserAgent()
+	)
+	reject := func(it *events.Item, reason events.Reason, msg string, toDLQ bool) {
+		mid := it.Event.MessageID
+		if it.Err != nil {
+			mid = messageIDOf(it.Raw)
+		}
+		resp.Rejected = append(resp.Rejected, Rejection{Index: it.Index, MessageID: mid, Reason: reason, Error: msg})
+		h.m.rejected.WithLabelValues(string(reason)).Inc()
+		counts[[2]string{"", "rejected"}]++
+		if toDLQ {
+			dead = append(dead, h.failure(source, it, reason, msg, mid))
+		}
+	}
+	valid := 0
+	for i := range b.Items {
+		if b.Items[i].Err == nil {
+			valid++
+		}
+	}
+	if valid > 0 && !h.allow(source, valid) {
+		h.m.overload.WithLabelValues("rate").Inc()
+		w.Header().Set("Retry-After", "1")
+		h.fail(w, http.StatusTooManyRequests, fmt.Sprintf("rate limit of source %s exceeded", source))
+		return
+	}
+	for i := range b.Items {
+		it := &b.Items[i]
+		if it.Err != nil {
+			reject(it, it.Err.Reason, it.Err.Error(), true)
+			continue
+		}
+		ev := &it.Event
+		ev.Source = source
+		if ev.MessageID == "" {
+			ev.MessageID = uuid.NewString()
+			ev.Enrichment.MessageIDGenerated = true
+		}
+		if h.suppressed(ev) {
+			// Erased on request: not stored anywhere, the DLQ included.
+			reject(it, events.ReasonSuppressed, "the customer's data was erased on request; events for this id are not collected", false)
+			continue
+		}
+		if inRequest[ev.MessageID] || h.dedup.Seen(source, ev.MessageID) {
+			resp.Duplicates++
+			counts[[2]string{string(ev.Type), "duplicate"}]++
+			continue
+		}
+		inRequest[ev.MessageID] = true
+		h.enr.Apply(ev, clientIP, ua)
+		val, err := events.Marshal(ev)
+		if err != nil {
+			reject(it, events.ReasonFormat, "cannot encode: "+err.Error(), true)
+			continue
+		}
+		msgs = append(msgs, kafka.Message{
+			Key: []byte(ev.CustomerKey()), Value: val,
+			Headers: []kafka.Header{{Key: events.HeaderVersion, Value: []byte(strconv.Itoa(events.WireVersion))}},
+		})
+		ids = append(ids, ev.MessageID)
+		counts[[2]string{string(ev.Type), "accepted"}]++
+	}
+
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.ProduceTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	if len(dead) > 0 {
+		wg.Go(func() {
+			if err := h.sink.DeadLetter(ctx, dead); err != nil {
+				h.m.dlqErrors.Inc()
+				h.log.Warn("dlq write failed; rejected events are reported to the client only", "source", source, "count", len(dead), "err", err)
+			}
+		})
+	}
+	start := h.now()
+	err := h.sink.Produce(ctx, msgs)
+	wg.Wait()
+	if err != nil {
+		h.m.produceErrors.Inc()
+		h.log.Warn("kafka produce failed; answering 503", "source", source, "events", len(msgs), "err", err)
+		h.unavailable(w, 5, "events could not be stored (Kafka unavailable); nothing of this request was acknowledged, retry later")
+		return
+	}
+	if len(msgs) > 0 {
+		h.m.produce.Observe(time.Since(start).Seconds())
+	}
+	h.dedup.Add(source, ids...)
+	for k, n := range counts {
+		h.m.events.WithLabelValues(source, k[0], k[1]).Add(float64(n))
+	}
+	resp.Accepted = len(msgs)
+	code := http.StatusOK
+	if resp.Accepted == 0 && resp.Duplicates == 0 && len(resp.Rejected) > 0 {
+		resp.Success = false
+		code = http.StatusBadRequest
+	}
+	writeJSON(w, code, resp)
+}
+
+func (h *Handler) suppressed(ev *events.Event) bool {
+	if h.suppressor == nil {
+		return false
+	}
+	for _, id := range []string{ev.UserID, ev.AnonymousID, ev.PreviousID} {
+		if id != "" && h.suppressor.Suppressed(id) {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Handler) failure(source string, it *events.Item, reason events.Reason, msg, mid string) kafka.Message {
+	f := events.Failure{
+		V: 1, Stage: "collector", Version: h.cfg.Version, Reason: reason, Error: msg,
+		Source: source, MessageID: mid, Index: it.Index, Raw: string(it.Raw), At: h.now().UTC(),
+	}
+	val, _ := json.Marshal(f) // a Failure always encodes
+	return kafka.Message{Key: []byte(source), Value: val}
+}
+
+// messageIDOf digs the messageId out of a rejected event, if it has one.
+func messageIDOf(raw []byte) string {
+	var probe struct {
+		MessageID any `json:"messageId"`
+	}
+	if json.Unmarshal(raw, &probe) != nil {
+		return ""
+	}
+	if s, ok := probe.MessageID.(string); ok && len(s) <= 200 {
+		return s
+	}
+	return ""
+}
+
+// source returns the source of a write key ("" when unknown), comparing in
+// constant time against every configured key.
+func (h *Handler) source(key string) string {
+	if key == "" {
+		return ""
+	}
+	found := ""
+	for _, kv := range h.keys {
+		if subtle.ConstantTimeCompare([]byte(key), []byte(kv[0])) == 1 {
+			found = kv[1]
+		}
+	}
+	return found
+}
+
+func (h *Handler) allow(source string, n int) bool {
+	if h.cfg.RateLimit <= 0 {
+		return true
+	}
+	h.limMu.Lock()
+	l, ok := h.limiters[source]
+	if !ok {
+		burst := max(h.cfg.RateBurst, 1)
+		l = rate.NewLimiter(rate.Limit(h.cfg.RateLimit), burst)
+		h.limiters[source] = l
+	}
+	h.limMu.Unlock()
+	return l.AllowN(h.now(), n)
+}
+
+// readBody reads the request body, gunzipping it when Content-Encoding says
+// gzip, and refuses more than limit bytes (before and after decompression).
+func readBody(r *http.Request, limit int) ([]byte, int, error) {
+	var rd io.Reader = io.LimitReader(r.Body, int64(limit)+1)
+	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
+		gz, err := gzip.NewReader(rd)
+		if err != nil {
+			return nil, http.StatusBadRequest, fmt.Errorf("body: invalid gzip: %v", err)
+		}
+		defer gz.Close()
+		rd = io.LimitReader(gz, int64(limit)+1)
+	}
+	body, err := io.ReadAll(rd)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("body: larger than %d bytes", limit)
+		}
+		return nil, http.StatusBadRequest, fmt.Errorf("body: %v", err)
+	}
+	if len(body) > limit {
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("body: larger than the limit of %d bytes", limit)
+	}
+	return body, 0, nil
+}
+
+func (h *Handler) unavailable(w http.ResponseWriter, retryAfter int, msg string) {
+	w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+	h.fail(w, http.StatusServiceUnavailable, msg)
+}
+
+func (h *Handler) fail(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, Response{Success: false, Error: msg})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,60 @@
+package ingest
+
+import "github.com/prometheus/client_golang/prometheus"
+
+type metrics struct {
+	requests      *prometheus.CounterVec
+	duration      *prometheus.HistogramVec
+	events        *prometheus.CounterVec
+	rejected      *prometheus.CounterVec
+	batch         prometheus.Histogram
+	produce       prometheus.Histogram
+	produceErrors prometheus.Counter
+	dlqErrors     prometheus.Counter
+	inflight      prometheus.Gauge
+	overload      *prometheus.CounterVec
+	dedupSize     prometheus.GaugeFunc
+}
+
+func newMetrics(reg prometheus.Registerer, dedupLen func() int) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cem_collector_requests_total", Help: "HTTP requests by endpoint and status code.",
+		}, []string{"endpoint", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "cem_collector_request_duration_seconds", Help: "Request latency, including the wait for Kafka acks.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"endpoint"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cem_collector_events_total", Help: "Events by source, type and outcome (accepted, duplicate, rejected).",
+		}, []string{"source", "type", "outcome"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cem_collector_events_rejected_total", Help: "Rejected events by reason (size, format, schema, suppressed).",
+		}, []string{"reason"}),
+		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "cem_collector_batch_events", Help: "Events per request.",
+			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000},
+		}),
+		produce: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "cem_collector_kafka_produce_duration_seconds", Help: "Time until Kafka acknowledged a request's events.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}),
+		produceErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cem_collector_kafka_produce_errors_total", Help: "Requests whose events Kafka did not acknowledge (answered 503).",
+		}),
+		dlqErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cem_collector_dlq_errors_total", Help: "Failed writes of rejected events to the DLQ topic.",
+		}),
+		inflight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "cem_collector_inflight_bytes", Help: "Request body bytes held by requests in progress.",
+		}),
+		overload: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cem_collector_overload_rejections_total", Help: "Requests refused for overload (503 concurrency/memory, 429 rate limit).",
+		}, []string{"cause"}),
+		dedupSize: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "cem_collector_dedup_entries", Help: "messageIds held by the deduplication window.",
+		}, func() float64 { return float64(dedupLen()) }),
+	}
+	reg.MustRegister(m.requests, m.duration, m.events, m.rejected, m.batch, m.produce, m.produceErrors, m.dlqErrors, m.inflight, m.overload, m.dedupSize)
+	return m
+}
