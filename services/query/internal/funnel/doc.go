@@ -5,9 +5,10 @@
 //
 // Levels come from ClickHouse windowFunnel(window) (non-strict: other events
 // may occur between the steps; the window runs from the first step). Strict
-// order uses sequenceMatch with a catch-all condition: each step must be the
-// customer's very next event after the previous step, each within the window
-// of the previous one (18.16 has no windowFunnel 'strict' mode).
+// order requires the steps to be consecutive events of the customer (no
+// other event in between), the last within the window of the first;
+// it is evaluated over the time-ordered event array (18.16 has no
+// windowFunnel strict modes).
 //
 // The median time between step k and k+1 is taken over customers who reached
 // step k+1, on the greedy chain that starts at their first step-1 event: the

@@ -73,7 +73,14 @@ func (e *Engine) perCustomer(r *Request) (string, []any) {
 	if col, ok := breakdowns[r.Breakdown]; ok && r.Breakdown != "" {
 		bd = col
 	}
-	cols = append(cols, "timestamp", "ts_ms", bd+" AS bd")
+	cols = append(cols, "timestamp", "ts_ms", "event_id", bd+" AS bd")
+	if r.Strict {
+		sn := make([]string, 0, 2*n+1)
+		for i := range n {
+			sn = append(sn, fmt.Sprintf("c%d", i+1), fmt.Sprint(i+1))
+		}
+		cols = append(cols, "toUInt8(multiIf("+strings.Join(sn, ", ")+", 0)) AS sn")
+	}
 	var where []string
 	if !r.Strict {
 		where = append(where, chstore.StepExpr+" IN ?")
@@ -93,44 +100,73 @@ func (e *Engine) perCustomer(r *Request) (string, []any) {
 	for i := range conds {
 		conds[i] = fmt.Sprintf("c%d", i+1)
 	}
-	var level string
-	if r.Strict {
-		level = strictLevel(conds, r.WindowSeconds)
-	} else {
-		level = fmt.Sprintf("windowFunnel(%d)(timestamp, %s)", r.WindowSeconds, strings.Join(conds, ", "))
-	}
 	arrs := make([]string, n)
 	for i := range arrs {
 		arrs[i] = fmt.Sprintf("arraySort(groupArrayIf(ts_ms, c%d)) AS a%d", i+1, i+1)
 	}
-	inner := fmt.Sprintf("SELECT customer, %s AS level, argMinIf(bd, ts_ms, c1) AS bd, %s FROM %s GROUP BY customer",
+	var level, middle string
+	if r.Strict {
+		level = "arrayMap(x -> x.3, arraySort(groupArray((ts_ms, event_id, sn)))) AS m, " +
+			"arrayMap(x -> x.4, arraySort(groupArray((ts_ms, event_id, sn, toInt64(timestamp))))) AS ts"
+		middle = "m, ts, " + strictLevel(n, r.WindowSeconds) + " AS level"
+	} else {
+		level = fmt.Sprintf("windowFunnel(%d)(timestamp, %s) AS wf", r.WindowSeconds, strings.Join(conds, ", "))
+		middle = "wf AS level"
+	}
+	inner := fmt.Sprintf("SELECT customer, %s, argMinIf(bd, ts_ms, c1) AS bd, %s FROM %s GROUP BY customer",
 		level, strings.Join(arrs, ", "), src)
-	// The greedy chain from the first step-1 event. Every t is selected so
-	// that 18.16 resolves it inside the next lambda.
-	ts := []string{"customer", "level", "bd", "arrayReduce('min', a1) AS t1"}
+	// The greedy chain from the first step-1 event. Every array and t is
+	// selected so that 18.16 resolves it inside the lambdas.
+	ts := []string{"customer", middle, "bd"}
+	for i := 1; i <= n; i++ {
+		ts = append(ts, fmt.Sprintf("a%d", i))
+	}
+	ts = append(ts, "arrayReduce('min', a1) AS t1")
 	for i := 2; i <= n; i++ {
 		ts = append(ts, fmt.Sprintf("if(t%d = 0, 0, arrayFirst(x -> x > t%d, a%d)) AS t%d", i-1, i-1, i, i))
 	}
-	return fmt.Sprintf("SELECT %s FROM (%s) WHERE level >= 1", strings.Join(ts, ", "), inner), args
+	return fmt.Sprintf("SELECT customer, level, bd, %s FROM (SELECT %s FROM (%s)) WHERE level >= 1",
+		strings.Join(tNames(n), ", "), strings.Join(ts, ", "), inner), args
 }
 
-// strictLevel returns the level expression of a strict funnel: the longest
-// prefix of steps that occur as consecutive events, each within window
-// seconds of the previous one.
-func strictLevel(conds []string, window int64) string {
-	all := strings.Join(conds, ", ") + ", toUInt8(1)"
-	var parts []string
-	for k := len(conds); k >= 2; k-- {
-		var p strings.Builder
-		for i := 1; i <= k; i++ {
-			if i > 1 {
-				fmt.Fprintf(&p, "(?t<=%d)", window)
-			}
-			fmt.Fprintf(&p, "(?%d)", i)
-		}
-		parts = append(parts, fmt.Sprintf("sequenceMatch('%s')(timestamp, %s), %d", p.String(), all, k))
+func tNames(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("t%d", i+1)
 	}
-	parts = append(parts, "max(c1), 1", "0")
+	return out
+}
+
+// strictLevel returns the level expression of a strict funnel over the
+// customer's step numbers m and times ts (seconds) in event order: the
+// longest prefix of steps done as consecutive events, the last within
+// window seconds of the first. (18.16's sequenceMatch cannot combine
+// adjacency with a time limit: its (?t<=N) lets other events in between.)
+func strictLevel(n int, window int64) string {
+	// shift(x, j) is x without its first j elements, padded with zeros to
+	// its length, so a lambda over shifted arrays sees event i and i+j
+	// together (18.16 lambdas cannot capture outer columns reliably).
+	shift := func(arr, zero string, j int) string {
+		if j == 0 {
+			return arr
+		}
+		return fmt.Sprintf("arrayConcat(arraySlice(%s, %d), arrayMap(x -> %s, arraySlice(%s, 1, %d)))", arr, j+1, zero, arr, j)
+	}
+	var parts []string
+	for k := n; k >= 2; k-- {
+		var params, cond, args []string
+		for j := range k {
+			params = append(params, fmt.Sprintf("m%d", j))
+			cond = append(cond, fmt.Sprintf("m%d = %d", j, j+1))
+			args = append(args, shift("m", "toUInt8(0)", j))
+		}
+		params = append(params, "t0", "tk")
+		args = append(args, "ts", shift("ts", "toInt64(0)", k-1))
+		cond = append(cond, fmt.Sprintf("tk - t0 <= %d", window))
+		parts = append(parts, fmt.Sprintf("arrayExists((%s) -> %s, %s), %d",
+			strings.Join(params, ", "), strings.Join(cond, " AND "), strings.Join(args, ", "), k))
+	}
+	parts = append(parts, "has(m, 1), 1", "0")
 	return "multiIf(" + strings.Join(parts, ", ") + ")"
 }
 

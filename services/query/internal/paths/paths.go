@@ -114,7 +114,7 @@ func (e *Engine) RunWhere(ctx context.Context, q Query, anchorCond string, ancho
 		cond += " AND (" + anchorCond + ")"
 		args = append(args, anchorArgs...)
 	}
-	cols := []string{"ts_ms", "event_id", chstore.StepExpr + " AS step", "(" + cond + ") AS is_anchor"}
+	cols := []string{"ts_ms", "event_id", chstore.StepExpr + " AS step", "toUInt8(ifNull((" + cond + "), 0)) AS is_anchor"}
 	var where []string
 	if q.FromMs > 0 {
 		where, args = append(where, "ts_ms >= ?"), append(args, q.FromMs)

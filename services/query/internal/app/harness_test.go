@@ -1,0 +1,84 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cemhq/cem/pkg/chmigrate"
+	"github.com/cemhq/cem/pkg/itest"
+	"github.com/cemhq/cem/pkg/telemetry"
+	"github.com/cemhq/cem/services/query/internal/app"
+)
+
+const testToken = "test-token-0123456789"
+
+// env is a query service over a fresh, migrated test database.
+type env struct {
+	t    *testing.T
+	conn driver.Conn
+	db   string
+	srv  *httptest.Server
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	conn, _, db := itest.ClickHouse(t)
+	require.NoError(t, chmigrate.Apply(context.Background(), conn, chmigrate.Options{Database: db}))
+	cfg := app.Config{HTTPAddr: ":0", Query: app.Query{
+		Tokens: []string{testToken}, Timeout: 30 * time.Second, EraseTimeout: time.Minute, MaxRows: 1000,
+		ExportMaxRows: 10000, MinN: 5, ServiceTargets: "phone=1h/6h,email=3h/12h,*=2h/8h",
+	}}
+	cfg.ClickHouse.Database = db
+	log := slog.New(slog.NewTextHandler(tlog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	h, err := app.NewHandler(conn, cfg, log, telemetry.NewRegistry("query", "test"))
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &env{t: t, conn: conn, db: db, srv: srv}
+}
+
+// do sends a request with the test token and returns status and body.
+func (e *env) do(method, path string, body any) (int, []byte) {
+	e.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		require.NoError(e.t, err)
+		rd = strings.NewReader(string(b))
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	require.NoError(e.t, err)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(e.t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(e.t, err)
+	return resp.StatusCode, b
+}
+
+// getJSON sends a request, requires 200 and decodes the body into out.
+func (e *env) json(method, path string, body, out any) {
+	e.t.Helper()
+	code, b := e.do(method, path, body)
+	require.Equal(e.t, http.StatusOK, code, "%s %s: %s", method, path, b)
+	require.NoError(e.t, json.Unmarshal(b, out), string(b))
+}
+
+// tlog writes log lines to the test log.
+type tlog struct{ t *testing.T }
+
+func (l tlog) Write(b []byte) (int, error) {
+	l.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
