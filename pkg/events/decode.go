@@ -206,14 +206,9 @@ func (d *Decoder) item(idx int, at string, raw json.RawMessage, typ Type, sentAt
 	if typ != "" {
 		m["type"] = string(typ)
 	}
-	src := []byte(raw)
 	if sh != nil {
 		merge(m, "context", sh.context)
 		merge(m, "integrations", sh.integrations)
-		if src, err = json.Marshal(m); err != nil {
-			it.Err = fieldErr(ReasonFormat, at, "", err.Error())
-			return it
-		}
 	}
 	if err := d.Validator.Validate(m); err != nil {
 		var fe *FieldError
@@ -225,7 +220,7 @@ func (d *Decoder) item(idx int, at string, raw json.RawMessage, typ Type, sentAt
 		}
 		return it
 	}
-	ev, fe := decodeTyped(src, at)
+	ev, fe := fromDoc(m, at)
 	if fe != nil {
 		it.Err = fe
 		return it
@@ -256,71 +251,6 @@ func merge(doc map[string]any, key string, from map[string]any) {
 		}
 	}
 	doc[key] = own
-}
-
-// inEvent is the shape of an event as SDKs send it.
-type inEvent struct {
-	Type              Type            `json:"type"`
-	MessageID         idString        `json:"messageId"`
-	AnonymousID       idString        `json:"anonymousId"`
-	UserID            idString        `json:"userId"`
-	GroupID           idString        `json:"groupId"`
-	PreviousID        idString        `json:"previousId"`
-	Event             nullString      `json:"event"`
-	Name              nullString      `json:"name"`
-	Category          nullString      `json:"category"`
-	Properties        json.RawMessage `json:"properties"`
-	Traits            json.RawMessage `json:"traits"`
-	Integrations      json.RawMessage `json:"integrations"`
-	Context           *Context        `json:"context"`
-	Timestamp         nullString      `json:"timestamp"`
-	OriginalTimestamp nullString      `json:"originalTimestamp"`
-	SentAt            nullString      `json:"sentAt"`
-}
-
-// decodeTyped decodes an event that passed the envelope schema.
-func decodeTyped(raw []byte, at string) (Event, *FieldError) {
-	var in inEvent
-	if err := json.Unmarshal(raw, &in); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return Event{}, fieldErr(ReasonFormat, at, te.Field, "must be "+te.Type.String()+", not "+te.Value)
-		}
-		return Event{}, fieldErr(ReasonFormat, at, "", jsonMsg(err))
-	}
-	ev := Event{
-		Type: in.Type, MessageID: string(in.MessageID), AnonymousID: string(in.AnonymousID), UserID: string(in.UserID),
-		GroupID: string(in.GroupID), PreviousID: string(in.PreviousID),
-		Event: string(in.Event), Name: string(in.Name), Category: string(in.Category),
-		Properties: object(in.Properties), Traits: object(in.Traits), Integrations: object(in.Integrations),
-	}
-	if in.Context != nil {
-		ev.Context = *in.Context
-	}
-	var issues []Issue
-	for _, f := range []struct {
-		name string
-		in   nullString
-		dst  *time.Time
-	}{{"timestamp", in.Timestamp, &ev.Timestamp}, {"originalTimestamp", in.OriginalTimestamp, &ev.OriginalTimestamp}, {"sentAt", in.SentAt, &ev.SentAt}} {
-		t, err := parseTime(string(f.in))
-		if err != nil {
-			issues = append(issues, Issue{Field: f.name, Msg: err.Error()})
-		}
-		*f.dst = t
-	}
-	if issues != nil {
-		return Event{}, &FieldError{Reason: ReasonFormat, At: at, Issues: issues}
-	}
-	return ev, nil
-}
-
-// object drops JSON null so that absent and null look the same.
-func object(raw json.RawMessage) json.RawMessage {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil
-	}
-	return raw
 }
 
 // parseTime parses an RFC 3339 time ("" is the zero time).
@@ -400,29 +330,5 @@ func (s *nullString) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*s = nullString(v)
-	return nil
-}
-
-// idString is an id sent as a JSON string or number (some SDKs send
-// numeric user ids); a number keeps its literal text.
-type idString string
-
-func (s *idString) UnmarshalJSON(b []byte) error {
-	switch {
-	case string(b) == "null":
-		*s = ""
-	case len(b) > 0 && b[0] == '"':
-		var v string
-		if err := json.Unmarshal(b, &v); err != nil {
-			return err
-		}
-		*s = idString(v)
-	default:
-		var n json.Number
-		if err := json.Unmarshal(b, &n); err != nil {
-			return err
-		}
-		*s = idString(n)
-	}
 	return nil
 }

@@ -2,6 +2,7 @@ package events
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 )
 
@@ -58,24 +59,48 @@ type contextAlias Context
 
 // UnmarshalJSON decodes the typed fields and keeps every other key in Extra.
 func (c *Context) UnmarshalJSON(b []byte) error {
-	var typed contextAlias
-	if err := json.Unmarshal(b, &typed); err != nil {
-		return err
-	}
 	var all map[string]json.RawMessage
 	if err := json.Unmarshal(b, &all); err != nil {
 		return err
 	}
-	for k := range all {
-		if contextFields[k] {
-			delete(all, k)
+	var out Context
+	for k, raw := range all {
+		var dst any
+		switch k {
+		case "ip":
+			dst = &out.IP
+		case "userAgent":
+			dst = &out.UserAgent
+		case "locale":
+			dst = &out.Locale
+		case "timezone":
+			dst = &out.Timezone
+		case "channel":
+			dst = &out.Channel
+		case "page":
+			dst = &out.Page
+		case "app":
+			dst = &out.App
+		case "device":
+			dst = &out.Device
+		case "os":
+			dst = &out.OS
+		case "campaign":
+			dst = &out.Campaign
+		case "library":
+			dst = &out.Library
+		default:
+			if out.Extra == nil {
+				out.Extra = map[string]json.RawMessage{}
+			}
+			out.Extra[k] = raw
+			continue
+		}
+		if err := json.Unmarshal(raw, dst); err != nil {
+			return fmt.Errorf("context.%s: %w", k, err)
 		}
 	}
-	if len(all) == 0 {
-		all = nil
-	}
-	*c = Context(typed)
-	c.Extra = all
+	*c = out
 	return nil
 }
 

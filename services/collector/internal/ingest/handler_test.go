@@ -67,9 +67,9 @@ func (s suppressList) Suppressed(id string) bool { return s[id] }
 
 func config() ingest.Config {
 	return ingest.Config{
-		WriteKeys:    map[string]string{"k-web": "web", "k-cc": "callcenter"},
-		Limits:       events.DefaultLimits(),
-		ImportLimits: events.Limits{MaxEventBytes: 32 << 10, MaxBatchBytes: 8 << 20},
+		WriteKeys:      map[string]string{"k-web": "web", "k-cc": "callcenter"},
+		Limits:         events.DefaultLimits(),
+		ImportLimits:   events.Limits{MaxEventBytes: 32 << 10, MaxBatchBytes: 8 << 20},
 		ProduceTimeout: 2 * time.Second, DedupSize: 1000, DedupWindow: time.Hour,
 		CORSOrigins: []string{"https://shop.example"}, TrustedProxies: []string{"10.0.0.0/8"}, Version: "test",
 	}

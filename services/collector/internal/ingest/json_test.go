@@ -1,0 +1,5 @@
+package ingest_test
+
+import "encoding/json"
+
+var jsonUnmarshal = json.Unmarshal
