@@ -1,0 +1,61 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cemhq/cem/pkg/chconn"
+	"github.com/cemhq/cem/pkg/chmigrate"
+	"github.com/cemhq/cem/pkg/itest"
+)
+
+// TestClusterSchemaIntegration applies the migrations in cluster mode on a
+// current ClickHouse: ON CLUSTER DDL through Keeper, Replicated* engines.
+func TestClusterSchemaIntegration(t *testing.T) {
+	s := need(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	db := itest.DatabaseName(t.Name())
+	conn, err := chconn.Open(ctx, chconn.Config{Addr: s.chAddr, Database: "default"})
+	require.NoError(t, err)
+	defer func() { _ = conn.Close() }()
+	t.Cleanup(func() {
+		_ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db+" ON CLUSTER '"+clusterName+"' SYNC")
+	})
+
+	opts := chmigrate.Options{Database: db, Cluster: clusterName}
+	require.NoError(t, chmigrate.Apply(ctx, conn, opts))
+	require.NoError(t, chmigrate.Apply(ctx, conn, opts), "a second run applies nothing and passes the checksum check")
+
+	rows, err := conn.Query(ctx, "SELECT name, engine FROM system.tables WHERE database = ? ORDER BY name", db)
+	require.NoError(t, err)
+	engines := map[string]string{}
+	for rows.Next() {
+		var name, engine string
+		require.NoError(t, rows.Scan(&name, &engine))
+		engines[name] = engine
+	}
+	require.NoError(t, rows.Err())
+	rows.Close()
+	require.Contains(t, engines, "events")
+	for name, engine := range engines {
+		if strings.HasSuffix(engine, "MergeTree") {
+			assert.True(t, strings.HasPrefix(engine, "Replicated"), "%s is %s, want Replicated*", name, engine)
+		}
+	}
+
+	for range 2 { // a replay of the same event
+		b, err := conn.PrepareBatch(ctx, "INSERT INTO "+db+".events (event_id, customer_key, ts_ms, timestamp, version)")
+		require.NoError(t, err)
+		require.NoError(t, b.Append("web:m1", "a1", int64(1000), time.Unix(1, 0), uint64(1)))
+		require.NoError(t, b.Send())
+	}
+	var n uint64
+	require.NoError(t, conn.QueryRow(ctx, "SELECT count() FROM "+db+".events FINAL WHERE customer_key = 'a1'").Scan(&n))
+	assert.Equal(t, uint64(1), n, "a replayed event collapses under FINAL on the replicated table")
+}
