@@ -145,6 +145,10 @@ const (
 	kindImport
 )
 
+// channels are the channel names of the envelope schema: a source with one
+// of these names is that channel's touchpoint system.
+var channels = map[string]bool{"web": true, "app": true, "email": true, "phone": true, "letter": true, "store": true, "chat": true, "social": true, "support": true, "sms": true, "push": true}
+
 // Rejection is one rejected event in a response.
 type Rejection struct {
 	Index     int           `json:"index"`
@@ -345,6 +349,11 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, 
 			continue
 		}
 		inRequest[ev.MessageID] = true
+		if ev.Context.Channel == "" && ev.Channel() == "" && channels[source] {
+			// A server-side source named after its channel (phone, email, ...)
+			// stamps its events with it.
+			ev.Context.Channel = source
+		}
 		h.enr.Apply(ev, clientIP, ua)
 		val, err := events.Marshal(ev)
 		if err != nil {

@@ -364,3 +364,15 @@ func TestLimits(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, w.Code, "beyond the in-flight memory bound: 503")
 	assert.Equal(t, "1", w.Header().Get("Retry-After"))
 }
+
+func TestChannelFromSourceName(t *testing.T) {
+	f := newFixture(t, func(c *ingest.Config) { c.WriteKeys = map[string]string{"k-phone": "phone", "k-crm": "crm"} })
+	f.post("/v1/track", "k-phone", `{"userId":"u1","event":"Ticket Opened","properties":{"ticket_id":"t1","channel":"phone"}}`)
+	f.post("/v1/track", "k-phone", `{"userId":"u1","event":"Complaint Filed","context":{"channel":"letter"}}`)
+	f.post("/v1/track", "k-crm", `{"userId":"u1","event":"Contract Renewed","properties":{"contract_id":"c1"}}`)
+	evs := f.sink.events(t)
+	require.Len(t, evs, 3)
+	assert.Equal(t, "phone", evs[0].Channel(), "a source named after a channel stamps it")
+	assert.Equal(t, "letter", evs[1].Channel(), "the event's own channel wins")
+	assert.Equal(t, "", evs[2].Channel(), "other sources must say their channel")
+}

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# run.sh: starts the whole cem pipeline on embedded defaults and keeps it in
+# the foreground until Ctrl-C or SIGTERM, then stops everything it started.
+#
+#   local ClickHouse (scripts/clickhouse.sh, data in .data/clickhouse)
+#   dev Kafka broker (services/devbroker, data in .data/kafka)
+#   processor (admin :8082), collector (:8080), query service + UI (:8090)
+#
+# Data is kept across runs. Every CEM_ variable of the services can be set
+# in the environment; these choose ports and paths:
+#   CEM_RUN_DATA          state and logs            (default .data)
+#   CEM_RUN_COLLECTOR_PORT, CEM_RUN_PROCESSOR_PORT, CEM_RUN_QUERY_PORT,
+#   CEM_RUN_KAFKA_PORT    (defaults 8080, 8082, 8090, 9092)
+#   CEM_CH_TCP_PORT, CEM_CH_HTTP_PORT  ClickHouse ports (defaults 9000, 8123)
+#   CEM_WRITE_KEYS        source:key,... (default dev keys, printed below)
+#   CEM_QUERY_TOKENS      bearer tokens of the query API (default cem-dev-query-token)
+# With --detach it returns once everything is ready (stop with: kill $(cat <data>/run.pid)).
+set -euo pipefail
+SCRIPT_NAME=run
+# shellcheck source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+cd "$ROOT"
+
+DETACH=0
+[[ ${1:-} == --detach ]] && DETACH=1
+
+DATA=${CEM_RUN_DATA:-$ROOT/.data}
+[[ $DATA = /* ]] || DATA=$ROOT/$DATA
+COLLECTOR_PORT=${CEM_RUN_COLLECTOR_PORT:-8080}
+PROCESSOR_PORT=${CEM_RUN_PROCESSOR_PORT:-8082}
+QUERY_PORT=${CEM_RUN_QUERY_PORT:-8090}
+KAFKA_PORT=${CEM_RUN_KAFKA_PORT:-9092}
+CH_PORT=${CEM_CH_TCP_PORT:-9000}
+export CEM_WRITE_KEYS=${CEM_WRITE_KEYS:-web:dev-web-key,app:dev-app-key,callcenter:dev-callcenter-key,crm:dev-crm-key,survey:dev-survey-key}
+export CEM_QUERY_TOKENS=${CEM_QUERY_TOKENS:-cem-dev-query-token}
+export CEM_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
+export CEM_CLICKHOUSE_ADDR=127.0.0.1:$CH_PORT
+export CEM_CLICKHOUSE_DATABASE=${CEM_CLICKHOUSE_DATABASE:-cem}
+export CEM_LOG_FORMAT=${CEM_LOG_FORMAT:-text}
+BIN=$DATA/bin
+LOGS=$DATA/logs
+mkdir -p "$BIN" "$LOGS"
+
+# Go modules and the toolchain are fetched by go itself; check go is there.
+command -v go >/dev/null || die "go is not installed (Go 1.26 expected)"
+
+PIDS=()
+NAMES=()
+CH_STARTED=0
+cleanup() {
+	local code=$?
+	trap - INT TERM EXIT
+	log "stopping"
+	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+		stop_pid "${PIDS[i]}" "${NAMES[i]}" 30
+	done
+	if ((CH_STARTED)); then
+		CEM_CH_DATA_DIR=${CEM_CH_DATA_DIR:-$DATA/clickhouse} "$ROOT/scripts/clickhouse.sh" stop || true
+	fi
+	rm -f "$DATA/run.pid"
+	log "stopped"
+	exit "$code"
+}
+trap cleanup INT TERM EXIT
+
+# start NAME BINARY ENV=... : runs BINARY in the background with extra env.
+start() {
+	local name=$1 bin=$2
+	shift 2
+	env "$@" "$BIN/$bin" >>"$LOGS/$name.log" 2>&1 &
+	PIDS+=($!)
+	NAMES+=("$name")
+	log "$name started (pid $!, log $LOGS/$name.log)"
+}
+
+# up PID URL: the process lives and URL answers 2xx; fails fast (exit 2
+# stops wait_until's retries) when the process died.
+up() { kill -0 "$1" 2>/dev/null || return 2; http_ok "$2" 2>/dev/null; }
+
+ready() { # NAME URL: waits for the last started service.
+	local pid=${PIDS[-1]}
+	until up "$pid" "$2"; do
+		kill -0 "$pid" 2>/dev/null || { tail -n 20 "$LOGS/$1.log" >&2; die "$1 exited during start-up"; }
+		((SECONDS < READY_DEADLINE)) || { tail -n 20 "$LOGS/$1.log" >&2; die "$1 did not become ready"; }
+		sleep 0.2
+	done
+	log "$1 ready"
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+log "building services into $BIN"
+for svc in devbroker collector processor query; do
+	(cd "services/$svc" && go build -trimpath -o "$BIN/$svc" .)
+done
+
+export CEM_CH_DATA_DIR=${CEM_CH_DATA_DIR:-$DATA/clickhouse}
+if ! "$ROOT/scripts/clickhouse.sh" status >/dev/null 2>&1; then
+	CH_STARTED=1
+fi
+"$ROOT/scripts/clickhouse.sh" start
+
+if port_open "$KAFKA_PORT"; then
+	die "port $KAFKA_PORT is taken (another broker or run.sh?)"
+fi
+start devbroker devbroker CEM_DEVBROKER_ADDR="127.0.0.1:$KAFKA_PORT" CEM_DEVBROKER_DATA_DIR="$DATA/kafka"
+wait_until 60 "dev broker" port_open "$KAFKA_PORT" || die "dev broker did not start"
+log "devbroker ready"
+
+READY_DEADLINE=$((SECONDS + 180))
+start processor processor CEM_PROCESSOR_ADMIN_ADDR="127.0.0.1:$PROCESSOR_PORT"
+ready processor "http://127.0.0.1:$PROCESSOR_PORT/readyz"
+start query query CEM_HTTP_ADDR="127.0.0.1:$QUERY_PORT"
+ready query "http://127.0.0.1:$QUERY_PORT/readyz"
+start collector collector CEM_HTTP_ADDR="127.0.0.1:$COLLECTOR_PORT"
+ready collector "http://127.0.0.1:$COLLECTOR_PORT/readyz"
+
+echo $$ >"$DATA/run.pid"
+first=${CEM_WRITE_KEYS%%,*}
+cat <<INFO
+
+cem is running
+  collector   http://127.0.0.1:$COLLECTOR_PORT   (POST /v1/batch, /v1/track, ...; /metrics)
+  query + UI  http://127.0.0.1:$QUERY_PORT   (API under /api/v1)
+  processor   http://127.0.0.1:$PROCESSOR_PORT   (/metrics, /healthz, /readyz)
+  kafka       127.0.0.1:$KAFKA_PORT   (dev broker; topics cem.events, cem.events.dlq, cem.alerts)
+  clickhouse  127.0.0.1:$CH_PORT   (database $CEM_CLICKHOUSE_DATABASE; scripts/clickhouse.sh client)
+  write keys  $CEM_WRITE_KEYS
+  query token $CEM_QUERY_TOKENS
+  logs        $LOGS
+
+  try: curl -u ${first#*:}: -d '{"userId":"u1","event":"Signed Up"}' http://127.0.0.1:$COLLECTOR_PORT/v1/track
+       curl -H 'Authorization: Bearer ${CEM_QUERY_TOKENS%%,*}' http://127.0.0.1:$QUERY_PORT/api/v1/customers/u1/timeline
+
+INFO
+
+if ((DETACH)); then
+	trap - INT TERM EXIT
+	# Hand the services to a watcher that stops them on SIGTERM.
+	(
+		trap cleanup TERM INT
+		echo $BASHPID >"$DATA/run.pid"
+		while :; do sleep 1; done
+	) </dev/null >/dev/null 2>&1 &
+	disown
+	exit 0
+fi
+
+log "press Ctrl-C to stop"
+# Stop everything when any service dies.
+wait -n "${PIDS[@]}" || true
+log "a service exited; see $LOGS"
+exit 1

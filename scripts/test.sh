@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# test.sh: builds, vets and tests every module of the workspace against a
+# real local ClickHouse and the dev broker, runs each fuzz target briefly,
+# checks the Prometheus rules, then starts the whole stack (run.sh on test
+# ports) for an end-to-end smoke test, a real Prometheus scrape and the
+# browser tests. Exits non-zero on any failure.
+#
+#   CEM_TEST_FUZZTIME   time per fuzz target        (default 5s)
+#   CEM_TEST_TIMEOUT    go test -timeout            (default 20m)
+#   CEM_TEST_SKIP_STACK=1  skip the stack stages (smoke, scrape, browser)
+#   CEM_TEST_RUN        go test -run filter for the unit/integration stage
+set -euo pipefail
+SCRIPT_NAME=test
+# shellcheck source=lib/common.sh
+source "$(dirname "$0")/lib/common.sh"
+cd "$ROOT"
+
+FUZZTIME=${CEM_TEST_FUZZTIME:-5s}
+TIMEOUT=${CEM_TEST_TIMEOUT:-20m}
+TDATA=$ROOT/.data/test
+mkdir -p "$TDATA"
+export CEM_CH_DATA_DIR=$TDATA/clickhouse CEM_CH_TCP_PORT=19000 CEM_CH_HTTP_PORT=18123
+export CEM_TEST_CLICKHOUSE_ADDR=127.0.0.1:$CEM_CH_TCP_PORT CEM_TEST_INTEGRATION=1
+export GOFLAGS=${GOFLAGS:-}
+
+FAILED=()
+RUN_PID=""
+cleanup() {
+	local code=$?
+	if [[ -n $RUN_PID ]]; then
+		stop_pid "$RUN_PID" "run.sh" 60
+	fi
+	"$ROOT/scripts/clickhouse.sh" stop >/dev/null 2>&1 || true
+	exit "$code"
+}
+trap cleanup EXIT INT TERM
+
+stage() { log "== $*"; }
+fail() { FAILED+=("$1"); log "FAILED: $1"; }
+
+command -v go >/dev/null || die "go is not installed (Go 1.26 expected)"
+MODULES=$(go list -m -f '{{.Dir}}')
+
+stage "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go'; git ls-files --others --exclude-standard '*.go') 2>&1 || true)
+if [[ -n $unformatted ]]; then
+	echo "$unformatted"
+	fail "gofmt"
+fi
+
+stage "build and vet every module"
+for m in $MODULES; do
+	(cd "$m" && go build ./... && go vet ./...) || fail "build/vet $(basename "$m")"
+done
+
+stage "ClickHouse for integration tests (127.0.0.1:$CEM_CH_TCP_PORT)"
+"$ROOT/scripts/clickhouse.sh" start
+
+stage "go test (all modules)"
+run_args=()
+[[ -n ${CEM_TEST_RUN:-} ]] && run_args=(-run "$CEM_TEST_RUN")
+# shellcheck disable=SC2046
+go test -count=1 -timeout "$TIMEOUT" "${run_args[@]}" $(go list -m -f '{{.Dir}}/...') || fail "go test"
+
+stage "fuzz targets ($FUZZTIME each)"
+while IFS=: read -r file name; do
+	dir=$(dirname "$file")
+	go test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" "./$dir" || fail "fuzz $name"
+done < <(git ls-files '*_test.go' | xargs grep -Ho '^func Fuzz[A-Za-z0-9_]*' | sed 's/:func /:/')
+
+stage "Prometheus rules (promtool)"
+"$ROOT/scripts/promcheck.sh" check || fail "promcheck check"
+
+if [[ ${CEM_TEST_SKIP_STACK:-0} != 1 ]]; then
+	stage "whole stack on test ports (run.sh --detach)"
+	export CEM_RUN_DATA=$TDATA/run CEM_RUN_COLLECTOR_PORT=18080 CEM_RUN_PROCESSOR_PORT=18082 CEM_RUN_QUERY_PORT=18090 CEM_RUN_KAFKA_PORT=19092
+	rm -rf "$CEM_RUN_DATA/kafka"
+	export CEM_CLICKHOUSE_DATABASE=e2e_$(date +%s)
+	if "$ROOT/scripts/run.sh" --detach; then
+		RUN_PID=$(<"$CEM_RUN_DATA/run.pid")
+		stage "end-to-end smoke test"
+		"$ROOT/scripts/smoke.sh" http://127.0.0.1:18080 http://127.0.0.1:18090 || fail "smoke"
+		stage "Prometheus scrape of the running stack"
+		CEM_SCRAPE_TARGETS=127.0.0.1:18080,127.0.0.1:18082,127.0.0.1:18090 "$ROOT/scripts/promcheck.sh" scrape || fail "promcheck scrape"
+		if [[ -x $ROOT/scripts/browser-test.sh ]]; then
+			stage "browser tests (chromium)"
+			"$ROOT/scripts/browser-test.sh" http://127.0.0.1:18090 http://127.0.0.1:18080 || fail "browser tests"
+		fi
+		stage "stop the stack"
+		stop_pid "$RUN_PID" "run.sh" 60
+		RUN_PID=""
+	else
+		fail "run.sh --detach"
+	fi
+fi
+
+if ((${#FAILED[@]})); then
+	log "FAILED stages: ${FAILED[*]}"
+	exit 1
+fi
+log "all tests passed"
