@@ -2,6 +2,7 @@ package funnel
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"unicode/utf8"
 
@@ -134,7 +135,7 @@ func (f Filter) validate(param string) error {
 	case "eq", "neq":
 		switch v := f.Value.(type) {
 		case float64:
-			return nil
+			return checkNumber(param+".value", v)
 		case string:
 			if len(v) > maxText || !utf8.ValidString(v) {
 				return apierr.BadParam(param+".value", "must be valid UTF-8 of at most %d bytes", maxText)
@@ -148,10 +149,11 @@ func (f Filter) validate(param string) error {
 		}
 		return nil
 	case "gt", "gte", "lt", "lte":
-		if _, ok := f.Value.(float64); !ok {
+		v, ok := f.Value.(float64)
+		if !ok {
 			return apierr.BadParam(param+".value", "must be a number")
 		}
-		return nil
+		return checkNumber(param+".value", v)
 	}
 	return apierr.BadParam(param+".op", "must be eq, neq, contains, gt, gte, lt, lte or exists")
 }
@@ -182,4 +184,18 @@ func (f Filter) cond() (string, []any) {
 		return "visitParamExtractString(properties, ?) " + op + " ?", []any{f.Property, v}
 	}
 	return "visitParamExtractFloat(properties, ?) " + op + " ?", []any{f.Property, f.Value}
+}
+
+// MaxNumber bounds numeric filter values; non-zero magnitudes below
+// MinNumber are rejected too (ClickHouse does not parse denormal literals).
+const (
+	MaxNumber = 1e15
+	MinNumber = 1e-9
+)
+
+func checkNumber(param string, v float64) error {
+	if a := math.Abs(v); a > MaxNumber || (a != 0 && a < MinNumber) {
+		return apierr.BadParam(param, "numbers must be 0 or have a magnitude between %g and %g", MinNumber, MaxNumber)
+	}
+	return nil
 }

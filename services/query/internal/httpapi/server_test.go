@@ -1,0 +1,122 @@
+package httpapi_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cemhq/cem/pkg/telemetry"
+	"github.com/cemhq/cem/services/query/internal/app"
+	"github.com/cemhq/cem/services/query/internal/chstore"
+)
+
+// downConn is a ClickHouse connection that is always down.
+type downConn struct{ chstore.Conn }
+
+var errDown = errors.New("clickhouse down")
+
+func (downConn) Ping(context.Context) error { return errDown }
+func (downConn) Query(context.Context, string, ...any) (driver.Rows, error) {
+	return nil, errDown
+}
+
+const token = "unit-test-token-0123456789"
+
+func newServer(t *testing.T) (*httptest.Server, *app.Config) {
+	t.Helper()
+	cfg := &app.Config{HTTPAddr: ":0", Query: app.Query{Tokens: []string{token, "second-token-0123456789"}, Timeout: 5 * time.Second,
+		EraseTimeout: 5 * time.Second, MaxRows: 100, ExportMaxRows: 100, MinN: 1, ServiceTargets: "*=1h/1h"}}
+	cfg.ClickHouse.Database = "cem"
+	reg := telemetry.NewRegistry("query", "test")
+	h, err := app.NewHandler(downConn{}, *cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), reg)
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv, cfg
+}
+
+func get(t *testing.T, url, auth string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	require.NoError(t, err)
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestAuth(t *testing.T) {
+	srv, _ := newServer(t)
+	for _, tc := range []struct {
+		name, auth string
+		want       int
+	}{
+		{"missing", "", http.StatusUnauthorized},
+		{"wrong token", "Bearer nope", http.StatusUnauthorized},
+		{"prefix of a token", "Bearer " + token[:10], http.StatusUnauthorized},
+		{"basic scheme", "Basic " + token, http.StatusUnauthorized},
+		{"valid, bad params", "Bearer " + token, http.StatusBadRequest},
+		{"second token, lower-case scheme", "bearer second-token-0123456789", http.StatusBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := get(t, srv.URL+"/api/v1/retention?grain=year", tc.auth)
+			assert.Equal(t, tc.want, code, body)
+			assert.True(t, strings.HasPrefix(body, `{"error":{"code":"`), body)
+		})
+	}
+}
+
+func TestHealthAndErrors(t *testing.T) {
+	srv, _ := newServer(t)
+	code, _ := get(t, srv.URL+"/healthz", "")
+	assert.Equal(t, http.StatusOK, code)
+	code, body := get(t, srv.URL+"/readyz", "")
+	assert.Equal(t, http.StatusServiceUnavailable, code, "not ready while ClickHouse is down")
+	assert.Contains(t, body, "clickhouse")
+
+	code, body = get(t, srv.URL+"/api/v1/service", "Bearer "+token)
+	assert.Equal(t, http.StatusInternalServerError, code)
+	assert.JSONEq(t, `{"error":{"code":"internal","message":"internal error"}}`, body, "no internals leak")
+
+	code, body = get(t, srv.URL+"/api/v1/nope", "Bearer "+token)
+	assert.Equal(t, http.StatusNotFound, code)
+	assert.Contains(t, body, `"not_found"`)
+
+	code, body = get(t, srv.URL+"/api/v1/paths?anchor=x&depth=99", "Bearer "+token)
+	assert.Equal(t, http.StatusBadRequest, code)
+	assert.JSONEq(t, `{"error":{"code":"invalid_parameter","message":"depth: must be an integer between 1 and 8"}}`, body)
+
+	code, body = get(t, srv.URL+"/metrics", "")
+	assert.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, `cem_query_requests_total{code="400",endpoint="GET /api/v1/paths"} 1`)
+	assert.Contains(t, body, `cem_query_errors_total{endpoint="GET /api/v1/service"} 1`)
+	assert.Contains(t, body, `cem_query_clickhouse_duration_seconds_count{endpoint="GET /api/v1/service"} 1`)
+	assert.Contains(t, body, `cem_build_info{service="query",version="test"} 1`)
+}
+
+func TestConfigValidate(t *testing.T) {
+	cfg := app.Config{HTTPAddr: ":8090", Query: app.Query{Timeout: time.Second, EraseTimeout: time.Second, ShutdownTimeout: time.Second, MaxRows: 1, ExportMaxRows: 1}}
+	require.ErrorContains(t, cfg.Validate(), "CEM_QUERY_TOKENS")
+	cfg.Query.Tokens = []string{"short"}
+	require.ErrorContains(t, cfg.Validate(), "16 characters")
+	cfg.Query.Tokens = []string{token}
+	cfg.Query.ServiceTargets = "phone=fast"
+	require.ErrorContains(t, cfg.Validate(), "CEM_QUERY_SERVICE_TARGETS")
+	cfg.Query.ServiceTargets = "phone=5m/1h"
+	require.NoError(t, cfg.Validate())
+}
+
