@@ -119,4 +119,3 @@ func TestConfigValidate(t *testing.T) {
 	cfg.Query.ServiceTargets = "phone=5m/1h"
 	require.NoError(t, cfg.Validate())
 }
-
