@@ -136,7 +136,9 @@ func computeExperience(sigs []weighted, cfg Config, now time.Time) Experience {
 		}
 		return all[i].Signal < all[j].Signal
 	})
-	e.Top = all[:min(len(all), cfg.TopSignals)]
+	if len(all) > 0 {
+		e.Top = all[:min(len(all), cfg.TopSignals)]
+	}
 	return e
 }
 

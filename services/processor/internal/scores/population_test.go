@@ -1,9 +1,9 @@
 package scores
 
 import (
-	"time"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
