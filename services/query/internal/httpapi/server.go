@@ -64,27 +64,7 @@ func NewHandler(d Deps) http.Handler {
 	s := &server{d}
 	mux := http.NewServeMux()
 	d.Health.Register(mux, d.Registry)
-	routes := []struct {
-		pattern string
-		h       handlerFunc
-		timeout time.Duration
-	}{
-		{"GET /api/v1/customers", s.lookup, 0},
-		{"GET /api/v1/customers/{id}", s.profile, 0},
-		{"GET /api/v1/customers/{id}/timeline", s.timeline, 0},
-		{"GET /api/v1/customers/{id}/export", s.export, 0},
-		{"DELETE /api/v1/customers/{id}", s.erase, d.Limits.EraseTimeout},
-		{"POST /api/v1/funnels", s.funnel, 0},
-		{"GET /api/v1/paths", s.paths, 0},
-		{"GET /api/v1/retention", s.retention, 0},
-		{"GET /api/v1/experience", s.experience, 0},
-		{"GET /api/v1/experience/touchpoints/worst", s.worstTouchpoints, 0},
-		{"GET /api/v1/experience/journeys", s.journeys, 0},
-		{"GET /api/v1/service", s.service, 0},
-		{"GET /api/v1/segments", s.segmentList, 0},
-		{"GET /api/v1/segments/{name}", s.segment, 0},
-	}
-	for _, rt := range routes {
+	for _, rt := range s.routes() {
 		timeout := rt.timeout
 		if timeout == 0 {
 			timeout = d.Limits.Timeout
@@ -95,6 +75,32 @@ func NewHandler(d Deps) http.Handler {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})))
 	return recoverer(d.Log, mux)
+}
+
+type route struct {
+	pattern string
+	h       handlerFunc
+	timeout time.Duration // 0: Limits.Timeout
+}
+
+// routes is the API route table.
+func (s *server) routes() []route {
+	return []route{
+		{"GET /api/v1/customers", s.lookup, 0},
+		{"GET /api/v1/customers/{id}", s.profile, 0},
+		{"GET /api/v1/customers/{id}/timeline", s.timeline, 0},
+		{"GET /api/v1/customers/{id}/export", s.export, 0},
+		{"DELETE /api/v1/customers/{id}", s.erase, s.Limits.EraseTimeout},
+		{"POST /api/v1/funnels", s.funnel, 0},
+		{"GET /api/v1/paths", s.paths, 0},
+		{"GET /api/v1/retention", s.retention, 0},
+		{"GET /api/v1/experience", s.experience, 0},
+		{"GET /api/v1/experience/touchpoints/worst", s.worstTouchpoints, 0},
+		{"GET /api/v1/experience/journeys", s.journeys, 0},
+		{"GET /api/v1/service", s.service, 0},
+		{"GET /api/v1/segments", s.segmentList, 0},
+		{"GET /api/v1/segments/{name}", s.segment, 0},
+	}
 }
 
 // wrap applies the request timeout and writes a returned error.
