@@ -29,7 +29,7 @@ func main() {
 	log := telemetry.NewLogger(os.Stderr, cfg.LogConfig, "collector")
 	reg := telemetry.NewRegistry("collector", version)
 	log.Info("collector starting", "version", version, "addr", cfg.HTTPAddr, "brokers", cfg.Kafka.Brokers)
-	if err := app.Run(ctx, cfg, version, nil, log, reg, nil); err != nil {
+	if err := app.Run(ctx, cfg, version, nil, log, reg); err != nil {
 		log.Error("collector failed", "err", err)
 		os.Exit(1)
 	}

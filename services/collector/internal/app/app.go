@@ -14,7 +14,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cemhq/cem/pkg/chconn"
 	"github.com/cemhq/cem/pkg/events"
+	"github.com/cemhq/cem/pkg/suppress"
 	"github.com/cemhq/cem/pkg/telemetry"
 	"github.com/cemhq/cem/services/collector/internal/ingest"
 	"github.com/cemhq/cem/services/collector/internal/kafkasink"
@@ -60,9 +62,22 @@ type Config struct {
 	// TrustedProxies may set X-Forwarded-For: IPs or CIDRs
 	// (CEM_TRUSTED_PROXIES).
 	TrustedProxies []string `envconfig:"TRUSTED_PROXIES" default:"127.0.0.1/32,::1/128"`
+	// Suppression: refuse events of ids erased on request, read from
+	// ClickHouse (CEM_SUPPRESSION_ENABLED, CEM_SUPPRESSION_INTERVAL) with the
+	// CEM_CLICKHOUSE_* connection.
+	Suppression Suppression `envconfig:"SUPPRESSION"`
+	ClickHouse  chconn.Config `envconfig:"CLICKHOUSE"`
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGTERM
 	// (CEM_SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"20s"`
+}
+
+// Suppression configures the GDPR suppression list.
+type Suppression struct {
+	// Enabled turns the list on (CEM_SUPPRESSION_ENABLED).
+	Enabled bool `envconfig:"ENABLED" default:"false"`
+	// Interval is how often the list is reloaded (CEM_SUPPRESSION_INTERVAL).
+	Interval time.Duration `envconfig:"INTERVAL" default:"10s"`
 }
 
 // WriteKeyMap parses WriteKeys into key -> source.
@@ -102,7 +117,7 @@ func (c Config) HandlerConfig(version string) (ingest.Config, error) {
 
 // Run serves until ctx is cancelled, then drains in-flight requests and
 // flushes the Kafka writers. ln may be nil (listen on cfg.HTTPAddr).
-func Run(ctx context.Context, cfg Config, version string, ln net.Listener, log *slog.Logger, reg *prometheus.Registry, sup ingest.Suppressor) error {
+func Run(ctx context.Context, cfg Config, version string, ln net.Listener, log *slog.Logger, reg *prometheus.Registry) error {
 	hc, err := cfg.HandlerConfig(version)
 	if err != nil {
 		return err
@@ -110,6 +125,12 @@ func Run(ctx context.Context, cfg Config, version string, ln net.Listener, log *
 	sink, err := kafkasink.New(cfg.Kafka)
 	if err != nil {
 		return err
+	}
+	var sup ingest.Suppressor
+	if cfg.Suppression.Enabled {
+		list := suppress.New(nil, cfg.ClickHouse.Database)
+		sup = list
+		go runSuppression(ctx, cfg, list, log)
 	}
 	h, err := ingest.New(hc, sink, sup, reg, log)
 	if err != nil {
@@ -136,4 +157,24 @@ func Run(ctx context.Context, cfg Config, version string, ln net.Listener, log *
 	// In-flight requests are done (they waited for their acks); flush what
 	// the writers still hold, e.g. DLQ records.
 	return errors.Join(serveErr, sink.Close())
+}
+
+// runSuppression connects to ClickHouse (retrying; ingestion does not wait
+// for it) and keeps the suppression list fresh until ctx ends.
+func runSuppression(ctx context.Context, cfg Config, list *suppress.List, log *slog.Logger) {
+	for wait := time.Second; ; wait = min(2*wait, time.Minute) {
+		conn, err := chconn.Open(ctx, cfg.ClickHouse)
+		if err == nil {
+			defer conn.Close()
+			list.Use(conn)
+			list.Run(ctx, cfg.Suppression.Interval, log)
+			return
+		}
+		log.Warn("suppression list: ClickHouse not reachable; retrying", "err", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
 }

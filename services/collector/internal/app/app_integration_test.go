@@ -53,7 +53,7 @@ func startStack(t *testing.T) *stack {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel, s.done = cancel, make(chan error, 1)
 	go func() {
-		s.done <- app.Run(ctx, cfg, "it", ln, slog.New(slog.DiscardHandler), telemetry.NewRegistry("collector", "it"), nil)
+		s.done <- app.Run(ctx, cfg, "it", ln, slog.New(slog.DiscardHandler), telemetry.NewRegistry("collector", "it"))
 	}()
 	t.Cleanup(func() {
 		s.cancel()

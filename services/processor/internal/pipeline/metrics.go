@@ -7,8 +7,9 @@ import (
 
 // Metrics are the pipeline's Prometheus series.
 type Metrics struct {
-	DLQ     *prometheus.CounterVec
-	Latency prometheus.Histogram
+	DLQ        *prometheus.CounterVec
+	Latency    prometheus.Histogram
+	Suppressed prometheus.Counter
 }
 
 // NewMetrics registers the pipeline metrics on reg.
@@ -23,6 +24,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name:    "cem_processor_end_to_end_latency_seconds",
 			Help:    "Time from the collector's receivedAt to the event's rows being written to ClickHouse.",
 			Buckets: prometheus.ExponentialBuckets(0.05, 2, 14),
+		}),
+		Suppressed: f.NewCounter(prometheus.CounterOpts{
+			Name: "cem_processor_suppressed_total",
+			Help: "Events dropped because their ids were erased on request (GDPR).",
 		}),
 	}
 }

@@ -26,9 +26,15 @@ type Writer interface {
 	Write(ctx context.Context, blocks []sink.Block) error
 }
 
+// Suppressor tells whether an id was erased on request (pkg/suppress).
+type Suppressor interface {
+	Suppressed(id string) bool
+}
+
 // Pipeline is the flush handler. Not safe for concurrent use.
 type Pipeline struct {
-	stages []stage.Stage
+	suppress Suppressor
+	stages   []stage.Stage
 	w      Writer
 	dlq    Publisher
 	m      *Metrics
@@ -39,6 +45,22 @@ type Pipeline struct {
 // New returns a pipeline running stages in order.
 func New(stages []stage.Stage, w Writer, dlq Publisher, m *Metrics, log *slog.Logger) *Pipeline {
 	return &Pipeline{stages: stages, w: w, dlq: dlq, m: m, log: log, now: time.Now}
+}
+
+// Suppress makes the pipeline drop events of erased ids that were still in
+// Kafka when their customer was erased (the collector refuses new ones).
+func (p *Pipeline) Suppress(s Suppressor) { p.suppress = s }
+
+func (p *Pipeline) suppressed(ev *events.Event) bool {
+	if p.suppress == nil {
+		return false
+	}
+	for _, id := range []string{ev.UserID, ev.AnonymousID, ev.PreviousID} {
+		if id != "" && p.suppress.Suppressed(id) {
+			return true
+		}
+	}
+	return false
 }
 
 // Handle processes one flush. It returns nil when every row and DLQ record
@@ -52,6 +74,10 @@ func (p *Pipeline) Handle(ctx context.Context, msgs []kafka.Message) error {
 		ev, f := decode(m, p.now())
 		if f != nil {
 			dead = append(dead, p.failure(m, f))
+			continue
+		}
+		if p.suppressed(&ev.Event) {
+			p.m.Suppressed.Inc()
 			continue
 		}
 		evs, src = append(evs, ev), append(src, m)
