@@ -65,7 +65,7 @@ type Config struct {
 	// Suppression: refuse events of ids erased on request, read from
 	// ClickHouse (CEM_SUPPRESSION_ENABLED, CEM_SUPPRESSION_INTERVAL) with the
 	// CEM_CLICKHOUSE_* connection.
-	Suppression Suppression `envconfig:"SUPPRESSION"`
+	Suppression Suppression   `envconfig:"SUPPRESSION"`
 	ClickHouse  chconn.Config `envconfig:"CLICKHOUSE"`
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGTERM
 	// (CEM_SHUTDOWN_TIMEOUT).

@@ -35,11 +35,11 @@ type Suppressor interface {
 type Pipeline struct {
 	suppress Suppressor
 	stages   []stage.Stage
-	w      Writer
-	dlq    Publisher
-	m      *Metrics
-	log    *slog.Logger
-	now    func() time.Time
+	w        Writer
+	dlq      Publisher
+	m        *Metrics
+	log      *slog.Logger
+	now      func() time.Time
 }
 
 // New returns a pipeline running stages in order.
