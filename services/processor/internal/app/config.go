@@ -7,6 +7,7 @@ import (
 
 	"github.com/cemhq/cem/pkg/chconn"
 	"github.com/cemhq/cem/pkg/telemetry"
+	"github.com/cemhq/cem/services/processor/internal/scores"
 )
 
 // Config is the processor's configuration, loaded with
@@ -21,6 +22,10 @@ type Config struct {
 	ClickHouse chconn.Config `envconfig:"CLICKHOUSE"`
 	// Processor: CEM_PROCESSOR_*.
 	Processor Processor `envconfig:"PROCESSOR"`
+	// Scores: CEM_SCORES_* (see SCORES.md). The periodic scorer runs when
+	// CEM_SCORES_ENABLED is true (envconfig default); enable it on one
+	// processor instance only.
+	Scores scores.Config `envconfig:"SCORES"`
 }
 
 // Kafka configures the brokers and topics.
@@ -121,6 +126,9 @@ func (c *Config) Validate() error {
 	}
 	if p.RetryInitial <= 0 || p.RetryMax < p.RetryInitial || p.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("processor: need 0 < retry initial <= retry max and a positive shutdown timeout"))
+	}
+	if c.Scores.Enabled {
+		errs = append(errs, c.Scores.Validate())
 	}
 	return errors.Join(errs...)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/cemhq/cem/services/processor/internal/identity"
 	"github.com/cemhq/cem/services/processor/internal/ingest"
 	"github.com/cemhq/cem/services/processor/internal/pipeline"
+	"github.com/cemhq/cem/services/processor/internal/scores"
 	"github.com/cemhq/cem/services/processor/internal/session"
 	"github.com/cemhq/cem/services/processor/internal/sink"
 	"github.com/cemhq/cem/services/processor/internal/stage"
@@ -71,9 +72,33 @@ func RunListener(ctx context.Context, cfg Config, ln net.Listener, log *slog.Log
 			FinalFlushTimeout: p.ShutdownTimeout, SessionTimeout: p.GroupSessionTimeout,
 			RebalanceTimeout: p.RebalanceTimeout,
 		}, pl, ingest.NewMetrics(reg), log)
-		return c.Run(gctx)
+		ig, ictx := errgroup.WithContext(gctx)
+		if cfg.Scores.Enabled {
+			ig.Go(func() error { return runScorer(ictx, cfg, conn, reg, log) })
+		}
+		ig.Go(func() error { return c.Run(ictx) })
+		return ig.Wait()
 	})
 	return g.Wait()
+}
+
+// runScorer runs the periodic scorer (internal/scores) on conn until ctx
+// ends; alerts go to cfg.Scores.AlertTopic on the processor's brokers.
+func runScorer(ctx context.Context, cfg Config, conn driver.Conn, reg prometheus.Registerer, log *slog.Logger) error {
+	sc := cfg.Scores
+	log = log.With("component", "scores")
+	if err := scores.EnsureTopic(ctx, cfg.Kafka.Brokers, sc.AlertTopic, 6); err != nil {
+		log.Warn("alert topic not ensured; relying on auto-creation", "topic", sc.AlertTopic, "err", err)
+	}
+	pub := scores.NewKafkaPublisher(cfg.Kafka.Brokers, sc.AlertTopic)
+	defer func() { _ = pub.Close() }()
+	s, err := scores.New(sc, scores.Deps{
+		Store: scores.NewClickHouseStore(conn, cfg.ClickHouse.Database), Publisher: pub, Metrics: scores.NewMetrics(reg), Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	return s.Run(ctx)
 }
 
 // Stages builds the processing stages in their fixed order: identity,
