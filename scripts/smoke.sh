@@ -33,3 +33,17 @@ has_all() {
 start=$SECONDS
 wait_until 60 "the journey in the timeline" has_all || { timeline >&2 || true; die "timeline incomplete"; }
 log "ok: anonymous visit, login and phone ticket in one timeline after $((SECONDS - start))s"
+
+# GDPR: erase the customer, then a new event of their id is refused by the
+# collector (once its suppression list refreshed) and the timeline is empty.
+curl -sS -f -X DELETE -H "Authorization: Bearer $TOKEN" "$QUERY/api/v1/customers/$user" >/dev/null || die "erase failed"
+refused() {
+	local out
+	out=$(curl -sS -u dev-web-key: -d "{\"userId\":\"$user\",\"event\":\"After Erasure\"}" "$COLLECTOR/v1/track")
+	[[ $out == *'"reason":"suppressed"'* ]]
+}
+wait_until 60 "the collector to refuse the erased id" refused || die "events of an erased id are still collected"
+gone() { ! timeline >/dev/null 2>&1 || [[ $(timeline) != *'"type":"page"'* ]]; }
+wait_until 30 "the erased timeline to be empty" gone || die "erased customer still has a timeline"
+log "ok: erased customer is gone and their id is suppressed at the collector"
+
