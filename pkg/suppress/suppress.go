@@ -103,8 +103,12 @@ func (l *List) set(ids map[string]struct{}) {
 	l.refreshed.Store(time.Now().UnixMilli())
 }
 
-// Run refreshes the list every interval until ctx ends, logging failures.
+// Run refreshes the list every interval (10 s when not positive) until ctx
+// ends, logging failures.
 func (l *List) Run(ctx context.Context, interval time.Duration, log *slog.Logger) {
+	if interval <= 0 {
+		interval = 10 * time.Second
+	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

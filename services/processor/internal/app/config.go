@@ -73,6 +73,10 @@ type Processor struct {
 	RetryInitial time.Duration `envconfig:"RETRY_INITIAL" default:"100ms"`
 	// RetryMax caps the backoff (CEM_PROCESSOR_RETRY_MAX). Default 5s.
 	RetryMax time.Duration `envconfig:"RETRY_MAX" default:"5s"`
+	// SuppressionInterval is how often the list of ids erased on request is
+	// reloaded; their events still in Kafka are dropped
+	// (CEM_PROCESSOR_SUPPRESSION_INTERVAL). Default 10s.
+	SuppressionInterval time.Duration `envconfig:"SUPPRESSION_INTERVAL" default:"10s"`
 	// Migrate applies schemas/clickhouse migrations at start
 	// (CEM_PROCESSOR_MIGRATE). Default true.
 	Migrate bool `envconfig:"MIGRATE" default:"true"`

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cemhq/cem/pkg/chconn"
 	"github.com/cemhq/cem/pkg/chmigrate"
+	"github.com/cemhq/cem/pkg/suppress"
 	"github.com/cemhq/cem/pkg/telemetry"
 	"github.com/cemhq/cem/services/processor/internal/identity"
 	"github.com/cemhq/cem/services/processor/internal/ingest"
@@ -66,6 +67,12 @@ func RunListener(ctx context.Context, cfg Config, ln net.Listener, log *slog.Log
 			return err
 		}
 		pl := pipeline.New(stages, w, dlq, pipeline.NewMetrics(reg), log)
+		// Ids erased on request (GDPR): drop their events still in Kafka.
+		erased := suppress.New(conn, cfg.ClickHouse.Database)
+		if err := erased.Refresh(gctx); err != nil {
+			log.Warn("suppression list not loaded yet", "err", err)
+		}
+		pl.Suppress(erased)
 		c := ingest.New(ingest.Config{
 			Brokers: cfg.Kafka.Brokers, Topic: cfg.Kafka.Topic, Group: p.Group,
 			FlushRows: p.FlushRows, FlushInterval: p.FlushInterval, MaxWait: p.FetchMaxWait,
@@ -76,6 +83,7 @@ func RunListener(ctx context.Context, cfg Config, ln net.Listener, log *slog.Log
 		if cfg.Scores.Enabled {
 			ig.Go(func() error { return runScorer(ictx, cfg, conn, reg, log) })
 		}
+		ig.Go(func() error { erased.Run(ictx, p.SuppressionInterval, log); return nil })
 		ig.Go(func() error { return c.Run(ictx) })
 		return ig.Wait()
 	})
