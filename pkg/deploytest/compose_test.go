@@ -124,7 +124,14 @@ func TestComposeStack(t *testing.T) {
 	proc := c.Services["processor"]
 	require.NotNil(t, proc.Deploy)
 	assert.Equal(t, 2, proc.Deploy.Replicas, "two processors in the consumer group")
-	assert.Zero(t, partitions%proc.Deploy.Replicas, "processor replicas (%d) divide the partitions (%d)", proc.Deploy.Replicas, partitions)
+	assert.Equal(t, "false", env(proc, "CEM_SCORES_ENABLED"), "replicated processors do not score")
+	scorer, ok := c.Services["processor-scorer"]
+	require.True(t, ok, "one processor runs the scorer")
+	assert.Nil(t, scorer.Deploy, "a single scorer")
+	assert.Equal(t, "true", env(scorer, "CEM_SCORES_ENABLED"))
+	assert.Equal(t, proc.Image, scorer.Image)
+	members := proc.Deploy.Replicas + 1
+	assert.Zero(t, partitions%members, "group members (%d) divide the partitions (%d)", members, partitions)
 	assert.Empty(t, proc.Ports, "replicated service publishes no host port")
 
 	for _, svc := range []string{"prometheus", "grafana"} {

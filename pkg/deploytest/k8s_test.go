@@ -121,7 +121,7 @@ func TestKustomizeBase(t *testing.T) {
 	for _, k := range []string{"CEM_WRITE_KEYS", "CEM_QUERY_TOKENS", "CEM_CLICKHOUSE_PASSWORD"} {
 		assert.Contains(t, secret.StringData, k)
 	}
-	assert.Equal(t, 6, int(*m.deployments["cem-processor"].Spec.Replicas))
+	assert.Equal(t, 5, int(*m.deployments["cem-processor"].Spec.Replicas))
 }
 
 func TestKustomizeProduction(t *testing.T) {
@@ -131,7 +131,7 @@ func TestKustomizeProduction(t *testing.T) {
 		assert.NotRegexp(t, `:(dev|latest)$`, image)
 	})
 	assert.Empty(t, m.secrets, "production secrets are managed outside Git")
-	assert.Equal(t, 12, int(*m.deployments["cem-processor"].Spec.Replicas))
+	assert.Equal(t, 11, int(*m.deployments["cem-processor"].Spec.Replicas))
 	assert.GreaterOrEqual(t, *m.hpas["cem-collector"].Spec.MinReplicas, int32(3))
 }
 
@@ -141,8 +141,8 @@ func checkManifests(t *testing.T, m manifests, checkImage func(t *testing.T, svc
 	assert.Equal(t, []string{"cem"}, m.namespaces)
 	topics, ok := m.configMaps["cem-kafka-topics"]
 	require.True(t, ok, "cem-kafka-topics ConfigMap")
-	partitions, err := strconv.Atoi(topics.Data["CEM_TOPIC_PARTITIONS"])
-	require.NoError(t, err)
+	_, err := strconv.Atoi(topics.Data["CEM_TOPIC_PARTITIONS"])
+	require.NoError(t, err, "CEM_TOPIC_PARTITIONS is a number")
 	assert.Equal(t, "3", topics.Data["CEM_TOPIC_REPLICATION"], "replication factor 3")
 	assert.Equal(t, "2", topics.Data["CEM_TOPIC_MIN_ISR"], "min.insync.replicas=2")
 	assert.NotEmpty(t, topics.Data["CEM_TOPIC_RETENTION_MS"])
@@ -231,10 +231,54 @@ func checkManifests(t *testing.T, m manifests, checkImage func(t *testing.T, svc
 
 	proc := m.deployments["cem-processor"]
 	require.NotNil(t, proc.Spec.Replicas)
-	replicas := int(*proc.Spec.Replicas)
-	assert.LessOrEqual(t, replicas, partitions, "no idle processors")
-	assert.Zero(t, partitions%replicas, "processor replicas (%d) divide the partitions of cem.events (%d)", replicas, partitions)
 	assert.NotNil(t, proc.Spec.Template.Spec.Containers[0].StartupProbe, "processor migrates at start: startup probe")
+	assert.Equal(t, "false", envValue(proc, "CEM_SCORES_ENABLED"), "the scaled processors do not score")
+
+	// The scorer runs on exactly one processor: a singleton Deployment of the
+	// same binary in the same consumer group.
+	scorer, ok := m.deployments["cem-processor-scorer"]
+	require.True(t, ok, "cem-processor-scorer Deployment")
+	require.NotNil(t, scorer.Spec.Replicas)
+	assert.Equal(t, int32(1), *scorer.Spec.Replicas)
+	assert.Equal(t, appsv1.RecreateDeploymentStrategyType, scorer.Spec.Strategy.Type, "never two scorers during a rollout")
+	assert.Equal(t, "true", envValue(scorer, "CEM_SCORES_ENABLED"))
+	assert.Equal(t, envValue(proc, "CEM_PROCESSOR_GROUP"), envValue(scorer, "CEM_PROCESSOR_GROUP"), "same consumer group")
+	sc := scorer.Spec.Template.Spec.Containers[0]
+	assert.Equal(t, proc.Spec.Template.Spec.Containers[0].Image, sc.Image)
+	checkProbe(t, "readiness", sc.ReadinessProbe, "/readyz", sc.Ports[0])
+	checkProbe(t, "liveness", sc.LivenessProbe, "/healthz", sc.Ports[0])
+	checkPodSecurity(t, "cem-processor-scorer", scorer.Spec.Template.Spec)
+	assert.Equal(t, "processor", scorer.Spec.Template.Labels["app.kubernetes.io/component"], "scraped as job cem-processor")
+	for k, v := range proc.Spec.Selector.MatchLabels {
+		if scorer.Spec.Template.Labels[k] != v {
+			return
+		}
+	}
+	t.Error("cem-processor's selector must not match the scorer's pods")
+}
+
+// TestProcessorMembersDivideThePartitions: every group member owns the same
+// number of partitions of cem.events, and none is idle.
+func TestProcessorMembersDivideThePartitions(t *testing.T) {
+	for _, dir := range []string{"base", "overlays/production"} {
+		t.Run(dir, func(t *testing.T) {
+			m := kustomize(t, dir)
+			partitions, err := strconv.Atoi(m.configMaps["cem-kafka-topics"].Data["CEM_TOPIC_PARTITIONS"])
+			require.NoError(t, err)
+			members := int(*m.deployments["cem-processor"].Spec.Replicas + *m.deployments["cem-processor-scorer"].Spec.Replicas)
+			assert.LessOrEqual(t, members, partitions, "no idle processors")
+			assert.Zero(t, partitions%members, "group members (%d) divide the partitions of cem.events (%d)", members, partitions)
+		})
+	}
+}
+
+func envValue(d *appsv1.Deployment, name string) string {
+	for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+		if e.Name == name {
+			return e.Value
+		}
+	}
+	return ""
 }
 
 func checkProbe(t *testing.T, kind string, p *corev1.Probe, wantPath string, port corev1.ContainerPort) {
@@ -297,6 +341,7 @@ func TestKubernetesRawFiles(t *testing.T) {
 
 	// The Strimzi alternative declares the same topic layout as the Job's ConfigMap.
 	topics := m.configMaps["cem-kafka-topics"].Data
+	seen := map[string]bool{}
 	for _, doc := range docSep.Split(string(readFile(t, "deploy", "k8s", "strimzi", "kafka-topics.yaml")), -1) {
 		if strings.TrimSpace(doc) == "" {
 			continue
@@ -313,10 +358,15 @@ func TestKubernetesRawFiles(t *testing.T) {
 		want := map[string][2]string{
 			"cem.events":     {topics["CEM_TOPIC_PARTITIONS"], topics["CEM_TOPIC_RETENTION_MS"]},
 			"cem.events.dlq": {topics["CEM_DLQ_PARTITIONS"], topics["CEM_DLQ_RETENTION_MS"]},
+			"cem.alerts":     {topics["CEM_ALERTS_PARTITIONS"], topics["CEM_ALERTS_RETENTION_MS"]},
 		}[one.Metadata.Name]
+		require.NotEmpty(t, want[0], "unexpected topic %s", one.Metadata.Name)
+		seen[one.Metadata.Name] = true
 		assert.Equal(t, want[0], strconv.Itoa(one.Spec.Partitions), "%s partitions", one.Metadata.Name)
 		assert.Equal(t, topics["CEM_TOPIC_REPLICATION"], strconv.Itoa(one.Spec.Replicas))
 		assert.Equal(t, topics["CEM_TOPIC_MIN_ISR"], fmt.Sprint(one.Spec.Config["min.insync.replicas"]))
 		assert.Equal(t, want[1], fmt.Sprint(int64(one.Spec.Config["retention.ms"].(float64))))
 	}
+	assert.Len(t, seen, 3, "Strimzi declares cem.events, cem.events.dlq and cem.alerts")
+	assert.Equal(t, "cem.alerts", topics["CEM_ALERTS_TOPIC"])
 }

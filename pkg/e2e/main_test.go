@@ -162,11 +162,11 @@ func startKafka(ctx context.Context) (*testcontainers.DockerContainer, string, e
 }
 
 // createTopics runs the deployment's topics.sh inside the Kafka container.
-func (s *stack) createTopics(ctx context.Context, topic, dlq string, partitions int) (string, error) {
+func (s *stack) createTopics(ctx context.Context, topic, dlq, alerts string, partitions int) (string, error) {
 	code, out, err := s.kafka.Exec(ctx, []string{"bash", "/tmp/topics.sh"}, tcexec.Multiplexed(), tcexec.WithEnv([]string{
 		"CEM_KAFKA_BOOTSTRAP=localhost:19092",
-		"CEM_TOPIC=" + topic, "CEM_DLQ_TOPIC=" + dlq,
-		"CEM_TOPIC_PARTITIONS=" + strconv.Itoa(partitions), "CEM_DLQ_PARTITIONS=1",
+		"CEM_TOPIC=" + topic, "CEM_DLQ_TOPIC=" + dlq, "CEM_ALERTS_TOPIC=" + alerts,
+		"CEM_TOPIC_PARTITIONS=" + strconv.Itoa(partitions), "CEM_DLQ_PARTITIONS=1", "CEM_ALERTS_PARTITIONS=1",
 		"CEM_TOPIC_REPLICATION=1", "CEM_TOPIC_MIN_ISR=1",
 	}))
 	if err != nil {

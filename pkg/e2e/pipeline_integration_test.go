@@ -119,8 +119,8 @@ func TestPipelineIntegration(t *testing.T) {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	run := "e2e" + hex.EncodeToString(b[:])
-	topic, dlq, db := "cem.events."+run, "cem.events.dlq."+run, itest.DatabaseName(t.Name())
-	out, err := s.createTopics(ctx, topic, dlq, 4)
+	topic, dlq, alerts, db := "cem.events."+run, "cem.events.dlq."+run, "cem.alerts."+run, itest.DatabaseName(t.Name())
+	out, err := s.createTopics(ctx, topic, dlq, alerts, 4)
 	require.NoError(t, err, out)
 	assert.Contains(t, out, "PartitionCount: 4")
 
@@ -147,7 +147,7 @@ func TestPipelineIntegration(t *testing.T) {
 	}
 	processor := startService(t, processorBin, with(map[string]string{
 		"CEM_PROCESSOR_ADMIN_ADDR": "127.0.0.1:" + strconv.Itoa(adminPort), "CEM_PROCESSOR_GROUP": "cem-processor-" + run,
-		"CEM_PROCESSOR_FLUSH_INTERVAL": "200ms",
+		"CEM_PROCESSOR_FLUSH_INTERVAL": "200ms", "CEM_SCORES_ALERT_TOPIC": alerts,
 	}))
 	collector := startService(t, collectorBin, with(map[string]string{
 		"CEM_HTTP_ADDR": "127.0.0.1:" + strconv.Itoa(collectorPort), "CEM_WRITE_KEYS": "web:" + run + "-key",

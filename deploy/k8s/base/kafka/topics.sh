@@ -5,17 +5,23 @@
 #
 #   CEM_KAFKA_BOOTSTRAP          bootstrap servers                       (default kafka:9092)
 #   CEM_TOPIC / CEM_DLQ_TOPIC    topic names                             (default cem.events / cem.events.dlq)
+#   CEM_ALERTS_TOPIC             closed-loop alerts of the scorer        (default cem.alerts; "" skips it)
 #   CEM_TOPIC_PARTITIONS         partitions of cem.events                (default 12)
 #   CEM_DLQ_PARTITIONS           partitions of cem.events.dlq            (default 3)
+#   CEM_ALERTS_PARTITIONS        partitions of cem.alerts                (default 3)
 #   CEM_TOPIC_REPLICATION        replication factor of both topics       (default 3)
 #   CEM_TOPIC_MIN_ISR            min.insync.replicas of both topics      (default 2)
 #   CEM_TOPIC_RETENTION_MS       retention.ms of cem.events              (default 604800000 = 7 days)
 #   CEM_DLQ_RETENTION_MS         retention.ms of cem.events.dlq          (default 2592000000 = 30 days)
+#   CEM_ALERTS_RETENTION_MS      retention.ms of cem.alerts              (default 2592000000 = 30 days)
 #   CEM_TOPICS_WAIT_SECONDS      how long to wait for the cluster        (default 120)
+#
+# cem.alerts carries the processor scorer's closed-loop alerts (keyed by
+# customer id) to downstream systems (CRM, ticketing).
 #
 # Idempotent: existing topics get their configs re-applied and their
 # partition count raised when it is lower (never lowered; raising it moves
-# customer keys to other partitions, see docs/operations.md). Both topics are
+# customer keys to other partitions, see docs/operations.md). All topics are
 # delete-retention (cleanup.policy=delete): cem keeps no state in Kafka, so no
 # topic is compacted.
 set -euo pipefail
@@ -23,6 +29,9 @@ set -euo pipefail
 BOOTSTRAP=${CEM_KAFKA_BOOTSTRAP:-kafka:9092}
 TOPIC=${CEM_TOPIC:-cem.events}
 DLQ_TOPIC=${CEM_DLQ_TOPIC:-cem.events.dlq}
+ALERTS_TOPIC=${CEM_ALERTS_TOPIC-cem.alerts}
+ALERTS_PARTITIONS=${CEM_ALERTS_PARTITIONS:-3}
+ALERTS_RETENTION_MS=${CEM_ALERTS_RETENTION_MS:-2592000000}
 PARTITIONS=${CEM_TOPIC_PARTITIONS:-12}
 DLQ_PARTITIONS=${CEM_DLQ_PARTITIONS:-3}
 RF=${CEM_TOPIC_REPLICATION:-3}
@@ -70,4 +79,5 @@ ensure() {
 
 ensure "$TOPIC" "$PARTITIONS" "$RETENTION_MS"
 ensure "$DLQ_TOPIC" "$DLQ_PARTITIONS" "$DLQ_RETENTION_MS"
+[[ -z $ALERTS_TOPIC ]] || ensure "$ALERTS_TOPIC" "$ALERTS_PARTITIONS" "$ALERTS_RETENTION_MS"
 "$TOPICS" --bootstrap-server "$BOOTSTRAP" --describe --topic "$TOPIC"
