@@ -119,7 +119,14 @@ func TestComposeStack(t *testing.T) {
 		})
 	}
 	assert.NotEmpty(t, env(c.Services["collector"], "CEM_WRITE_KEYS"))
-	assert.NotEmpty(t, env(c.Services["query"], "CEM_QUERY_TOKENS"))
+	// The query service rejects tokens shorter than 16 characters at start.
+	tokens := env(c.Services["query"], "CEM_QUERY_TOKENS")
+	if _, def, ok := strings.Cut(tokens, ":-"); ok {
+		tokens = strings.TrimSuffix(def, "}")
+	}
+	for tok := range strings.SplitSeq(tokens, ",") {
+		assert.GreaterOrEqual(t, len(tok), 16, "default query token %q", tok)
+	}
 
 	proc := c.Services["processor"]
 	require.NotNil(t, proc.Deploy)
