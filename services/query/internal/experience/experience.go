@@ -120,10 +120,11 @@ func (e *Engine) Run(ctx context.Context, q Query) (*Report, error) {
 	if q.ToMs > 0 {
 		where, args = append(where, "ts_ms < ?"), append(args, q.ToMs)
 	}
-	v := m.value
-	sql := fmt.Sprintf(`SELECT %s AS k, count() AS n, countIf(%s >= 9), countIf(%s >= 7 AND %s < 9), countIf(%s <= 6),
- countIf(%s >= 4), avg(%s)
-FROM %s.events FINAL WHERE is_bot = 0 AND %s GROUP BY k`, key, v, v, v, v, v, v, e.st.DB(), strings.Join(where, " AND "))
+	// LIMIT 1 BY event_id drops replayed duplicates after the filter (far
+	// cheaper than FINAL over the whole table on 18.16).
+	sql := fmt.Sprintf(`SELECT k, count() AS n, countIf(v >= 9), countIf(v >= 7 AND v < 9), countIf(v <= 6), countIf(v >= 4), avg(v)
+FROM (SELECT %s AS k, %s AS v FROM %s.events WHERE is_bot = 0 AND %s LIMIT 1 BY event_id) GROUP BY k`,
+		key, m.value, e.st.DB(), strings.Join(where, " AND "))
 	rep := &Report{Metric: q.Metric, By: q.By, MinN: q.MinN, Groups: []Group{}}
 	err := e.st.Select(ctx, func(rows driver.Rows) error {
 		var g Group

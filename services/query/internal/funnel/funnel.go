@@ -94,7 +94,7 @@ func (e *Engine) perCustomer(r *Request) (string, []any) {
 		where = append(where, "ts_ms < ?")
 		args = append(args, r.ToMs)
 	}
-	src := e.st.CustomerEvents(cols, strings.Join(where, " AND "))
+	src := e.st.CustomerEvents(cols, strings.Join(where, " AND "), false)
 
 	conds := make([]string, n)
 	for i := range conds {
@@ -106,8 +106,10 @@ func (e *Engine) perCustomer(r *Request) (string, []any) {
 	}
 	var level, middle string
 	if r.Strict {
-		level = "arrayMap(x -> x.3, arraySort(groupArray((ts_ms, event_id, sn)))) AS m, " +
-			"arrayMap(x -> x.4, arraySort(groupArray((ts_ms, event_id, sn, toInt64(timestamp))))) AS ts"
+		// groupUniqArray drops replayed duplicates, which would break
+		// adjacency.
+		level = "arrayMap(x -> x.3, arraySort(groupUniqArray((ts_ms, event_id, sn, toInt64(timestamp))))) AS m, " +
+			"arrayMap(x -> x.4, arraySort(groupUniqArray((ts_ms, event_id, sn, toInt64(timestamp))))) AS ts"
 		middle = "m, ts, " + strictLevel(n, r.WindowSeconds) + " AS level"
 	} else {
 		level = fmt.Sprintf("windowFunnel(%d)(timestamp, %s) AS wf", r.WindowSeconds, strings.Join(conds, ", "))

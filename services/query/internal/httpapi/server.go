@@ -17,6 +17,7 @@ import (
 	"github.com/cemhq/cem/services/query/internal/retention"
 	"github.com/cemhq/cem/services/query/internal/segments"
 	"github.com/cemhq/cem/services/query/internal/servicelevel"
+	"github.com/cemhq/cem/services/query/internal/ui"
 )
 
 // Limits bound what one request may ask for.
@@ -74,6 +75,7 @@ func NewHandler(d Deps) http.Handler {
 	mux.Handle("/api/", d.Metrics.instrument("unknown", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})))
+	mux.Handle("/", d.Metrics.instrument("ui", ui.Handler())) // journey explorer UI, no auth (it logs in)
 	return recoverer(d.Log, mux)
 }
 

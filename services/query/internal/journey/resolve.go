@@ -38,7 +38,8 @@ func CheckID(param, v string) error {
 }
 
 // Canonical returns the canonical customer id of id: its current owner in
-// identities, else id itself when events carry it as customer key. found is
+// identities, else id itself when it is a customer id in customer_ids or
+// events carry it as customer key. found is
 // false when cem never saw id.
 func (r *Resolver) Canonical(ctx context.Context, id string) (customer string, found bool, err error) {
 	if err := CheckID("id", id); err != nil {
@@ -53,8 +54,11 @@ func (r *Resolver) Canonical(ctx context.Context, id string) (customer string, f
 	if n > 0 && owner != "" {
 		return owner, true, nil
 	}
-	q = fmt.Sprintf("SELECT count() FROM (SELECT 1 FROM %s.events WHERE customer_key = ? LIMIT 1)", r.st.DB())
-	if err := r.st.Row(ctx, q, []any{id}, &n); err != nil {
+	// A customer id known only through customer_ids, or an id that was
+	// never linked but has events of its own, is its own customer.
+	q = fmt.Sprintf(`SELECT (SELECT count() FROM (SELECT 1 FROM %[1]s.customer_ids WHERE customer_id = ? AND deleted = 0 LIMIT 1))
+ + (SELECT count() FROM (SELECT 1 FROM %[1]s.events WHERE customer_key = ? LIMIT 1))`, r.st.DB())
+	if err := r.st.Row(ctx, q, []any{id, id}, &n); err != nil {
 		return "", false, fmt.Errorf("resolve id: %w", err)
 	}
 	return id, n > 0, nil
@@ -113,7 +117,7 @@ func (r *Resolver) ByTrait(ctx context.Context, t Trait, value string, limit int
 	default:
 		return nil, apierr.BadParam("trait", "unknown trait %q", t)
 	}
-	src := r.st.CustomerEvents(nil, "traits != '' AND traits != '{}' AND "+cond)
+	src := r.st.CustomerEvents(nil, "traits != '' AND traits != '{}' AND "+cond, false)
 	q := fmt.Sprintf("SELECT DISTINCT customer FROM %s ORDER BY customer LIMIT %d", src, limit)
 	var out []string
 	err := r.st.Select(ctx, func(rows driver.Rows) error {

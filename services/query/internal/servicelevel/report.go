@@ -100,8 +100,8 @@ FROM (
       argMinIf(channel, ts_ms, event = 'Ticket Opened')) AS ch,
    minIf(ts_ms, event = 'Ticket Opened') AS opened, countIf(event = 'Ticket Opened') AS n_opened,
    groupArrayIf(ts_ms, event = 'Ticket Replied') AS rep, groupArrayIf(ts_ms, event = 'Ticket Resolved') AS resv
-  FROM %s.events FINAL
-  WHERE ticket_id != '' AND event IN ('Ticket Opened', 'Ticket Replied', 'Ticket Resolved')
+  FROM (SELECT ticket_id, ticket_channel, channel, event, ts_ms FROM %s.events
+   WHERE ticket_id != '' AND event IN ('Ticket Opened', 'Ticket Replied', 'Ticket Resolved') LIMIT 1 BY event_id)
   GROUP BY ticket_id HAVING %s))
 GROUP BY ch ORDER BY ch`, r.q.DB(), hv)
 	rep := &Report{Channels: []Channel{}}
