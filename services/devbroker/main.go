@@ -7,11 +7,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 
-	"github.com/kelseyhightower/envconfig"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cemhq/cem/pkg/devkafka"
 	"github.com/cemhq/cem/pkg/telemetry"
@@ -39,23 +36,9 @@ func (c Config) Validate() error {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	var cfg Config
-	if err := envconfig.Process("cem", &cfg); err != nil {
-		fmt.Fprintln(os.Stderr, "config:", err)
-		os.Exit(2)
-	}
-	if err := cfg.Validate(); err != nil {
-		fmt.Fprintln(os.Stderr, "config:", err)
-		os.Exit(2)
-	}
-	log := telemetry.NewLogger(os.Stderr, cfg.LogConfig, "devbroker")
-	if err := run(ctx, cfg, log, func(string) {}); err != nil {
-		log.Error("devbroker failed", "err", err)
-		os.Exit(1)
-	}
-	log.Info("devbroker stopped")
+	telemetry.Main("devbroker", "dev", func(ctx context.Context, cfg Config, log *slog.Logger, _ *prometheus.Registry) error {
+		return run(ctx, cfg, log, func(string) {})
+	})
 }
 
 // run serves until ctx ends, calling ready with the listen address once
