@@ -57,7 +57,11 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := []match{}
 	for _, c := range customers {
-		ids, err := s.Resolver.IDs(r.Context(), c)
+		var known []string
+		if id != "" {
+			known = []string{id}
+		}
+		ids, err := s.Resolver.IDs(r.Context(), c, known...)
 		if err != nil {
 			return err
 		}
@@ -78,7 +82,7 @@ func (s *server) customer(ctx context.Context, r *http.Request) (string, []strin
 	if !found {
 		return "", nil, apierr.NotFound("no customer is known by this id")
 	}
-	ids, err := s.Resolver.IDs(ctx, c)
+	ids, err := s.Resolver.IDs(ctx, c, id)
 	if err != nil {
 		return "", nil, err
 	}

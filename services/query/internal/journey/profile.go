@@ -53,12 +53,12 @@ func (r *Resolver) Profile(ctx context.Context, customer string, ids []string, e
 	set := chstore.Set(ids)
 	q := fmt.Sprintf(`SELECT min(ts_ms), max(ts_ms), count(), uniqExact(session_id), groupUniqArray(channel), groupUniqArray(source),
  countIf(event = 'Order Completed'), sumIf(revenue, event = 'Order Completed')
-FROM %s.events FINAL WHERE customer_key IN ?`, r.st.DB())
+FROM %s`, r.events("ts_ms, session_id, channel, source, event, revenue", ""))
 	if err := r.st.Row(ctx, q, []any{set}, &p.FirstSeenMs, &p.LastSeenMs, &p.Events, &p.Sessions, &p.Channels, &p.Sources, &p.Orders, &p.Revenue); err != nil {
 		return nil, fmt.Errorf("profile summary: %w", err)
 	}
-	q = fmt.Sprintf(`SELECT traits FROM %s.events FINAL WHERE customer_key IN ? AND traits != '' AND traits != '{}'
-ORDER BY ts_ms DESC, event_id DESC LIMIT %d`, r.st.DB(), maxTraitEvents)
+	q = fmt.Sprintf(`SELECT traits FROM %s ORDER BY ts_ms DESC, event_id DESC LIMIT %d`,
+		r.events("traits, ts_ms", "traits != '' AND traits != '{}'"), maxTraitEvents)
 	var traits []string
 	if err := r.st.Select(ctx, func(rows driver.Rows) error {
 		var s string
@@ -78,8 +78,8 @@ ORDER BY ts_ms DESC, event_id DESC LIMIT %d`, r.st.DB(), maxTraitEvents)
 			}
 		}
 	}
-	q = fmt.Sprintf(`SELECT event, argMax(assumeNotNull(score), ts_ms), max(ts_ms) FROM %s.events FINAL
-WHERE customer_key IN ? AND event IN ('NPS Submitted', 'CSAT Submitted', 'CES Submitted') AND isNotNull(score) GROUP BY event`, r.st.DB())
+	q = fmt.Sprintf(`SELECT event, argMax(assumeNotNull(score), ts_ms), max(ts_ms) FROM %s GROUP BY event`,
+		r.events("event, score, ts_ms", "event IN ('NPS Submitted', 'CSAT Submitted', 'CES Submitted') AND isNotNull(score)"))
 	if err := r.st.Select(ctx, func(rows driver.Rows) error {
 		var ev string
 		var s LatestScore
@@ -91,9 +91,9 @@ WHERE customer_key IN ? AND event IN ('NPS Submitted', 'CSAT Submitted', 'CES Su
 	}, q, set); err != nil {
 		return nil, fmt.Errorf("profile scores: %w", err)
 	}
-	q = fmt.Sprintf(`SELECT ticket_id FROM %s.events FINAL WHERE customer_key IN ? AND ticket_id != ''
- AND event IN ('Ticket Opened', 'Ticket Resolved')
-GROUP BY ticket_id HAVING countIf(event = 'Ticket Resolved') = 0 ORDER BY ticket_id LIMIT 1000`, r.st.DB())
+	q = fmt.Sprintf(`SELECT ticket_id FROM %s
+GROUP BY ticket_id HAVING countIf(event = 'Ticket Resolved') = 0 ORDER BY ticket_id LIMIT 1000`,
+		r.events("ticket_id, event", "ticket_id != '' AND event IN ('Ticket Opened', 'Ticket Resolved')"))
 	if err := r.st.Select(ctx, func(rows driver.Rows) error {
 		var id string
 		if err := rows.Scan(&id); err != nil {
@@ -128,4 +128,15 @@ func scoreKind(event string) string {
 	default:
 		return "ces"
 	}
+}
+
+// events returns a subquery over the customer's events (customer_key IN ?,
+// one argument: the id set) with cols (constants), filtered by cond, with
+// replayed duplicates removed by LIMIT 1 BY event_id: a primary-key range
+// read that is several times faster than FINAL on 18.16.
+func (r *Resolver) events(cols, cond string) string {
+	if cond != "" {
+		cond = " AND " + cond
+	}
+	return fmt.Sprintf("(SELECT event_id, %s FROM %s.events PREWHERE customer_key IN ? WHERE 1%s LIMIT 1 BY event_id)", cols, r.st.DB(), cond)
 }

@@ -64,12 +64,15 @@ func (r *Resolver) Canonical(ctx context.Context, id string) (customer string, f
 	return id, n > 0, nil
 }
 
-// IDs returns every id linked to the canonical customer, the customer id
-// itself included, sorted.
-func (r *Resolver) IDs(ctx context.Context, customer string) ([]string, error) {
-	q := fmt.Sprintf(`SELECT id FROM %[1]s.customer_ids FINAL WHERE customer_id = ? AND deleted = 0
-UNION ALL SELECT id FROM (SELECT id, argMax(customer_id, version) AS c FROM %[1]s.identities WHERE customer_id = ? GROUP BY id) WHERE c = ?`, r.st.DB())
+// IDs returns every id linked to the canonical customer, sorted: the
+// customer id itself, known (ids the caller resolved to this customer) and
+// the customer's ids in customer_ids, the processor's index by customer.
+func (r *Resolver) IDs(ctx context.Context, customer string, known ...string) ([]string, error) {
+	q := fmt.Sprintf(`SELECT id FROM %s.customer_ids FINAL WHERE customer_id = ? AND deleted = 0`, r.st.DB())
 	set := map[string]bool{customer: true}
+	for _, id := range known {
+		set[id] = true
+	}
 	err := r.st.Select(ctx, func(rows driver.Rows) error {
 		var id string
 		if err := rows.Scan(&id); err != nil {
@@ -77,7 +80,7 @@ UNION ALL SELECT id FROM (SELECT id, argMax(customer_id, version) AS c FROM %[1]
 		}
 		set[id] = true
 		return nil
-	}, q, customer, customer, customer)
+	}, q, customer)
 	if err != nil {
 		return nil, fmt.Errorf("customer ids: %w", err)
 	}

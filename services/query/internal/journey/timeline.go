@@ -89,7 +89,9 @@ func (q *TimelineQuery) Validate(maxLimit int) error {
 // Timeline returns a page of the events of every id of the canonical
 // customer, in event-time order (ties by event id).
 func (r *Resolver) Timeline(ctx context.Context, customer string, ids []string, q TimelineQuery) (*Timeline, error) {
-	where := []string{"customer_key IN ?"}
+	// PREWHERE customer_key IN ?: a primary-key range read; LIMIT 1 BY
+	// event_id drops replayed duplicates (cheaper than FINAL on 18.16).
+	where := []string{"1"}
 	args := []any{chstore.Set(ids)}
 	if q.FromMs > 0 {
 		where, args = append(where, "ts_ms >= ?"), append(args, q.FromMs)
@@ -113,7 +115,7 @@ func (r *Resolver) Timeline(ctx context.Context, customer string, ids []string, 
 	}
 	sql := fmt.Sprintf(`SELECT event_id, ts_ms, type, event, name, source, customer_key, session_id, channel, touchpoint,
  page_path, score, signal, signal_weight, revenue, currency, order_id, ticket_id, properties
-FROM %s.events FINAL WHERE %s ORDER BY ts_ms %s, event_id %s LIMIT %d`,
+FROM %s.events PREWHERE customer_key IN ? WHERE %s ORDER BY ts_ms %s, event_id %s LIMIT 1 BY event_id LIMIT %d`,
 		r.st.DB(), strings.Join(where, " AND "), order, order, q.Limit+1)
 	var evs []Event
 	err := r.st.Select(ctx, func(rows driver.Rows) error {
