@@ -32,6 +32,9 @@ var commands = map[string]command{
 	"queries":        {"time timeline, funnel, retention and segment queries", runQueries},
 	"freshness":      {"post probes under steady load and time 2xx -> visible in ClickHouse", runFreshness},
 	"e2e":            {"step the offered rate while watching the processor's consumer lag", runE2E},
+	"watch":          {"time the processor draining a preloaded topic (metrics), with its RSS", runWatch},
+	"rss":            {"print a process's current and peak RSS", runRSS},
+	"report":         {"combine a bench run's stage results into a table, one JSON line and an SVG chart", runReport},
 }
 
 // Main runs the subcommand in args[0] and returns the exit code.
@@ -52,7 +55,11 @@ func Main(ctx context.Context, args []string, out, log io.Writer) int {
 		if errors.Is(err, flag.ErrHelp) {
 			return 2
 		}
-		fmt.Fprintf(log, "loadgen %s: %v\n", args[0], err)
+		msg := err.Error()
+		if len(msg) > 600 {
+			msg = msg[:600] + "..."
+		}
+		fmt.Fprintf(log, "loadgen %s: %s\n", args[0], msg)
 		return 1
 	}
 	return 0

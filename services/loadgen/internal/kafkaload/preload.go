@@ -48,7 +48,7 @@ func Preload(ctx context.Context, pop *population.Population, o Options) (custom
 	}
 	w := &kafka.Writer{
 		Addr: kafka.TCP(o.Brokers...), Topic: o.Topic, Balancer: &kafka.Hash{}, RequiredAcks: kafka.RequireAll,
-		BatchSize: o.Chunk, BatchBytes: 64 << 20, BatchTimeout: 5 * time.Millisecond, WriteTimeout: time.Minute,
+		BatchSize: o.Chunk, BatchTimeout: 5 * time.Millisecond, WriteTimeout: time.Minute,
 	}
 	defer func() {
 		if cerr := w.Close(); err == nil && cerr != nil {

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# bench.sh [--quick]: one benchmark run of the whole pipeline on this machine
+# (issue 9). Builds the services and loadgen into out/bench, starts its own
+# dev brokers, services and baselines on private ports, with temporary
+# ClickHouse databases (bench_<pid>_*) and directories, and removes them at
+# the end. Prints a table, then one JSON line with every figure. Writes
+# docs/benchmarks.svg (chart) and docs/benchmarks.json (figures) on a full
+# run (or with BENCH_DOCS=1).
+#
+# Stages: 1 collector vs decode-only baseline; 2 processor vs direct-insert
+# baseline on a preloaded topic; 3 end-to-end rate steps; 4 freshness at half
+# the sustained rate; 5 queries on a generated dataset (10M events, quick 1M);
+# 6 memory (collector under overload, processor per 100k customers).
+set -euo pipefail
+SCRIPT_NAME=bench
+# shellcheck source=lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$ROOT"
+
+QUICK=0
+[[ ${1:-} == --quick ]] && QUICK=1
+if ((QUICK)); then
+	D=${BENCH_DURATION:-5s} PROC_EVENTS=${BENCH_PROC_EVENTS:-200000} QUERY_EVENTS=${BENCH_QUERY_EVENTS:-1000000}
+	STEP=${BENCH_STEP:-6s} FRACTIONS=${BENCH_FRACTIONS:-"0.3 0.5 0.7"} FRESH=${BENCH_FRESH:-8s} TIMELINES=100 REPEAT=3 MODE=quick
+else
+	D=${BENCH_DURATION:-15s} PROC_EVENTS=${BENCH_PROC_EVENTS:-1000000} QUERY_EVENTS=${BENCH_QUERY_EVENTS:-10000000}
+	STEP=${BENCH_STEP:-15s} FRACTIONS=${BENCH_FRACTIONS:-"0.3 0.45 0.6 0.75 0.9"} FRESH=${BENCH_FRESH:-30s} TIMELINES=300 REPEAT=7 MODE=full
+fi
+CONNS=${BENCH_CONNECTIONS:-32}
+BROKER=127.0.0.1:${BENCH_BROKER_PORT:-19092}
+COLL=127.0.0.1:${BENCH_COLLECTOR_PORT:-18080}
+BASE=127.0.0.1:${BENCH_BASELINE_PORT:-18079}
+ADMIN=127.0.0.1:${BENCH_ADMIN_PORT:-18082}
+CH=${CEM_CLICKHOUSE_ADDR:-127.0.0.1:9000}
+KEYS="web:bench-web,app:bench-app,support:bench-support,survey:bench-survey,shop:bench-shop,crm:bench-crm"
+DBP=bench_$$
+BIN=$ROOT/out/bench
+RUN=$(mktemp -d /tmp/cem-bench.XXXXXX)
+PIDS=()
+
+cleanup() {
+	local i
+	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[i]}" "pid ${PIDS[i]}" 20 || true; done
+	for db in base proc e2e query; do
+		curl -s "http://127.0.0.1:8123/" --data-binary "DROP DATABASE IF EXISTS ${DBP}_$db" >/dev/null 2>&1 ||
+			clickhouse-client --host "${CH%:*}" --port "${CH#*:}" -q "DROP DATABASE IF EXISTS ${DBP}_$db" >/dev/null 2>&1 || true
+	done
+	[[ -n ${KEEP_RUN:-} ]] || rm -rf "$RUN"
+}
+trap cleanup EXIT
+
+# start NAME CMD...: runs CMD in the background with its log in $RUN/NAME.log.
+start() {
+	local name=$1
+	shift
+	"$@" >"$RUN/$name.log" 2>&1 &
+	PIDS+=($!)
+	LAST_PID=$!
+}
+# stop_last N: stops the last N started processes.
+stop_last() {
+	local n=$1
+	while ((n-- > 0)); do
+		stop_pid "${PIDS[-1]}" "pid ${PIDS[-1]}" 20 || true
+		unset 'PIDS[-1]'
+	done
+}
+ready() { curl -sf "$1" >/dev/null; }
+lg() { "$BIN/loadgen" "$@"; }
+
+broker() {
+	start devbroker env CEM_DEVBROKER_ADDR=$BROKER CEM_DEVBROKER_DATA_DIR= CEM_DEVBROKER_PARTITIONS=6 CEM_LOG_LEVEL=warn "$BIN/devbroker"
+	wait_until 30 "dev broker" bash -c "exec 3<>/dev/tcp/${BROKER%:*}/${BROKER#*:}"
+}
+collector() {
+	start collector env CEM_HTTP_ADDR=$COLL CEM_KAFKA_BROKERS=$BROKER CEM_WRITE_KEYS=$KEYS CEM_LOG_LEVEL=warn "$BIN/collector"
+	COLLECTOR_PID=$LAST_PID
+	wait_until 60 collector ready "http://$COLL/readyz"
+}
+processor() { # processor DB
+	start processor env CEM_KAFKA_BROKERS=$BROKER CEM_CLICKHOUSE_ADDR=$CH CEM_CLICKHOUSE_DATABASE=$1 \
+		CEM_PROCESSOR_ADMIN_ADDR=$ADMIN CEM_LOG_LEVEL=warn "$BIN/processor"
+	PROCESSOR_PID=$LAST_PID
+}
+
+log "mode $MODE, run dir $RUN, databases ${DBP}_*"
+./scripts/clickhouse.sh start >&2
+mkdir -p "$BIN"
+for s in collector processor devbroker loadgen; do
+	(cd "services/$s" && go build -o "$BIN/$s" .) || die "build $s"
+done
+
+log "1/6 collector vs decode-only baseline ($D closed-loop with $CONNS connections, then $D open-loop at half)"
+start baseline "$BIN/loadgen" baseline-http -addr $BASE
+wait_until 20 baseline ready "http://$BASE/healthz"
+lg http -saturate -url "http://$BASE/v1/batch" -write-keys "$KEYS" -connections "$CONNS" -duration "$D" -run 1 >"$RUN/baseline_http.json"
+stop_last 1
+broker
+collector
+lg http -saturate -url "http://$COLL/v1/batch" -write-keys "$KEYS" -connections "$CONNS" -duration "$D" -run 2 >"$RUN/collector_http.json"
+
+log "6/6 (a) collector memory under overload: 512 connections for $D"
+lg http -url "http://$COLL/v1/batch" -write-keys "$KEYS" -connections 512 -duration "$D" -run 3 >"$RUN/overload_load.json"
+printf '{"load":%s,"rss":%s}\n' "$(cat "$RUN/overload_load.json")" "$(lg rss -pid "$COLLECTOR_PID")" >"$RUN/collector_overload.json"
+stop_last 2
+
+log "2/6 processor vs direct-insert baseline: $PROC_EVENTS events preloaded"
+broker
+lg kafka -brokers $BROKER -events "$PROC_EVENTS" >"$RUN/preload.json"
+lg baseline-drain -brokers $BROKER -events "$PROC_EVENTS" -clickhouse "$CH" -db "${DBP}_base" >"$RUN/baseline_drain.json"
+processor "${DBP}_proc"
+lg watch -metrics "http://$ADMIN/metrics" -events "$PROC_EVENTS" -pid "$PROCESSOR_PID" >"$RUN/processor.json"
+stop_last 2
+
+log "3/6 end-to-end steps (fractions $FRACTIONS of min(collector, processor)), $STEP each"
+broker
+processor "${DBP}_e2e"
+wait_until 60 processor ready "http://$ADMIN/readyz"
+collector
+CEIL=$(lg report -dir "$RUN" | tail -1 | python3 -c 'import json,sys; f=json.load(sys.stdin); print(int(min(x for x in (f["collector_eps"], f["processor_eps"]) if x)))')
+RATES=$(for x in $FRACTIONS; do python3 -c "print(int($x*$CEIL))"; done | paste -sd, -)
+lg e2e -url "http://$COLL/v1/batch" -write-keys "$KEYS" -rates "$RATES" -duration "$STEP" -metrics "http://$ADMIN/metrics" -run 4 >"$RUN/e2e.json"
+
+E2E=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["sustained_eps"]))' "$RUN/e2e.json")
+((E2E > 0)) || E2E=$(python3 -c "print(int(0.2*$CEIL))")
+log "4/6 freshness at half the sustained rate ($((E2E / 2)) events/s) for $FRESH"
+lg freshness -url "http://$COLL/v1/batch" -write-keys "$KEYS" -rate $((E2E / 2)) -duration "$FRESH" -clickhouse "$CH" -db "${DBP}_e2e" -run 5 >"$RUN/freshness.json"
+stop_last 3
+
+log "5/6 queries on $QUERY_EVENTS events"
+lg clickhouse -clickhouse "$CH" -db "${DBP}_query" -events "$QUERY_EVENTS" >"$RUN/dataset.json"
+lg queries -clickhouse "$CH" -db "${DBP}_query" -timelines $TIMELINES -repeat $REPEAT >"$RUN/queries.json"
+
+SVG=() JSONOUT=()
+if ((!QUICK)) || [[ -n ${BENCH_DOCS:-} ]]; then
+	SVG=(-svg docs/benchmarks.svg) JSONOUT=(-json-out docs/benchmarks.json)
+	mkdir -p docs
+fi
+lg report -dir "$RUN" -mode "$MODE" "${SVG[@]}" "${JSONOUT[@]}"

@@ -1,0 +1,193 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/cemhq/cem/services/loadgen/internal/svgchart"
+)
+
+// get reads dir/name.json into a generic map (missing: nil).
+func get(dir, name string) map[string]any {
+	b, err := os.ReadFile(filepath.Join(dir, name+".json"))
+	if err != nil {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	return m
+}
+
+// num walks m by keys and returns the number there, or NaN.
+func num(m map[string]any, path ...string) float64 {
+	var cur any = m
+	for _, k := range path {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return math.NaN()
+		}
+		cur = mm[k]
+	}
+	f, ok := cur.(float64)
+	if !ok {
+		return math.NaN()
+	}
+	return f
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 || math.IsNaN(a) || math.IsNaN(b) {
+		return math.NaN()
+	}
+	return a / b
+}
+
+func runReport(_ context.Context, args []string, out, log io.Writer) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	dir := fs.String("dir", "", "directory with the stage results")
+	svg := fs.String("svg", "", "write the chart here")
+	jsonOut := fs.String("json-out", "", "also write the figures here")
+	mode := fs.String("mode", "full", "quick or full (shown in the chart title)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	base, coll := get(*dir, "baseline_http"), get(*dir, "collector_http")
+	drain, proc := get(*dir, "baseline_drain"), get(*dir, "processor")
+	e2e, fresh, q := get(*dir, "e2e"), get(*dir, "freshness"), get(*dir, "queries")
+	over, ds := get(*dir, "collector_overload"), get(*dir, "dataset")
+	f := map[string]float64{
+		"collector_baseline_eps":    num(base, "eps"),
+		"collector_baseline_p99_ms": num(base, "p99_ms"),
+		"collector_eps":             num(coll, "eps"),
+		"collector_p50_ms":          num(coll, "p50_ms"),
+		"collector_p99_ms":          num(coll, "p99_ms"),
+		"processor_baseline_eps":    num(drain, "eps"),
+		"processor_eps":             num(proc, "eps"),
+		"e2e_eps":                   num(e2e, "sustained_eps"),
+		"freshness_p50_ms":          num(fresh, "freshness", "latency", "p50_ms"),
+		"freshness_p99_ms":          num(fresh, "freshness", "latency", "p99_ms"),
+		"query_rows":                num(q, "rows"),
+		"timeline_p50_ms":           num(q, "timeline", "p50_ms"),
+		"timeline_p99_ms":           num(q, "timeline", "p99_ms"),
+		"funnel_p50_ms":             num(q, "funnel", "p50_ms"),
+		"funnel_p99_ms":             num(q, "funnel", "p99_ms"),
+		"retention_p50_ms":          num(q, "retention", "p50_ms"),
+		"retention_p99_ms":          num(q, "retention", "p99_ms"),
+		"segment_p50_ms":            num(q, "segment", "p50_ms"),
+		"segment_p99_ms":            num(q, "segment", "p99_ms"),
+		"dataset_load_eps":          num(ds, "eps"),
+		"collector_overload_eps":    num(over, "load", "eps"),
+		"collector_rss_overload_mb": num(over, "rss", "peak_rss_mb"),
+		"processor_rss_mb":          num(proc, "rss_mb"),
+		"processor_state_customers": num(proc, "state_customers"),
+	}
+	f["collector_ratio"] = ratio(f["collector_eps"], f["collector_baseline_eps"])
+	f["processor_ratio"] = ratio(f["processor_eps"], f["processor_baseline_eps"])
+	f["e2e_ratio"] = ratio(f["e2e_eps"], f["processor_baseline_eps"])
+	f["processor_rss_mb_per_100k_customers"] = ratio(f["processor_rss_mb"], f["processor_state_customers"]/100000)
+	rows := []struct{ name, key, unit, target string }{
+		{"collector baseline (decode-only)", "collector_baseline_eps", "events/s", ""},
+		{"collector (acks=all, dev broker)", "collector_eps", "events/s", ""},
+		{"collector / baseline", "collector_ratio", "", ">= 0.5"},
+		{"collector p50 at half saturation", "collector_p50_ms", "ms", ""},
+		{"collector p99 at half saturation", "collector_p99_ms", "ms", ""},
+		{"processor baseline (decode+insert)", "processor_baseline_eps", "events/s", ""},
+		{"processor", "processor_eps", "events/s", ""},
+		{"processor / baseline", "processor_ratio", "", ">= 0.6"},
+		{"end-to-end sustained", "e2e_eps", "events/s", ""},
+		{"end-to-end / direct-insert baseline", "e2e_ratio", "", ">= 0.3"},
+		{"freshness p50", "freshness_p50_ms", "ms", ""},
+		{"freshness p99", "freshness_p99_ms", "ms", "< 5000"},
+		{"query dataset", "query_rows", "events", ""},
+		{"timeline p50 / p99", "timeline_p99_ms", "ms", "< 100"},
+		{"4-step funnel p99", "funnel_p99_ms", "ms", "< 2000"},
+		{"retention p99", "retention_p99_ms", "ms", ""},
+		{"segment (sleepers) p99", "segment_p99_ms", "ms", ""},
+		{"collector peak RSS under overload", "collector_rss_overload_mb", "MB", "bounded"},
+		{"processor RSS per 100k customers", "processor_rss_mb_per_100k_customers", "MB", ""},
+	}
+	fmt.Fprintf(out, "%-38s %14s %-9s %s\n", "figure", "value", "unit", "target")
+	for _, r := range rows {
+		v := fmt.Sprintf("%.2f", f[r.key])
+		if r.key == "timeline_p99_ms" {
+			v = fmt.Sprintf("%.1f / %.1f", f["timeline_p50_ms"], f["timeline_p99_ms"])
+		} else if f[r.key] >= 1000 {
+			v = fmt.Sprintf("%.0f", f[r.key])
+		}
+		fmt.Fprintf(out, "%-38s %14s %-9s %s\n", r.name, v, r.unit, r.target)
+	}
+	if *svg != "" {
+		if err := writeChart(*svg, *mode, f); err != nil {
+			return err
+		}
+		fmt.Fprintf(log, "chart: %s\n", *svg)
+	}
+	clean := map[string]any{}
+	keys := make([]string, 0, len(f))
+	for k := range f {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := f[k]
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			clean[k] = nil
+		} else {
+			clean[k] = math.Round(v*1000) / 1000
+		}
+	}
+	if *jsonOut != "" {
+		b, _ := json.MarshalIndent(clean, "", "  ")
+		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	return printJSON(out, clean)
+}
+
+func writeChart(path, mode string, f map[string]float64) error {
+	v := func(k string) float64 {
+		if math.IsNaN(f[k]) {
+			return 0
+		}
+		return f[k]
+	}
+	panels := []svgchart.Panel{
+		{Title: "Throughput", Unit: "events/s", Bars: []svgchart.Bar{
+			{Label: "collector baseline", Value: v("collector_baseline_eps"), Color: "#9ab"},
+			{Label: "collector", Value: v("collector_eps"), Color: "steelblue"},
+			{Label: "processor baseline", Value: v("processor_baseline_eps"), Color: "#9ab"},
+			{Label: "processor", Value: v("processor_eps"), Color: "seagreen"},
+			{Label: "end-to-end sustained", Value: v("e2e_eps"), Color: "darkorange"},
+		}},
+		{Title: "Latency", Unit: "ms", Bars: []svgchart.Bar{
+			{Label: "collector p50 (half sat.)", Value: v("collector_p50_ms")},
+			{Label: "collector p99 (half sat.)", Value: v("collector_p99_ms")},
+			{Label: "freshness p50", Value: v("freshness_p50_ms"), Color: "darkorange"},
+			{Label: "freshness p99", Value: v("freshness_p99_ms"), Color: "darkorange"},
+			{Label: "timeline p99", Value: v("timeline_p99_ms"), Color: "purple"},
+			{Label: "4-step funnel p99", Value: v("funnel_p99_ms"), Color: "purple"},
+			{Label: "retention p99", Value: v("retention_p99_ms"), Color: "purple"},
+			{Label: "segment p99", Value: v("segment_p99_ms"), Color: "purple"},
+		}},
+	}
+	fh, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	title := fmt.Sprintf("cem bench (%s), %.0f-event query dataset", mode, v("query_rows"))
+	if err := svgchart.Write(fh, title, panels); err != nil {
+		_ = fh.Close()
+		return err
+	}
+	return fh.Close()
+}
