@@ -27,6 +27,8 @@ type DrainOptions struct {
 	BatchRows int
 	// Database of the events table.
 	Database string
+	// Workers decode in parallel. Default 2.
+	Workers int
 }
 
 // DrainResult is what Drain measured, from the first record fetched to the
@@ -48,6 +50,9 @@ func Drain(ctx context.Context, conn driver.Conn, o DrainOptions) (*DrainResult,
 	}
 	if o.BatchRows <= 0 {
 		o.BatchRows = 50000
+	}
+	if o.Workers <= 0 {
+		o.Workers = 2
 	}
 	dc, err := kafka.DialContext(ctx, "tcp", o.Brokers[0])
 	if err != nil {
@@ -81,7 +86,10 @@ func Drain(ctx context.Context, conn driver.Conn, o DrainOptions) (*DrainResult,
 			}
 		})
 	}
-	defer wg.Wait()
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
 
 	inserts := make(chan *chwrite.Columnar, 1)
 	insErr := make(chan error, 1)
@@ -101,31 +109,38 @@ func Drain(ctx context.Context, conn driver.Conn, o DrainOptions) (*DrainResult,
 			done = time.Now()
 		}
 	}()
+	// Decoders: each builds its own batches (decode and row mapping use
+	// both cores, as the processor may).
 	version := uint64(time.Now().UnixNano())
-	cur := chwrite.NewColumnar(o.BatchRows)
-	seen := 0
-	var loopErr error
-	for seen < o.Events {
-		var v []byte
-		select {
-		case v = <-msgs:
-		case <-ctx.Done():
-			loopErr = ctx.Err()
-		}
-		if loopErr != nil {
-			break
-		}
-		ev, err := events.Unmarshal(v)
-		seen++
-		if err != nil {
-			continue
-		}
-		cur.Add(&chwrite.Row{Event: &ev, CustomerID: ev.CustomerKey()}, version)
-		if cur.Len() >= o.BatchRows || seen == o.Events {
-			inserts <- cur
-			cur = chwrite.NewColumnar(o.BatchRows)
-		}
+	var budget atomic.Int64
+	budget.Store(int64(o.Events))
+	var dwg sync.WaitGroup
+	for range max(1, o.Workers) {
+		dwg.Go(func() {
+			cur := chwrite.NewColumnar(o.BatchRows)
+			for budget.Add(-1) >= 0 {
+				var v []byte
+				select {
+				case v = <-msgs:
+				case <-ctx.Done():
+					return
+				}
+				if ev, err := events.Unmarshal(v); err == nil {
+					cur.Add(&chwrite.Row{Event: &ev, CustomerID: ev.CustomerKey()}, version)
+				}
+				if cur.Len() >= o.BatchRows {
+					inserts <- cur
+					cur = chwrite.NewColumnar(o.BatchRows)
+				}
+			}
+			if cur.Len() > 0 {
+				inserts <- cur
+			}
+		})
 	}
+	dwg.Wait()
+	seen := o.Events
+	loopErr := ctx.Err()
 	close(inserts)
 	if err := <-insErr; err != nil {
 		return nil, err
