@@ -155,8 +155,8 @@ func (t *Templates) Next(buf []byte) (body []byte, source string, n int) {
 	return buf, tp.Source, tp.Events
 }
 
-// Stamp writes the 8-character id of (run, pass): 2 hex digits of run's low
-// byte... and 6 of pass.
+// Stamp writes the 8-character id of (run, pass) into dst: 2 hex digits of
+// run's low byte, then 6 of pass.
 func Stamp(dst []byte, run, pass uint32) {
 	const hex = "0123456789abcdef"
 	v := (run&0xff)<<24 | pass&0xffffff
