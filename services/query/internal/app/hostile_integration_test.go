@@ -108,9 +108,11 @@ func TestHostileParametersIntegration(t *testing.T) {
 		"/api/v1/experience/journeys":          {"depth", "limit", "from", "to"},
 		"/api/v1/service":                      {"from", "to"},
 		"/api/v1/customers/" + d.Customers[0].User + "/timeline": {"from", "to", "channel", "event", "limit", "order", "cursor"},
-		"/api/v1/segments/x": {"limit", "after", "format"},
+		"/api/v1/segments/rfm":              {"segment", "limit", "after", "format"},
+		"/api/v1/segments/contracts_ending": {"days", "limit", "after", "format"},
+		"/api/v1/segments/lifecycle":        {"state", "limit", "after", "format"},
 	}
-	valid := map[string]string{"anchor": "Product Viewed", "direction": "next", "cohort": "first_seen", "grain": "week", "metric": "nps", "by": "channel"}
+	valid := map[string]string{"segment": "champions", "state": "new", "anchor": "Product Viewed", "direction": "next", "cohort": "first_seen", "grain": "week", "metric": "nps", "by": "channel"}
 	var calls []call
 	for path, names := range getters {
 		for range 80 {

@@ -21,6 +21,7 @@ import (
 	"github.com/cemhq/cem/services/query/internal/journey"
 	"github.com/cemhq/cem/services/query/internal/paths"
 	"github.com/cemhq/cem/services/query/internal/retention"
+	"github.com/cemhq/cem/services/query/internal/scoresegments"
 	"github.com/cemhq/cem/services/query/internal/segments"
 	"github.com/cemhq/cem/services/query/internal/servicelevel"
 )
@@ -60,7 +61,7 @@ func NewHandler(conn chstore.Conn, cfg Config, log *slog.Logger, reg *prometheus
 	if err != nil {
 		return nil, err
 	}
-	segs, err := segments.NewRegistry()
+	segs, err := segments.NewRegistry(scoresegments.All(st)...)
 	if err != nil {
 		return nil, err
 	}
@@ -78,6 +79,7 @@ func NewHandler(conn chstore.Conn, cfg Config, log *slog.Logger, reg *prometheus
 			MaxRows: cfg.Query.MaxRows, MinN: cfg.Query.MinN,
 		},
 		Resolver:  journey.NewResolver(st),
+		Enrichers: []journey.Enricher{scoresegments.NewScores(st)},
 		Funnels:   funnel.New(st),
 		Paths:     pe,
 		Retention: retention.New(st),

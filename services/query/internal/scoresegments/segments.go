@@ -1,0 +1,172 @@
+package scoresegments
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cemhq/cem/services/query/internal/apierr"
+	"github.com/cemhq/cem/services/query/internal/chstore"
+	"github.com/cemhq/cem/services/query/internal/segments"
+)
+
+// columns are the explaining fields of every member, from customer_current.
+var columns = []string{
+	"health", "churn_risk", "churn_reasons", "loyalty_stage", "rfm_segment", "lifecycle_now",
+	"nps_latest", "days_since_activity", "contract_ends_in_days", "sleeper_now",
+}
+
+// param is a segment parameter bound into the condition.
+type param struct {
+	name     string
+	required bool
+	def      string
+	parse    func(string) (any, error)
+}
+
+// segment is a segment defined by a condition over customer_current.
+type segment struct {
+	st    *chstore.Store
+	name  string
+	desc  string
+	cond  string // SQL over customer_current columns with "?" for params
+	extra string // optional "customer_id IN (subquery)" over another table
+	ps    []param
+}
+
+func (s *segment) Name() string        { return s.name }
+func (s *segment) Description() string { return s.desc }
+
+// List returns a page of members ordered by customer id.
+func (s *segment) List(ctx context.Context, p segments.Page) (*segments.Members, error) {
+	var args []any
+	for _, pr := range s.ps {
+		v, ok := p.Params[pr.name]
+		if !ok || v == "" {
+			if pr.required {
+				return nil, apierr.BadParam(pr.name, "is required for segment %s", s.name)
+			}
+			v = pr.def
+		}
+		a, err := pr.parse(v)
+		if err != nil {
+			return nil, apierr.BadParam(pr.name, "%v", err)
+		}
+		args = append(args, a)
+	}
+	for k := range p.Params {
+		if !s.hasParam(k) {
+			return nil, apierr.BadParam(safe(k), "unknown parameter for segment %s", s.name)
+		}
+	}
+	cond := s.cond
+	if s.extra != "" {
+		cond = "(" + cond + ") AND " + fmt.Sprintf(s.extra, s.st.DB())
+	}
+	q := fmt.Sprintf(`SELECT customer_id, health, churn_risk, churn_reasons, loyalty_stage, rfm_segment, lifecycle_now,
+ nps_latest, days_since_activity, contract_ends_in_days, sleeper_now
+FROM %s.customer_current WHERE (%s) AND customer_id > ? ORDER BY customer_id LIMIT %d`, s.st.DB(), cond, p.Limit+1)
+	args = append(args, p.After)
+	out := &segments.Members{Members: []segments.Member{}, Columns: columns}
+	err := s.st.Select(ctx, func(rows driver.Rows) error {
+		var (
+			id, risk, loyalty, rfm, life string
+			health                       float64
+			reasons                      []string
+			nps                          *float64
+			days, ends                   int64
+			sleeper                      uint8
+		)
+		if err := rows.Scan(&id, &health, &risk, &reasons, &loyalty, &rfm, &life, &nps, &days, &ends, &sleeper); err != nil {
+			return err
+		}
+		f := map[string]any{
+			"health": health, "churn_risk": risk, "churn_reasons": reasons, "loyalty_stage": loyalty, "rfm_segment": rfm,
+			"lifecycle_now": life, "days_since_activity": days, "contract_ends_in_days": ends, "sleeper_now": sleeper == 1,
+		}
+		if nps != nil {
+			f["nps_latest"] = *nps
+		}
+		out.Members = append(out.Members, segments.Member{CustomerID: id, Fields: f})
+		return nil
+	}, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("segment %s: %w", s.name, err)
+	}
+	if len(out.Members) > p.Limit {
+		out.Members = out.Members[:p.Limit]
+		out.Next = out.Members[p.Limit-1].CustomerID
+	}
+	return out, nil
+}
+
+func (s *segment) hasParam(k string) bool {
+	for _, p := range s.ps {
+		if p.name == k {
+			return true
+		}
+	}
+	return false
+}
+
+func safe(k string) string {
+	if len(k) > 40 || !utf8.ValidString(k) {
+		return "parameter"
+	}
+	return k
+}
+
+func intIn(lo, hi int64) func(string) (any, error) {
+	return func(s string) (any, error) {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < lo || n > hi {
+			return nil, fmt.Errorf("must be an integer between %d and %d", lo, hi)
+		}
+		return n, nil
+	}
+}
+
+func oneOf(vals ...string) func(string) (any, error) {
+	return func(s string) (any, error) {
+		for _, v := range vals {
+			if s == v {
+				return s, nil
+			}
+		}
+		return nil, fmt.Errorf("must be one of %v", vals)
+	}
+}
+
+// All returns every segment over the scores tables of st.
+func All(st *chstore.Store) []segments.Segment {
+	mk := func(name, desc, cond string, ps ...param) segments.Segment {
+		return &segment{st: st, name: name, desc: desc, cond: cond, ps: ps}
+	}
+	return []segments.Segment{
+		mk("sleepers", "Formerly active customers silent far longer than their usual rhythm, as of now.", "sleeper_now = 1"),
+		mk("churn_risk_high", "Customers whose churn risk is high, with the reasons.", "churn_risk = 'high'"),
+		mk("contracts_ending", "Customers whose contract ends within `days` days (default 30) from now.",
+			"contract_ends_in_days >= 0 AND contract_ends_in_days <= ?", param{name: "days", def: "30", parse: intIn(0, 3650)}),
+		mk("promoters", "Customers whose latest NPS answer is 9 or 10.", "nps_latest >= 9"),
+		mk("detractors", "Customers whose latest NPS answer is 0 to 6.", "nps_latest <= 6"),
+		mk("advocates", "Customers at the top of the loyalty ladder (they recommend and refer).", "loyalty_stage = 'advocate'"),
+		mk("loyalty", "Customers at loyalty `stage` (unbound, satisfied, enthusiastic, advocate).", "loyalty_stage = ?",
+			param{name: "stage", required: true, parse: oneOf("unbound", "satisfied", "enthusiastic", "advocate")}),
+		mk("rfm", "Customers in RFM segment `segment` (as named by the scorer).", "rfm_segment = ?",
+			param{name: "segment", required: true, parse: text}),
+		mk("lifecycle", "Customers in lifecycle `state` as of now (new, returning, resurrecting, dormant, churned).", "lifecycle_now = ?",
+			param{name: "state", required: true, parse: oneOf("new", "returning", "resurrecting", "dormant", "churned")}),
+		&segment{st: st, name: "unresolved_tickets", desc: "Customers with at least one unresolved service ticket.", cond: "1",
+			extra: "customer_id IN (SELECT customer_id FROM %s.customer_profiles FINAL WHERE open_tickets > 0)"},
+	}
+}
+
+func text(s string) (any, error) {
+	if len(s) > 128 || !utf8.ValidString(s) {
+		return nil, fmt.Errorf("must be valid UTF-8 of at most 128 bytes")
+	}
+	return s, nil
+}
