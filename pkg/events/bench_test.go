@@ -43,3 +43,26 @@ func BenchmarkDecodeBatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkWireUnmarshal is the processor's per-record decode cost.
+func BenchmarkWireUnmarshal(b *testing.B) {
+	d, err := events.NewDecoder(events.DefaultLimits())
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, err := d.DecodeBatch(benchBatch(1), time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := events.Marshal(&body.Items[0].Event)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		if _, err := events.Unmarshal(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	gojson "github.com/goccy/go-json"
 )
 
 // CustomerKey is the key an event is partitioned by on Kafka: the
@@ -60,7 +62,7 @@ type contextAlias Context
 // UnmarshalJSON decodes the typed fields and keeps every other key in Extra.
 func (c *Context) UnmarshalJSON(b []byte) error {
 	var all map[string]json.RawMessage
-	if err := json.Unmarshal(b, &all); err != nil {
+	if err := gojson.Unmarshal(b, &all); err != nil {
 		return err
 	}
 	var out Context
@@ -96,7 +98,7 @@ func (c *Context) UnmarshalJSON(b []byte) error {
 			out.Extra[k] = raw
 			continue
 		}
-		if err := json.Unmarshal(raw, dst); err != nil {
+		if err := gojson.Unmarshal(raw, dst); err != nil {
 			return fmt.Errorf("context.%s: %w", k, err)
 		}
 	}

@@ -3,6 +3,8 @@ package events
 import (
 	"encoding/json"
 	"fmt"
+
+	gojson "github.com/goccy/go-json"
 )
 
 // WireVersion is the version of the Kafka encoding of an Event. It is written
@@ -37,7 +39,13 @@ func Marshal(ev *Event) ([]byte, error) {
 func Unmarshal(b []byte) (Event, error) {
 	var ev Event
 	w := wireEvent{Event: &ev}
-	if err := json.Unmarshal(b, &w); err != nil {
+	// goccy/go-json decodes about three times faster than encoding/json but
+	// does not check the content of raw fields; validate the whole value
+	// first so that invalid JSON never passes as properties or context.
+	if !json.Valid(b) {
+		return Event{}, fmt.Errorf("wire event: not valid JSON")
+	}
+	if err := gojson.Unmarshal(b, &w); err != nil {
 		return Event{}, fmt.Errorf("wire event: %w", err)
 	}
 	if w.V != WireVersion {
