@@ -428,4 +428,3 @@ func (s *session) otherPages() {
 	assert.Contains(s.t, text, "No customer found")
 	s.shot("11-customer-not-found")
 }
-

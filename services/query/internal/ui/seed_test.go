@@ -50,7 +50,9 @@ func newJourneySet(now time.Time) *journeySet {
 		counts: map[string]int{},
 	}
 	start := now.Add(-90 * time.Minute)
-	at := func(min int) string { return start.Add(time.Duration(min) * time.Minute).UTC().Format(time.RFC3339Nano) }
+	at := func(min int) string {
+		return start.Add(time.Duration(min) * time.Minute).UTC().Format(time.RFC3339Nano)
+	}
 	n := 0
 	ev := func(typ, id string, anon bool, min int, fields map[string]any) map[string]any {
 		n++

@@ -5,7 +5,7 @@ const PALETTE = ['#2563eb', '#059669', '#d97706', '#7c3aed', '#db2777', '#0891b2
 export const colour = (i) => PALETTE[i % PALETTE.length];
 
 function frame(w, hgt, label) {
-  return svg('svg', { viewBox: `0 0 ${w} ${hgt}`, class: 'chart', role: 'img', 'aria-label': label, preserveAspectRatio: 'xMidYMid meet' });
+  return svg('svg', { viewBox: `0 0 ${w} ${hgt}`, width: w, height: hgt, class: 'chart', role: 'img', 'aria-label': label, preserveAspectRatio: 'xMidYMid meet' });
 }
 
 // funnelChart draws one bar per step with its count and conversion; bars
@@ -64,8 +64,8 @@ export function lineChart(points, { yLabel = '', yMin, yMax } = {}) {
 
 // hbars draws horizontal bars of {label, value, note, colour} rows; values
 // may be negative (NPS), drawn from a zero line.
-export function hbars(rows, { min, max, format = (v) => fmt.num(v) } = {}) {
-  const W = 760, row = 26, L = 180, R = 150;
+export function hbars(rows, { min, max, width = 760, format = (v) => fmt.num(v) } = {}) {
+  const W = width, row = 26, L = Math.min(180, width * 0.3), R = Math.min(220, width * 0.3);
   const H = rows.length * row + 10;
   const g = frame(W, H, 'bar chart');
   const lo = min ?? Math.min(0, ...rows.map((r) => r.value));
@@ -74,7 +74,7 @@ export function hbars(rows, { min, max, format = (v) => fmt.num(v) } = {}) {
   rows.forEach((r, i) => {
     const y = 5 + i * row;
     const x0 = sx(Math.max(lo, Math.min(0, hi))), x1 = sx(r.value);
-    g.append(svg('text', { x: L - 8, y: y + 16, 'text-anchor': 'end', class: 'l' }, trunc(r.label, 26)));
+    g.append(svg('text', { x: L - 8, y: y + 16, 'text-anchor': 'end', class: 'l' }, trunc(r.label, Math.floor(L / 7))));
     g.append(svg('rect', { x: Math.min(x0, x1), y: y + 3, width: Math.max(1, Math.abs(x1 - x0)), height: row - 8, rx: 3, fill: r.colour || colour(0), opacity: r.faded ? 0.35 : 1 },
       svg('title', {}, `${r.label}: ${format(r.value)}${r.note ? ' ' + r.note : ''}`)));
     g.append(svg('text', { x: W - R + 8, y: y + 16, class: 'v' }, format(r.value) + (r.note ? '  ' + r.note : '')));

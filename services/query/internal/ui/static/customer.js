@@ -96,7 +96,8 @@ function profileCard(p) {
 // extensionsCard shows what the scores module adds: health, churn risk,
 // reasons and any other fields.
 function extensionsCard(ext) {
-  if (!ext || !Object.keys(ext).length) {
+  ext = Object.fromEntries(Object.entries(ext || {}).filter(([, v]) => v != null));
+  if (!Object.keys(ext).length) {
     return card('Scores', empty('No health score yet.', 'Scores appear after the processor’s scorer has run for this customer.'));
   }
   const blocks = [];
@@ -105,7 +106,7 @@ function extensionsCard(ext) {
     const health = v.health ?? v.health_score;
     const risk = v.churn_risk ?? v.risk;
     const reasons = v.churn_reasons ?? v.reasons ?? [];
-    const rest = Object.entries(v).filter(([k]) => !['health', 'health_score', 'churn_risk', 'risk', 'churn_reasons', 'reasons', 'churn_factors'].includes(k));
+    const rest = Object.entries(v).filter(([k, x]) => x !== '' && !['health', 'health_score', 'churn_risk', 'risk', 'churn_reasons', 'reasons', 'churn_factors'].includes(k));
     blocks.push(h('div', { class: 'ext' },
       health != null ? h('div', { class: 'health' }, h('span', {}, 'Health ', h('b', {}, fmt.num(health, 0)), ' / 100'),
         h('div', { class: 'gauge' }, h('i', { style: { width: Math.max(0, Math.min(100, health)) + '%' }, class: health >= 70 ? 'good' : health >= 40 ? 'mid' : 'bad' }))) : null,

@@ -25,7 +25,7 @@ function groupBars(groups, metric, colourOf) {
   return hbars(groups.map((g, i) => ({
     label: g.key || '(none)', value: g.score, faded: !g.sufficient,
     note: `n=${g.n}${g.sufficient ? '' : ' (few)'}`, colour: colourOf ? colourOf(g.key, i) : colour(0),
-  })), { min: lo, max: hi });
+  })), { min: lo, max: hi, width: 520 });
 }
 
 function groupTable(groups, id) {

@@ -3,6 +3,17 @@ import { h, card, empty, fmt, field, select, eventList } from './dom.js';
 import { get } from './api.js';
 import { heat } from './charts.js';
 
+// future reports whether period offset of a cohort starting at start
+// (YYYY-MM-DD, UTC) has not begun yet.
+function future(start, grain, offset) {
+  const d = new Date(start + 'T00:00:00Z');
+  if (Number.isNaN(d.getTime())) return false;
+  if (grain === 'day') d.setUTCDate(d.getUTCDate() + offset);
+  else if (grain === 'week') d.setUTCDate(d.getUTCDate() + 7 * offset);
+  else d.setUTCMonth(d.getUTCMonth() + offset);
+  return d.getTime() > Date.now();
+}
+
 export async function retentionView(view, _args, params) {
   const q = {
     cohort: params.get('cohort') || 'first_seen', grain: params.get('grain') || 'week',
@@ -31,7 +42,7 @@ export async function retentionView(view, _args, params) {
     h('tbody', {}, cohorts.map((c) => h('tr', {}, h('td', {}, c.start), h('td', { class: 'num' }, fmt.int(c.size)),
       Array.from({ length: n }, (_, i) => {
         const r = c.rates[i];
-        if (r == null) return h('td', { class: 'na' }, '');
+        if (r == null || future(c.start, m.grain, i)) return h('td', { class: 'na', title: 'not yet' }, '');
         return h('td', { class: 'cell' + (r > 0.55 ? ' dark' : ''), style: { background: heat(r) }, title: `${c.retained[i]} of ${c.size}` }, fmt.pct(r, 0));
       })))));
   view.append(card(`Share of each ${q.cohort === 'first_order' ? 'first-order' : 'first-seen'} cohort active again ${q.event ? 'with “' + q.event + '”' : ''} in later periods`,

@@ -28,6 +28,7 @@ function segHash(name, params) {
   return '#/segment/' + encodeURIComponent(name) + (q ? '?' + q : '');
 }
 
+const plain = (d) => (d || '').replaceAll('`', '');
 const label = (name, params) => name.replaceAll('_', ' ') + Object.values(params || {}).map((v) => ': ' + v).join('');
 
 export async function segmentsView(view) {
@@ -42,13 +43,13 @@ export async function segmentsView(view) {
     const s = v.seg;
     if (!v.params) {
       list.append(h('li', {}, h('a', { href: segHash(s.name), dataset: { segment: s.name } }, h('b', {}, label(s.name)), h('span', { class: 'count muted' }, 'pick a ' + v.need)),
-        h('p', { class: 'muted' }, s.description)));
+        h('p', { class: 'muted' }, plain(s.description))));
       continue;
     }
     const key = s.name + Object.values(v.params).map((x) => ':' + x).join('');
     const count = h('span', { class: 'count', dataset: { segmentCount: key } }, '…');
     list.append(h('li', {}, h('a', { href: segHash(s.name, v.params), dataset: { segment: key } }, h('b', {}, label(s.name, v.params)), count),
-      h('p', { class: 'muted' }, s.description)));
+      h('p', { class: 'muted' }, plain(s.description))));
     get('/segments/' + encodeURIComponent(s.name), { ...v.params, limit: COUNT_LIMIT }).then(
       (m) => { count.textContent = `${(m.members || []).length}${m.next ? '+' : ''} customers`; },
       (err) => { count.textContent = 'count unavailable'; count.title = err.message; count.classList.add('error-text'); });
@@ -66,7 +67,7 @@ export async function segmentView(view, args, query) {
     view.append(empty(`There is no segment “${name}”.`));
     return;
   }
-  view.append(h('p', { class: 'muted' }, seg.description), paramForm(name, paramsOf(seg), params));
+  view.append(h('p', { class: 'muted' }, plain(seg.description)), paramForm(name, paramsOf(seg), params));
   const missing = paramsOf(seg).filter((p) => !OPTIONAL[p] && !params[p]);
   if (missing.length) {
     view.append(empty('Choose ' + missing.join(', ') + ' to list the customers.'));
