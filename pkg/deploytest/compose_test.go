@@ -1,6 +1,7 @@
 package deploytest
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -191,5 +193,22 @@ func TestDockerfiles(t *testing.T) {
 				assert.Contains(t, strings.Fields(ignore), p, "context excludes %s", p)
 			}
 		})
+	}
+}
+
+// TestComposeSpec loads the compose file with compose-go, the library behind
+// `docker compose config`: the file must satisfy the Compose specification's
+// schema, interpolate and resolve (extends, env files, build contexts). It
+// runs everywhere, unlike TestComposeConfigValidates which needs the docker
+// compose plugin.
+func TestComposeSpec(t *testing.T) {
+	file := path(t, "deploy", "docker-compose.yml")
+	opts, err := cli.NewProjectOptions([]string{file}, cli.WithWorkingDirectory(filepath.Dir(file)), cli.WithName("cem"), cli.WithOsEnv)
+	require.NoError(t, err)
+	project, err := opts.LoadProject(context.Background())
+	require.NoError(t, err, "compose spec validation")
+	for _, name := range []string{"kafka", "clickhouse", "collector", "processor", "query", "prometheus", "grafana"} {
+		_, err := project.GetService(name)
+		assert.NoError(t, err, "service %s", name)
 	}
 }
