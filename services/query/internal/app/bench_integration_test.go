@@ -27,7 +27,7 @@ func TestBenchmarkQueriesIntegration(t *testing.T) {
 	}
 	e := newEnv(t)
 	ctx := context.Background()
-	keys := max(1, n/10)
+	keys := max(2, n/10)
 	start := time.Now()
 	require.NoError(t, e.conn.Exec(ctx, fmt.Sprintf(`INSERT INTO %s.events (event_id, message_id, source, type, event, customer_key, customer_id,
  anonymous_id, session_id, channel, touchpoint, timestamp, ts_ms, properties, score, ticket_id, ticket_channel, version)
@@ -47,6 +47,13 @@ FROM (SELECT number, intHash32(number) %% 10 + 1 AS k,
 SELECT concat('k', toString(number)), concat('u', toString(intDiv(number, 2))), now(), 'identify', '', 1 FROM system.numbers LIMIT %d`, e.db, keys)))
 	require.NoError(t, e.conn.Exec(ctx, fmt.Sprintf(`INSERT INTO %s.customer_ids (customer_id, id, deleted, version)
 SELECT concat('u', toString(intDiv(number, 2))), concat('k', toString(number)), 0, 1 FROM system.numbers LIMIT %d`, e.db, keys)))
+	require.NoError(t, e.conn.Exec(ctx, fmt.Sprintf(`INSERT INTO %s.customer_scores (customer_id, computed_at, computed_ms, health, churn_risk,
+ churn_reasons, sleeper_at_ms, lifecycle, rfm_segment, loyalty_stage, nps_latest, version)
+SELECT concat('u', toString(number)), now(), toInt64(toUInt32(now())) * 1000, toFloat64(number %% 101),
+ arrayElement(['low', 'medium', 'high'], number %% 3 + 1), ['no activity for 45 days, usual rhythm 7 days'],
+ if(number %% 7 = 0, toInt64(1767225600000), toInt64(0)), 'returning', arrayElement(['champions', 'loyal', 'at_risk', 'hibernating'], number %% 4 + 1),
+ arrayElement(['unbound', 'satisfied', 'enthusiastic', 'advocate'], number %% 4 + 1), toNullable(toFloat64(number %% 11)), 1
+FROM system.numbers LIMIT %d`, e.db, keys/2)))
 	t.Logf("generated %d events for %d keys in %s", n, keys, time.Since(start).Round(time.Millisecond))
 
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -73,6 +80,12 @@ SELECT concat('u', toString(intDiv(number, 2))), concat('k', toString(number)), 
 		}},
 		{"nps by channel", 7, func() (string, string, any) { return "GET", "/api/v1/experience?metric=nps&by=channel", nil }},
 		{"service levels", 5, func() (string, string, any) { return "GET", "/api/v1/service", nil }},
+		{"segment churn_risk_high (page of 100)", 20, func() (string, string, any) {
+			return "GET", fmt.Sprintf("/api/v1/segments/churn_risk_high?limit=100&after=u%d", rng.IntN(keys/2)), nil
+		}},
+		{"segment sleepers (page of 100)", 10, func() (string, string, any) {
+			return "GET", "/api/v1/segments/sleepers?limit=100", nil
+		}},
 	}
 	for _, c := range cases {
 		var ds []time.Duration

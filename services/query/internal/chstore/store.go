@@ -94,6 +94,29 @@ func (s *Store) Select(ctx context.Context, scan func(driver.Rows) error, query 
 	return nil
 }
 
+// SelectTotals is Select for a query WITH TOTALS: after the rows, totals
+// scans the totals row into the destinations it returns.
+func (s *Store) SelectTotals(ctx context.Context, scan func(driver.Rows) error, totals func() []any, query string, args ...any) error {
+	defer s.observe(ctx, time.Now())
+	rows, err := s.conn.Query(s.settings(ctx), query, args...)
+	if err != nil {
+		return fmt.Errorf("query: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("query rows: %w", err)
+	}
+	if err := rows.Totals(totals()...); err != nil {
+		return fmt.Errorf("query totals: %w", err)
+	}
+	return nil
+}
+
 // Rows runs query and returns its rows; the caller closes them.
 func (s *Store) Rows(ctx context.Context, query string, args ...any) (driver.Rows, error) {
 	defer s.observe(ctx, time.Now())

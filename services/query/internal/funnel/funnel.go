@@ -183,34 +183,44 @@ func (e *Engine) Run(ctx context.Context, r *Request) (*Result, error) {
 	for k := 2; k <= n; k++ {
 		aggs = append(aggs, fmt.Sprintf("quantileExactIf(0.5)((t%d - t%d) / 1000, level >= %d AND t%d > 0)", k, k-1, k, k))
 	}
-	group, order := "", ""
+	// With a breakdown, WITH TOTALS yields the overall funnel from the same
+	// pass (computed over all groups, before the LIMIT).
+	bdCol, group, order := "''", "", ""
 	if r.Breakdown != "" {
-		group, order = " GROUP BY bd", fmt.Sprintf(" ORDER BY countIf(level >= 1) DESC, bd LIMIT %d", MaxBreakdownValues)
-	}
-	bdCol := "''"
-	if r.Breakdown != "" {
-		bdCol = "bd"
+		bdCol, group, order = "bd", " GROUP BY bd WITH TOTALS", fmt.Sprintf(" ORDER BY countIf(level >= 1) DESC, bd LIMIT %d", MaxBreakdownValues)
 	}
 	sql := fmt.Sprintf("SELECT %s, %s FROM (%s)%s%s", bdCol, strings.Join(aggs, ", "), pc, group, order)
 	res := &Result{}
 	var groups []Group
-	err := e.st.Select(ctx, func(rows driver.Rows) error {
+	dest := func() (*string, []uint64, []float64, []any) {
 		var bd string
 		counts := make([]uint64, n)
 		medians := make([]float64, n-1)
-		dest := []any{&bd}
+		d := []any{&bd}
 		for i := range counts {
-			dest = append(dest, &counts[i])
+			d = append(d, &counts[i])
 		}
 		for i := range medians {
-			dest = append(dest, &medians[i])
+			d = append(d, &medians[i])
 		}
-		if err := rows.Scan(dest...); err != nil {
+		return &bd, counts, medians, d
+	}
+	scan := func(rows driver.Rows) error {
+		bd, counts, medians, d := dest()
+		if err := rows.Scan(d...); err != nil {
 			return err
 		}
-		groups = append(groups, Group{Value: bd, Steps: steps(r, counts, medians)})
+		groups = append(groups, Group{Value: *bd, Steps: steps(r, counts, medians)})
 		return nil
-	}, sql, args...)
+	}
+	var err error
+	if r.Breakdown == "" {
+		err = e.st.Select(ctx, scan, sql, args...)
+	} else {
+		_, tc, tm, td := dest()
+		err = e.st.SelectTotals(ctx, scan, func() []any { return td }, sql, args...)
+		res.Steps = steps(r, tc, tm)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("funnel: %w", err)
 	}
@@ -222,9 +232,6 @@ func (e *Engine) Run(ctx context.Context, r *Request) (*Result, error) {
 		}
 	} else {
 		res.Breakdown = groups
-		if res.Steps, err = e.total(ctx, r); err != nil {
-			return nil, err
-		}
 	}
 	if r.Dropoff != nil {
 		if res.Dropoff, err = e.dropoff(ctx, r); err != nil {
@@ -232,16 +239,6 @@ func (e *Engine) Run(ctx context.Context, r *Request) (*Result, error) {
 		}
 	}
 	return res, nil
-}
-
-func (e *Engine) total(ctx context.Context, r *Request) ([]StepResult, error) {
-	all := *r
-	all.Breakdown, all.Dropoff = "", nil
-	res, err := e.Run(ctx, &all)
-	if err != nil {
-		return nil, err
-	}
-	return res.Steps, nil
 }
 
 func (e *Engine) dropoff(ctx context.Context, r *Request) (*Dropoff, error) {

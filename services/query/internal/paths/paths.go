@@ -114,7 +114,7 @@ func (e *Engine) RunWhere(ctx context.Context, q Query, anchorCond string, ancho
 		cond += " AND (" + anchorCond + ")"
 		args = append(args, anchorArgs...)
 	}
-	cols := []string{"ts_ms", "event_id", chstore.StepExpr + " AS step", "toUInt8(ifNull((" + cond + "), 0)) AS is_anchor"}
+	cols := []string{"ts_ms", "cityHash64(event_id) AS eh", chstore.StepExpr + " AS step", "toUInt8(ifNull((" + cond + "), 0)) AS is_anchor"}
 	var where []string
 	if q.FromMs > 0 {
 		where, args = append(where, "ts_ms >= ?"), append(args, q.FromMs)
@@ -138,8 +138,8 @@ func (e *Engine) RunWhere(ctx context.Context, q Query, anchorCond string, ancho
   SELECT customer, s, f, arrayJoin(arrayFilter(i -> f[i] = 1, arrayEnumerate(f))) AS i FROM (
    SELECT customer, s0, f0, ks, arrayFilter((x, k) -> k = 1, s0, ks) AS s, arrayFilter((x, k) -> k = 1, f0, ks) AS f FROM (
     SELECT customer, s0, f0, arrayMap(i -> toUInt8(%s), arrayEnumerate(s0)) AS ks FROM (
-     SELECT customer, arrayMap(x -> x.3, arraySort(groupUniqArray((ts_ms, event_id, step, is_anchor)))) AS s0,
-      arrayMap(x -> x.4, arraySort(groupUniqArray((ts_ms, event_id, step, is_anchor)))) AS f0
+     SELECT customer, arrayMap(x -> x.3, arraySort(groupUniqArray((ts_ms, eh, step, is_anchor)))) AS s0,
+      arrayMap(x -> x.4, arraySort(groupUniqArray((ts_ms, eh, step, is_anchor)))) AS f0
      FROM %s GROUP BY customer HAVING max(is_anchor) = 1))))`, slice, keep, src)
 	sql := fmt.Sprintf("SELECT path, count() AS n, uniqExact(customer) FROM (%s) GROUP BY path ORDER BY n DESC, path LIMIT %d", occ, q.Limit)
 	res := &Result{Anchor: q.Anchor, Direction: "next", Depth: q.Depth, Steps: []StepCount{}, Paths: []Path{}}
