@@ -211,9 +211,10 @@ func funnelBody(steps []string, window int64, dropoff int) map[string]any {
 
 type funnelResp struct {
 	Steps []struct {
-		Step      int    `json:"step"`
-		Event     string `json:"event"`
-		Customers uint64 `json:"customers"`
+		Step                int     `json:"step"`
+		Event               string  `json:"event"`
+		Customers           uint64  `json:"customers"`
+		ConversionFromFirst float64 `json:"conversion_from_first"`
 	} `json:"steps"`
 	Dropoff *struct {
 		Customers []string `json:"customers"`

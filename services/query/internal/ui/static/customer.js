@@ -112,7 +112,7 @@ function extensionsCard(ext) {
         h('div', { class: 'gauge' }, h('i', { style: { width: Math.max(0, Math.min(100, health)) + '%' }, class: health >= 70 ? 'good' : health >= 40 ? 'mid' : 'bad' }))) : null,
       risk ? h('p', {}, 'Churn risk ', h('span', { class: 'risk ' + risk }, risk)) : null,
       Array.isArray(reasons) && reasons.length ? h('ul', { class: 'reasons' }, reasons.map((r) => h('li', {}, typeof r === 'string' ? r : r.text || r.reason || JSON.stringify(r)))) : null,
-      rest.length ? kv(rest.map(([k, x]) => [k.replaceAll('_', ' '), x == null ? '–' : typeof x === 'object' ? JSON.stringify(x) : String(x)])) : null));
+      rest.length ? kv(rest.map(([k, x]) => [k.replaceAll('_', ' '), x == null || (x === -1 && k.includes('days')) ? '–' : Array.isArray(x) ? x.join('; ') : typeof x === 'object' ? JSON.stringify(x) : String(x)])) : null));
   }
   return card('Scores and reasons', blocks);
 }

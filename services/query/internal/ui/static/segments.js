@@ -28,6 +28,7 @@ function segHash(name, params) {
   return '#/segment/' + encodeURIComponent(name) + (q ? '?' + q : '');
 }
 
+const cell = (v) => (v == null ? '' : Array.isArray(v) ? v.join('; ') : typeof v === 'object' ? JSON.stringify(v) : String(v));
 const plain = (d) => (d || '').replaceAll('`', '');
 const label = (name, params) => name.replaceAll('_', ' ') + Object.values(params || {}).map((v) => ': ' + v).join('');
 
@@ -67,7 +68,8 @@ export async function segmentView(view, args, query) {
     view.append(empty(`There is no segment “${name}”.`));
     return;
   }
-  view.append(h('p', { class: 'muted' }, plain(seg.description)), paramForm(name, paramsOf(seg), params));
+  view.append(h('p', { class: 'muted' }, plain(seg.description)));
+  if (paramsOf(seg).length) view.append(paramForm(name, paramsOf(seg), params));
   const missing = paramsOf(seg).filter((p) => !OPTIONAL[p] && !params[p]);
   if (missing.length) {
     view.append(empty('Choose ' + missing.join(', ') + ' to list the customers.'));
@@ -106,7 +108,7 @@ export async function segmentView(view, args, query) {
   const add = (ms) => {
     for (const m of ms) {
       body.append(h('tr', {}, h('td', {}, customerLink(m.customer_id)),
-        cols.map((c) => { const v = (m.fields || {})[c]; return h('td', {}, v == null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v)); })));
+        cols.map((c) => { const v = (m.fields || {})[c]; return h('td', {}, cell(v)); })));
     }
   };
   add(members);
@@ -130,7 +132,6 @@ export async function segmentView(view, args, query) {
 }
 
 function paramForm(name, names, params) {
-  if (!names.length) return null;
   const inputs = names.map((p) => (CHOICES[p]
     ? h('select', { name: p }, h('option', { value: '' }, 'choose…'), CHOICES[p].map((v) => h('option', { value: v, selected: params[p] === v }, v)))
     : h('input', { type: p === 'days' ? 'number' : 'text', name: p, value: params[p] || '', placeholder: OPTIONAL[p] || p, class: p === 'days' ? 'narrow' : '' })));
