@@ -89,15 +89,19 @@ FROM system.numbers LIMIT %d`, e.db, keys/2)))
 	}
 	for _, c := range cases {
 		var ds []time.Duration
+		failed := map[int]int{}
 		for range c.runs {
 			m, p, body := c.call()
 			t0 := time.Now()
 			code, b := e.do(m, p, body)
 			ds = append(ds, time.Since(t0))
-			require.Equal(t, http.StatusOK, code, "%s: %.300s", c.name, b)
+			if code != http.StatusOK {
+				failed[code]++
+				t.Logf("%s: %d %.200s", c.name, code, b)
+			}
 		}
 		slices.Sort(ds)
 		p99 := ds[min(len(ds)-1, int(float64(len(ds))*0.99))]
-		t.Logf("%-36s runs=%3d p50=%8s p99=%8s", c.name, c.runs, ds[len(ds)/2].Round(time.Millisecond), p99.Round(time.Millisecond))
+		t.Logf("%-38s runs=%3d p50=%8s p99=%8s failed=%v", c.name, c.runs, ds[len(ds)/2].Round(time.Millisecond), p99.Round(time.Millisecond), failed)
 	}
 }
