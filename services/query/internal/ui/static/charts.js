@@ -11,9 +11,9 @@ function frame(w, hgt, label) {
 // funnelChart draws one bar per step with its count and conversion; bars
 // of steps with an onStep handler are clickable.
 export function funnelChart(steps, onStep) {
-  const W = 760, H = 300, top = 34, bottom = 52, gap = 28;
+  const gap = 56, W = Math.max(760, gap + steps.length * (120 + gap)), H = 300, top = 34, bottom = 40;
   const max = Math.max(1, ...steps.map((s) => s.customers));
-  const bw = Math.min(130, (W - gap * (steps.length + 1)) / steps.length);
+  const bw = Math.min(150, (W - gap * (steps.length + 1)) / steps.length);
   const plot = H - top - bottom;
   const g = frame(W, H, 'funnel conversion by step');
   steps.forEach((s, i) => {
@@ -30,11 +30,12 @@ export function funnelChart(steps, onStep) {
     if (i < steps.length - 1) {
       const next = steps[i + 1];
       const lost = s.customers - next.customers;
-      g.append(svg('text', { x: x + bw + gap / 2, y: top + plot + 36, 'text-anchor': 'middle', class: 'drop' },
-        lost > 0 ? `−${fmt.int(lost)}` : '0'));
+      const mid = x + bw + gap / 2;
+      g.append(svg('text', { x: mid, y: top + plot / 2, 'text-anchor': 'middle', class: 'drop' }, lost > 0 ? `−${fmt.int(lost)}` : '0'),
+        svg('text', { x: mid, y: top + plot / 2 + 15, 'text-anchor': 'middle', class: 'muted' }, s.customers ? fmt.pct(lost / s.customers, 0) : ''));
     }
   });
-  g.append(svg('text', { x: 4, y: H - 4, class: 'muted' }, 'red numbers: customers lost between steps'));
+  g.append(svg('text', { x: 4, y: H - 4, class: 'muted' }, 'red: customers lost between steps (share of the step before)'));
   return g;
 }
 
