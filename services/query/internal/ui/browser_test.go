@@ -162,7 +162,9 @@ func TestJourneyExplorerBrowser(t *testing.T) {
 	defer cancelTimeout()
 
 	b := &session{t: t, ctx: ctx, env: env, watch: watch}
-	t.Run("login", func(t *testing.T) { b.t = t; b.login() })
+	if !t.Run("login", func(t *testing.T) { b.t = t; b.login() }) {
+		return
+	}
 	t.Run("customer timeline", func(t *testing.T) { b.t = t; b.customer(data) })
 	t.Run("funnel equals API", func(t *testing.T) { b.t = t; b.funnel(api, data) })
 	t.Run("segment CSV export", func(t *testing.T) { b.t = t; b.segment(api, downloads) })
@@ -240,7 +242,22 @@ func (s *session) noConsoleErrors() {
 func (s *session) login() {
 	s.do("open UI", chromedp.Navigate(strings.TrimRight(s.env.query, "/")+"/"))
 	s.ready("login")
+	navHidden := eval[bool](s, `getComputedStyle(document.getElementById('nav')).display === 'none'`)
+	assert.True(s.t, navHidden, "no navigation before login")
 	s.shot("01-login")
+
+	// A wrong token is refused with a message; the browser logs the 401.
+	s.do("wrong token",
+		chromedp.SendKeys(chromedp.CSS(`#token`), "not-a-valid-token-"+fmt.Sprint(time.Now().UnixNano())),
+		chromedp.Click(chromedp.CSS(`#login-submit`)),
+		chromedp.WaitVisible(chromedp.CSS(`#login-error`)))
+	assert.Contains(s.t, s.text(`#login-error`), "not accepted")
+	logged := s.watch.take()
+	assert.NotEmpty(s.t, logged, "the console watch sees the refused request (proves it works)")
+	for _, e := range logged {
+		assert.Contains(s.t, e, "401", "only the refused login is logged")
+	}
+	eval[bool](s, `document.getElementById('token').value = ''; true`)
 	s.do("log in",
 		chromedp.SendKeys(chromedp.CSS(`#token`), s.env.token),
 		chromedp.Click(chromedp.CSS(`#login-submit`)))
