@@ -307,6 +307,17 @@ func (s *session) customer(data *journeySet) {
 	sessions := eval[int](s, `document.querySelectorAll('#timeline .session').length`)
 	assert.Positive(s.t, sessions, "events grouped by session")
 	s.shot("03-customer")
+
+	// The channel filter shows only the phone calls.
+	s.do("filter phone", chromedp.Click(chromedp.CSS(`#channel-filter a[data-channel=phone]`)))
+	s.ready("customer")
+	s.do("filtered", chromedp.WaitVisible(chromedp.CSS(`#channel-filter a.on[data-channel=phone]`)))
+	phone := eval[[]string](s, `[...document.querySelectorAll('#timeline li.event')].map(li => li.dataset.channel)`)
+	assert.Len(s.t, phone, data.sent("dev-callcenter-key", data.adaUser), "the customer's call-centre events")
+	for _, c := range phone {
+		assert.Equal(s.t, "phone", c)
+	}
+	s.shot("03b-customer-phone")
 }
 
 func (s *session) funnel(api apiClient, data *journeySet) {
@@ -433,15 +444,21 @@ func (s *session) segment(api apiClient, downloads <-chan string) {
 }
 
 func (s *session) otherPages() {
-	pages := []struct{ hash, view, shot, check string }{
-		{"#/experience?metric=nps&grain=day&min_n=1", "experience", "08-experience", "#worst-touchpoints"},
-		{"#/retention?cohort=first_seen&grain=day&periods=7", "retention", "09-retention", "#retention-table"},
-		{"#/paths?anchor=Product%20Viewed&direction=next&depth=3", "paths", "10-paths", "#paths-table"},
+	pages := []struct {
+		hash, view, shot string
+		checks           []string
+	}{
+		{"#/experience?metric=nps&grain=day&min_n=1", "experience", "08-experience",
+			[]string{"#worst-touchpoints", "#exp-channels", "#exp-journeys", "#service-table"}},
+		{"#/retention?cohort=first_seen&grain=day&periods=7", "retention", "09-retention", []string{"#retention-table"}},
+		{"#/paths?anchor=Product%20Viewed&direction=next&depth=3", "paths", "10-paths", []string{"#paths-table", "svg.chart path.link"}},
 	}
 	for _, p := range pages {
 		s.open(p.hash, p.view)
-		n := eval[int](s, fmt.Sprintf(`document.querySelectorAll(%q).length`, p.check))
-		assert.Equal(s.t, 1, n, "%s shows %s", p.view, p.check)
+		for _, c := range p.checks {
+			n := eval[int](s, fmt.Sprintf(`document.querySelectorAll(%q).length`, c))
+			assert.Positive(s.t, n, "%s shows %s", p.view, c)
+		}
 		s.shot(p.shot)
 	}
 	// An unknown customer shows a clear error, not a blank page.

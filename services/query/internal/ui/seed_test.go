@@ -108,6 +108,19 @@ func newJourneySet(now time.Time) *journeySet {
 	return j
 }
 
+// sent counts the events posted with write key for user id.
+func (j *journeySet) sent(key, id string) int {
+	n := 0
+	for _, b := range j.batches {
+		for _, e := range b.events {
+			if b.key == key && e["userId"] == id {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // post sends every batch to the collector and requires 200s.
 func (j *journeySet) post(t *testing.T, collector string) {
 	t.Helper()

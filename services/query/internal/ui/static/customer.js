@@ -46,16 +46,26 @@ export async function customersView(view, _args, params) {
     h('ul', { class: 'results' }, customers.map((c) => h('li', {}, customerLink(c.customer_id), h('span', { class: 'muted' }, ' ids: ' + c.ids.join(', ')))))));
 }
 
-export async function customerView(view, args) {
+export async function customerView(view, args, params) {
   const id = args[0];
+  const channel = params.get('channel') || '';
   view.append(searchForm(''));
+  const tq = { limit: 200, channel };
   const [profile, timeline] = await Promise.all([
     get('/customers/' + encodeURIComponent(id)),
-    get('/customers/' + encodeURIComponent(id) + '/timeline', { limit: 200 }),
+    get('/customers/' + encodeURIComponent(id) + '/timeline', tq),
   ]);
   const tl = h('div', { class: 'timeline', id: 'timeline' });
-  view.append(h('div', { class: 'two' }, profileCard(profile), card('Journey across channels', tl)));
-  renderTimeline(tl, id, timeline);
+  view.append(h('div', { class: 'two' }, profileCard(profile), card('Journey across channels', channelFilter(id, profile.channels || [], channel), tl)));
+  renderTimeline(tl, id, timeline, tq);
+}
+
+// channelFilter links the timeline of all channels or of one.
+function channelFilter(id, channels, active) {
+  const base = '#/customer/' + encodeURIComponent(id);
+  return h('div', { class: 'filter', id: 'channel-filter' }, h('span', { class: 'muted' }, 'Show: '),
+    h('a', { href: base, class: active ? '' : 'on' }, 'all channels'),
+    channels.map((c) => h('a', { href: base + '?channel=' + encodeURIComponent(c), class: active === c ? 'on' : '', dataset: { channel: c } }, channelBadge(c), ' ', c)));
 }
 
 function kv(rows) {
@@ -117,20 +127,20 @@ function extensionsCard(ext) {
   return card('Scores and reasons', blocks);
 }
 
-function renderTimeline(el, id, t) {
+function renderTimeline(el, id, t, tq) {
   if (!t.sessions || !t.sessions.length) {
-    el.append(empty('No events for this customer.'));
+    el.append(empty(tq.channel ? `No events on the ${tq.channel} channel.` : 'No events for this customer.'));
     return;
   }
-  el.append(h('p', { class: 'muted' }, `${fmt.int(t.count)} events shown, grouped by session, oldest first.`));
+  el.append(h('p', { class: 'muted' }, `${fmt.int(t.count)} events${tq.channel ? ' on ' + tq.channel : ''}, grouped by session, oldest first.`));
   for (const s of t.sessions) el.append(sessionBlock(s));
   if (t.next_cursor) {
     const more = h('button', { type: 'button', class: 'secondary' }, 'Load more events');
     more.addEventListener('click', async () => {
       more.disabled = true;
-      const next = await get('/customers/' + encodeURIComponent(id) + '/timeline', { limit: 200, cursor: t.next_cursor });
+      const next = await get('/customers/' + encodeURIComponent(id) + '/timeline', { ...tq, cursor: t.next_cursor });
       more.remove();
-      renderTimeline(el, id, next);
+      renderTimeline(el, id, next, tq);
     });
     el.append(more);
   }

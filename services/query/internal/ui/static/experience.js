@@ -39,12 +39,13 @@ export async function experienceView(view, _args, params) {
   const q = { metric: params.get('metric') || 'nps', grain: params.get('grain') || 'week', min_n: params.get('min_n') || '1' };
   view.append(h('h1', {}, 'Experience'), controls(q));
   const base = { metric: q.metric, min_n: q.min_n };
-  const [period, touch, chan, worst, service] = await Promise.all([
+  const [period, touch, chan, worst, service, journeys] = await Promise.all([
     get('/experience', { ...base, by: 'period', grain: q.grain }),
     get('/experience', { ...base, by: 'touchpoint' }),
     get('/experience', { ...base, by: 'channel' }),
     get('/experience/touchpoints/worst', { ...base, limit: 10 }),
     get('/service'),
+    get('/experience/journeys', { depth: 3, limit: 10 }),
   ]);
   const label = METRICS.find(([m]) => m === q.metric)[1];
   const pts = (period.groups || []).slice().sort((a, b) => (a.key < b.key ? -1 : 1)).map((g) => ({ x: g.key, y: g.score, n: g.n }));
@@ -58,7 +59,21 @@ export async function experienceView(view, _args, params) {
     ? h('ol', { class: 'worst', id: 'worst-touchpoints' }, worst.groups.map((g) => h('li', { class: g.sufficient ? '' : 'muted' },
       h('b', {}, g.key || '(none)'), ` ${fmt.num(g.score)} (n=${g.n})`, g.sufficient ? '' : ' – too few answers to be sure')))
     : empty('No touchpoint has answers yet.')));
+  view.append(journeysCard(journeys));
   view.append(serviceCard(service));
+}
+
+// journeysCard compares the journeys before detractor and promoter answers.
+function journeysCard(j) {
+  const rows = (j && j.compared) || [];
+  if (!rows.length) return card('Journeys before NPS answers', empty('No NPS answers with a journey before them yet.'));
+  const share = (v, cls) => h('span', { class: 'share ' + cls }, h('span', { class: 'track' }, h('i', { style: { width: (v * 100).toFixed(1) + '%' } })), fmt.pct(v, 0));
+  return card('Journeys before NPS answers (last 3 steps), most detractor-leaning first',
+    h('table', { class: 'data', id: 'exp-journeys' },
+      h('thead', {}, h('tr', {}, ['Journey', 'Detractors', 'Share of detractors', 'Promoters', 'Share of promoters'].map((c) => h('th', {}, c)))),
+      h('tbody', {}, rows.map((r) => h('tr', {}, h('td', {}, r.steps.join(' → ')),
+        h('td', { class: 'num' }, fmt.int(r.detractors)), h('td', {}, share(r.detractor_share, 'bad')),
+        h('td', { class: 'num' }, fmt.int(r.promoters)), h('td', {}, share(r.promoter_share, 'good')))))));
 }
 
 function serviceCard(rep) {
