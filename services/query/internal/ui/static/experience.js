@@ -39,14 +39,16 @@ export async function experienceView(view, _args, params) {
   const q = { metric: params.get('metric') || 'nps', grain: params.get('grain') || 'week', min_n: params.get('min_n') || '1' };
   view.append(h('h1', {}, 'Experience'), controls(q));
   const base = { metric: q.metric, min_n: q.min_n };
-  const [period, touch, chan, worst, service, journeys] = await Promise.all([
+  const [period, touch, chan, worst, service, journeys, ...overall] = await Promise.all([
     get('/experience', { ...base, by: 'period', grain: q.grain }),
     get('/experience', { ...base, by: 'touchpoint' }),
     get('/experience', { ...base, by: 'channel' }),
     get('/experience/touchpoints/worst', { ...base, limit: 10 }),
     get('/service'),
     get('/experience/journeys', { depth: 3, limit: 10 }),
+    ...['nps', 'csat', 'ces'].map((m) => get('/experience', { metric: m, by: 'channel', min_n: 0 })),
   ]);
+  view.append(tiles(overall));
   const label = METRICS.find(([m]) => m === q.metric)[1];
   const pts = (period.groups || []).slice().sort((a, b) => (a.key < b.key ? -1 : 1)).map((g) => ({ x: g.key, y: g.score, n: g.n }));
   const [lo, hi] = RANGE[q.metric] || [];
@@ -61,6 +63,19 @@ export async function experienceView(view, _args, params) {
     : empty('No touchpoint has answers yet.')));
   view.append(journeysCard(journeys));
   view.append(serviceCard(service));
+}
+
+// tiles shows NPS, CSAT and CES over all answers: the n-weighted mean of
+// the per-channel figures, which is exact for all three.
+function tiles(reports) {
+  const names = { nps: ['NPS', 0, (v) => (v >= 30 ? 'good' : v >= 0 ? 'mid' : 'bad')], csat: ['CSAT %', 0, (v) => (v >= 80 ? 'good' : v >= 60 ? 'mid' : 'bad')], ces: ['CES', 1, (v) => (v >= 5 ? 'good' : v >= 4 ? 'mid' : 'bad')] };
+  return h('div', { class: 'tiles', id: 'exp-tiles' }, reports.map((r) => {
+    const [label, digits, cls] = names[r.metric];
+    const n = (r.groups || []).reduce((s, g) => s + g.n, 0);
+    const v = n ? r.groups.reduce((s, g) => s + g.score * g.n, 0) / n : null;
+    return h('div', { class: 'score ' + (v == null ? '' : cls(v)), dataset: { metric: r.metric } },
+      h('b', {}, v == null ? '–' : fmt.num(v, digits)), h('span', {}, label), h('small', {}, `n=${fmt.int(n)}`));
+  }));
 }
 
 // journeysCard compares the journeys before detractor and promoter answers.
