@@ -131,7 +131,15 @@ func TestJourneyExplorerBrowser(t *testing.T) {
 	api := apiClient{base: env.query, token: env.token}
 	data := newJourneySet(time.Now())
 	data.post(t, env.collector)
-	itest.Eventually(t, 90*time.Second, func() bool { ok, _ := data.visible(api); return ok }, "generated journeys visible through the query API")
+	var why string
+	itest.Eventually(t, 90*time.Second, func() bool {
+		ok, reason := data.visible(api)
+		if reason != why {
+			why = reason
+			t.Logf("waiting for the generated journeys: %s", reason)
+		}
+		return ok
+	}, "generated journeys visible through the query API")
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(env.chrome), chromedp.NoSandbox,
 		chromedp.Flag("disable-gpu", true), chromedp.WindowSize(1366, 900))
