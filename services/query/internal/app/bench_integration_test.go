@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,7 +88,11 @@ FROM system.numbers LIMIT %d`, e.db, keys/2)))
 			return "GET", "/api/v1/segments/sleepers?limit=100", nil
 		}},
 	}
+	only := os.Getenv("CEM_QUERY_BENCH_ONLY") // substring of case names
 	for _, c := range cases {
+		if only != "" && !strings.Contains(c.name, only) {
+			continue
+		}
 		var ds []time.Duration
 		failed := map[int]int{}
 		for range c.runs {

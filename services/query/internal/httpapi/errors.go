@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
@@ -58,7 +60,8 @@ func classify(err error) (int, string, string) {
 			return http.StatusServiceUnavailable, "overloaded", "the query needs more memory than allowed; narrow the query"
 		}
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		return http.StatusGatewayTimeout, "query_timeout", "the query took longer than the configured limit; narrow the time range"
 	}
 	return http.StatusInternalServerError, "internal", "internal error"
@@ -70,6 +73,11 @@ func fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 		return // the client went away
 	}
 	status, code, msg := classify(err)
+	if status == http.StatusInternalServerError && errors.Is(r.Context().Err(), context.DeadlineExceeded) {
+		// The request's time limit ended the query (the driver reports a
+		// socket deadline).
+		status, code, msg = classify(context.DeadlineExceeded)
+	}
 	if status >= 500 {
 		log.Error("request failed", "method", r.Method, "route", r.Pattern, "status", status, "err", err)
 	}

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/cemhq/cem/pkg/telemetry"
 	"github.com/cemhq/cem/services/query/internal/app"
 	"github.com/cemhq/cem/services/query/internal/chstore"
+	"github.com/cemhq/cem/services/query/internal/httpapi"
 )
 
 // downConn is a ClickHouse connection that is always down.
@@ -118,4 +121,11 @@ func TestConfigValidate(t *testing.T) {
 	require.ErrorContains(t, cfg.Validate(), "CEM_QUERY_SERVICE_TARGETS")
 	cfg.Query.ServiceTargets = "phone=5m/1h"
 	require.NoError(t, cfg.Validate())
+}
+
+func TestTimeoutsAre504(t *testing.T) {
+	for _, err := range []error{context.DeadlineExceeded, os.ErrDeadlineExceeded, &net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}} {
+		assert.Equal(t, http.StatusGatewayTimeout, httpapi.StatusOf(err), "%v", err)
+	}
+	assert.Equal(t, http.StatusInternalServerError, httpapi.StatusOf(errors.New("boom")))
 }

@@ -123,24 +123,26 @@ func (e *Engine) RunWhere(ctx context.Context, q Query, anchorCond string, ancho
 		where, args = append(where, "ts_ms < ?"), append(args, q.ToMs)
 	}
 	src := e.st.CustomerEvents(cols, strings.Join(where, " AND "), false)
-	// Per customer: steps s and anchor flags f in time order (groupUniqArray
+	// Per customer: steps s and anchor flags f in time order (arrayDistinct
 	// drops replayed duplicates, so no FINAL is needed); optionally
 	// collapse consecutive repeats (an anchor is never dropped).
-	keep := "1"
+	// Lambdas take arrays as arguments, never capture them: 18.16 copies a
+	// captured array into every element (quadratic memory).
+	keep := "arrayMap(x -> toUInt8(1), s0)"
 	if !q.KeepRepeats {
-		keep = "i = 1 OR s0[i] != s0[i - 1] OR f0[i] = 1"
+		keep = "arrayMap((x, prev, a) -> toUInt8(x != prev OR a = 1), s0, arrayPushFront(arrayPopBack(s0), ''), f0)"
 	}
 	slice := fmt.Sprintf("arraySlice(s, i, %d)", q.Depth+1)
 	if q.Previous {
 		slice = fmt.Sprintf("arraySlice(s, greatest(1, i - %d), i - greatest(1, i - %d) + 1)", q.Depth, q.Depth)
 	}
 	occ := fmt.Sprintf(`SELECT customer, %s AS path FROM (
-  SELECT customer, s, f, arrayJoin(arrayFilter(i -> f[i] = 1, arrayEnumerate(f))) AS i FROM (
-   SELECT customer, s0, f0, ks, arrayFilter((x, k) -> k = 1, s0, ks) AS s, arrayFilter((x, k) -> k = 1, f0, ks) AS f FROM (
-    SELECT customer, s0, f0, arrayMap(i -> toUInt8(%s), arrayEnumerate(s0)) AS ks FROM (
-     SELECT customer, arrayMap(x -> x.3, arraySort(groupUniqArray((ts_ms, eh, step, is_anchor)))) AS s0,
-      arrayMap(x -> x.4, arraySort(groupUniqArray((ts_ms, eh, step, is_anchor)))) AS f0
-     FROM %s GROUP BY customer HAVING max(is_anchor) = 1))))`, slice, keep, src)
+  SELECT customer, s, arrayJoin(arrayFilter((i, a) -> a = 1, arrayEnumerate(f), f)) AS i FROM (
+   SELECT customer, arrayFilter((x, k) -> k = 1, s0, ks) AS s, arrayFilter((x, k) -> k = 1, f0, ks) AS f FROM (
+    SELECT customer, s0, f0, %s AS ks FROM (
+     SELECT customer, arrayMap(x -> x.3, ev) AS s0, arrayMap(x -> x.4, ev) AS f0 FROM (
+      SELECT customer, arraySort(arrayDistinct(groupArray((ts_ms, eh, step, is_anchor)))) AS ev
+      FROM %s GROUP BY customer HAVING max(is_anchor) = 1)))))`, slice, keep, src)
 	sql := fmt.Sprintf("SELECT path, count() AS n, uniqExact(customer) FROM (%s) GROUP BY path ORDER BY n DESC, path LIMIT %d", occ, q.Limit)
 	res := &Result{Anchor: q.Anchor, Direction: "next", Depth: q.Depth, Steps: []StepCount{}, Paths: []Path{}}
 	if q.Previous {
