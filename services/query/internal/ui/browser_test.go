@@ -134,7 +134,7 @@ func TestJourneyExplorerBrowser(t *testing.T) {
 	var why string
 	itest.Eventually(t, 90*time.Second, func() bool {
 		ok, reason := data.visible(api)
-		if reason != why {
+		if !ok && reason != why {
 			why = reason
 			t.Logf("waiting for the generated journeys: %s", reason)
 		}

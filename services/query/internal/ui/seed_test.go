@@ -196,7 +196,13 @@ type timelineResp struct {
 
 // visible reports whether every customer shows all its events via the API.
 func (j *journeySet) visible(c apiClient) (bool, string) {
-	for id, want := range j.counts {
+	ids := make([]string, 0, len(j.counts))
+	for id := range j.counts {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		want := j.counts[id]
 		var tl timelineResp
 		code, body, err := c.do(http.MethodGet, "/customers/"+url.PathEscape(id)+"/timeline?limit=100", nil, &tl)
 		if err != nil || code != http.StatusOK {

@@ -96,10 +96,10 @@ export async function segmentView(view, args, query) {
       exportBtn.disabled = false;
     }
   });
-  view.append(h('div', { class: 'row' }, exportBtn, status));
+  view.append(h('div', { class: 'row actions' }, exportBtn, status));
   const members = first.members || [];
   if (!members.length) {
-    view.append(empty('Nobody is in this segment right now.'));
+    view.append(empty('Nobody is in this segment right now.', 'Segments come from the scorer’s last run (CEM_SCORES_INTERVAL); new customers appear after the next run.'));
     return;
   }
   const cols = first.columns || [];
