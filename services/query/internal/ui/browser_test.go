@@ -141,23 +141,46 @@ func TestJourneyExplorerBrowser(t *testing.T) {
 		return ok
 	}, "generated journeys visible through the query API")
 
+	b := newSession(t, env)
+	if !t.Run("login", func(t *testing.T) { b.t = t; b.login() }) {
+		return
+	}
+	t.Run("customer timeline", func(t *testing.T) { b.t = t; b.customer(data) })
+	t.Run("funnel equals API", func(t *testing.T) { b.t = t; b.funnel(api, data) })
+	t.Run("segment CSV export", func(t *testing.T) { b.t = t; b.segment(api) })
+	t.Run("other pages", func(t *testing.T) { b.t = t; b.otherPages() })
+}
+
+// session is one browser tab: a headless chromium of its own, a console
+// watch and the CSV downloads of the tab.
+type session struct {
+	t         *testing.T
+	ctx       context.Context
+	env       browserEnv
+	watch     *consoleWatch
+	downloads chan string
+}
+
+// newSession starts chromium (stopped at the end of the test) with
+// downloads allowed into a temporary folder.
+func newSession(t *testing.T, env browserEnv) *session {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(env.chrome), chromedp.NoSandbox,
 		chromedp.Flag("disable-gpu", true), chromedp.WindowSize(1366, 900))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
+	t.Cleanup(cancelAlloc)
 	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
+	t.Cleanup(cancel)
 	require.NoError(t, chromedp.Do(bctx), "start chromium")
-	watch := &consoleWatch{}
-	require.NoError(t, chromedp.Listen(bctx, watch.listen))
+	s := &session{t: t, env: env, watch: &consoleWatch{}, downloads: make(chan string, 4)}
+	require.NoError(t, chromedp.Listen(bctx, s.watch.listen))
 	_, err := chromedp.Call(bctx, cdplog.Enable, cdp.Empty{})
 	require.NoError(t, err)
-	downloads := make(chan string, 4)
 	dlDir := t.TempDir()
 	require.NoError(t, chromedp.ListenBrowser(bctx, func(ev any) {
 		if p, ok := ev.(*browser.EventDownloadProgress); ok && p.State == browser.DownloadProgressStateCompleted {
 			select {
-			case downloads <- filepath.Join(dlDir, p.GUID):
+			case s.downloads <- filepath.Join(dlDir, p.GUID):
 			default:
 			}
 		}
@@ -167,24 +190,9 @@ func TestJourneyExplorerBrowser(t *testing.T) {
 	})
 	require.NoError(t, err)
 	ctx, cancelTimeout := context.WithTimeout(bctx, 4*time.Minute)
-	defer cancelTimeout()
-
-	b := &session{t: t, ctx: ctx, env: env, watch: watch}
-	if !t.Run("login", func(t *testing.T) { b.t = t; b.login() }) {
-		return
-	}
-	t.Run("customer timeline", func(t *testing.T) { b.t = t; b.customer(data) })
-	t.Run("funnel equals API", func(t *testing.T) { b.t = t; b.funnel(api, data) })
-	t.Run("segment CSV export", func(t *testing.T) { b.t = t; b.segment(api, downloads) })
-	t.Run("other pages", func(t *testing.T) { b.t = t; b.otherPages() })
-}
-
-// session is one logged-in browser tab.
-type session struct {
-	t     *testing.T
-	ctx   context.Context
-	env   browserEnv
-	watch *consoleWatch
+	t.Cleanup(cancelTimeout)
+	s.ctx = ctx
+	return s
 }
 
 func (s *session) do(what string, steps ...chromedp.Action[chromedp.Void]) {
@@ -380,7 +388,7 @@ func (s *session) funnel(api apiClient, data *journeySet) {
 	s.shot("05-funnel")
 }
 
-func (s *session) segment(api apiClient, downloads <-chan string) {
+func (s *session) segment(api apiClient) {
 	var list struct {
 		Segments []struct {
 			Name string `json:"name"`
@@ -433,7 +441,7 @@ func (s *session) segment(api apiClient, downloads <-chan string) {
 	s.do("export", chromedp.Click(chromedp.CSS(`#segment-export`)))
 	var file string
 	select {
-	case file = <-downloads:
+	case file = <-s.downloads:
 	case <-time.After(30 * time.Second):
 		s.t.Fatal("no CSV download within 30s")
 	}
