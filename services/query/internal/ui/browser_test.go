@@ -341,9 +341,9 @@ func (s *session) funnel(api apiClient, data *journeySet) {
 	s.open("#/funnels", "funnels")
 	s.shot("04-funnel-builder")
 	// Build the funnel step by step: clear the default steps and type ours.
-	eval[bool](s, `document.querySelectorAll('#funnel-steps input').forEach(i => { i.value = '' }); true`)
+	eval[bool](s, `document.querySelectorAll('#funnel-steps input[name=step]').forEach(i => { i.value = '' }); true`)
 	for i, st := range steps {
-		s.do("type step", chromedp.SendKeys(chromedp.CSS(fmt.Sprintf(`#funnel-steps li:nth-child(%d) input`, i+1)), st))
+		s.do("type step", chromedp.SendKeys(chromedp.CSS(fmt.Sprintf(`#funnel-steps li:nth-child(%d) input[name=step]`, i+1)), st))
 	}
 	s.do("window 1 day", chromedp.SetValue(chromedp.CSS(`#funnel-form select[name=window]`), "86400"))
 	s.do("run", chromedp.Click(chromedp.CSS(`#funnel-run`)))
@@ -386,6 +386,26 @@ func (s *session) funnel(api apiClient, data *journeySet) {
 		assert.Contains(s.t, dropped, data.cyAnon, "the customer who only viewed is listed as dropped after step 1")
 	}
 	s.shot("05-funnel")
+
+	// A property filter on the last step: orders of at least 100 (ada's 120,
+	// not dee's 45.50).
+	s.do("add filter", chromedp.Click(chromedp.CSS(`#funnel-steps li:nth-child(3) button[title="add a property filter"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#funnel-steps li:nth-child(3) input[name=property]`), "revenue"),
+		chromedp.SetValue(chromedp.CSS(`#funnel-steps li:nth-child(3) select[name=op]`), "gte"),
+		chromedp.SendKeys(chromedp.CSS(`#funnel-steps li:nth-child(3) input[name=value]`), "100"),
+		chromedp.Click(chromedp.CSS(`#funnel-run`)))
+	s.ready("funnels")
+	s.do("filtered table", chromedp.WaitVisible(chromedp.CSS(`#funnel-table`)))
+	filtered := eval[[]uint64](s, `[...document.querySelectorAll('#funnel-table tbody tr')].map(tr => Number(tr.querySelector('[data-field=customers]').textContent))`)
+	where := map[int][]map[string]any{2: {{"property": "revenue", "op": "gte", "value": 100}}}
+	var wantF funnelResp
+	code, body, err = api.do(http.MethodPost, "/funnels", funnelBody(steps, 86400, 0, where), &wantF)
+	require.NoError(s.t, err)
+	require.Equal(s.t, http.StatusOK, code, string(body))
+	assert.Equal(s.t, wantF.counts(), filtered, "filtered funnel in the UI equals the API's")
+	require.Len(s.t, wantF.Steps, 3)
+	assert.Less(s.t, wantF.Steps[2].Customers, want.Steps[2].Customers, "the filter leaves out the small order")
+	s.shot("05b-funnel-filter")
 }
 
 func (s *session) segment(api apiClient) {

@@ -216,10 +216,15 @@ func (j *journeySet) visible(c apiClient) (bool, string) {
 }
 
 // funnelBody is the funnel the test builds in the UI.
-func funnelBody(steps []string, window int64, dropoff int) map[string]any {
+func funnelBody(steps []string, window int64, dropoff int, where ...map[int][]map[string]any) map[string]any {
 	s := make([]map[string]any, len(steps))
 	for i, e := range steps {
 		s[i] = map[string]any{"event": e}
+		for _, w := range where {
+			if f, ok := w[i]; ok {
+				s[i]["where"] = f
+			}
+		}
 	}
 	b := map[string]any{"steps": s, "window_seconds": window, "strict": false, "breakdown": "channel"}
 	if dropoff > 0 {

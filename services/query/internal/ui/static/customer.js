@@ -63,7 +63,7 @@ export async function customerView(view, args, params) {
 // channelFilter links the timeline of all channels or of one.
 function channelFilter(id, channels, active) {
   const base = '#/customer/' + encodeURIComponent(id);
-  return h('div', { class: 'filter', id: 'channel-filter' }, h('span', { class: 'muted' }, 'Show: '),
+  return h('div', { class: 'chanfilter', id: 'channel-filter' }, h('span', { class: 'muted' }, 'Show: '),
     h('a', { href: base, class: active ? '' : 'on' }, 'all channels'),
     channels.map((c) => h('a', { href: base + '?channel=' + encodeURIComponent(c), class: active === c ? 'on' : '', dataset: { channel: c } }, channelBadge(c), ' ', c)));
 }
@@ -181,6 +181,7 @@ function eventItem(e) {
         survey && e.score != null ? h('span', { class: 'answer' }, `${survey} ${fmt.num(e.score, 0)}`) : null,
         negative ? h('span', { class: 'flag' }, 'negative experience') : null,
         positive ? h('span', { class: 'flag ok' }, 'positive') : null),
+      survey && e.properties && e.properties.comment ? h('q', { class: 'comment' }, String(e.properties.comment)) : null,
       h('div', { class: 'muted small' }, details.join(' · ')),
       props));
 }

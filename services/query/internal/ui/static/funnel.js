@@ -5,50 +5,91 @@ import { post } from './api.js';
 import { funnelChart } from './charts.js';
 
 const DEFAULT_STEPS = ['Product Viewed', 'Checkout Started', 'Order Completed'];
+const OPS = [['eq', '='], ['neq', '≠'], ['contains', 'contains'], ['gt', '>'], ['gte', '≥'], ['lt', '<'], ['lte', '≤'], ['exists', 'exists']];
 const WINDOWS = [[3600, '1 hour'], [86400, '1 day'], [604800, '7 days'], [2592000, '30 days'], [7776000, '90 days']];
 
 function readDef(params) {
   const steps = (params.get('steps') || '').split('|').filter(Boolean);
+  let where = [];
+  try { where = JSON.parse(params.get('where') || '[]'); } catch (_) { where = []; }
   return {
     steps: steps.length ? steps : DEFAULT_STEPS,
+    where: Array.isArray(where) ? where : [],
     window: Number(params.get('window')) || 604800,
     strict: params.get('strict') === '1',
     breakdown: params.get('breakdown') ?? 'channel',
+    from: params.get('from') || '',
+    to: params.get('to') || '',
     run: params.has('steps'),
   };
 }
 
 function builder(def) {
   const list = h('ol', { class: 'steps', id: 'funnel-steps' });
-  const addStep = (v) => {
+  const addStep = (v, filters) => {
     const input = h('input', { type: 'text', name: 'step', value: v, list: 'known-events', required: true, 'aria-label': 'step event' });
     const rm = h('button', { type: 'button', class: 'link', title: 'remove step' }, 'remove');
-    const li = h('li', {}, input, rm);
+    const more = h('button', { type: 'button', class: 'link', title: 'add a property filter' }, '+ filter');
+    const rows = h('div', { class: 'filters' });
+    const li = h('li', {}, h('div', {}, input, more, rm), rows);
     rm.addEventListener('click', () => { if (list.children.length > 2) li.remove(); });
+    more.addEventListener('click', () => rows.append(filterRow({})));
+    (filters || []).forEach((f) => rows.append(filterRow(f)));
     list.append(li);
   };
-  def.steps.forEach(addStep);
+  def.steps.forEach((v, i) => addStep(v, def.where[i]));
   const add = h('button', { type: 'button', class: 'secondary', id: 'funnel-add' }, '+ Add step');
-  add.addEventListener('click', () => { if (list.children.length < 10) addStep(''); });
+  add.addEventListener('click', () => { if (list.children.length < 10) addStep('', []); });
   const win = select('window', WINDOWS, def.window);
   const strict = h('input', { type: 'checkbox', name: 'strict', checked: def.strict });
+  const from = h('input', { type: 'date', name: 'from', value: def.from });
+  const to = h('input', { type: 'date', name: 'to', value: def.to });
   const breakdown = select('breakdown', [['', 'none'], ['channel', 'channel'], ['source', 'source'], ['campaign', 'campaign']], def.breakdown);
   const form = h('form', { class: 'card builder', id: 'funnel-form' },
     h('h2', {}, 'Steps'), list, add, eventList('known-events'),
-    h('div', { class: 'row' }, field('Conversion window', win), field('Breakdown', breakdown),
+    h('div', { class: 'row' }, field('Conversion window', win), field('Breakdown', breakdown), field('From (UTC)', from), field('Until (UTC, inclusive)', to),
       h('label', { class: 'check' }, strict, ' strict order (no other events between steps)')),
     h('button', { type: 'submit', id: 'funnel-run' }, 'Run funnel'));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    const steps = [...list.querySelectorAll('input')].map((i) => i.value.trim()).filter(Boolean);
+    const lis = [...list.children].filter((li) => li.querySelector('input[name=step]').value.trim());
+    const steps = lis.map((li) => li.querySelector('input[name=step]').value.trim());
+    const where = lis.map((li) => [...li.querySelectorAll('.filter')].map(readFilter).filter(Boolean));
     const q = new URLSearchParams({ steps: steps.join('|'), window: win.value, breakdown: breakdown.value, strict: strict.checked ? '1' : '0' });
+    if (where.some((w) => w.length)) q.set('where', JSON.stringify(where));
+    if (from.value) q.set('from', from.value);
+    if (to.value) q.set('to', to.value);
     location.hash = '#/funnels?' + q;
   });
   return form;
 }
 
+// filterRow edits one property filter {property, op, value} of a step.
+function filterRow(f) {
+  const row = h('div', { class: 'filter' },
+    h('input', { type: 'text', name: 'property', value: f.property || '', placeholder: 'property', 'aria-label': 'property' }),
+    select('op', OPS, f.op || 'eq'),
+    h('input', { type: 'text', name: 'value', value: f.value ?? '', placeholder: 'value', 'aria-label': 'value' }));
+  const rm = h('button', { type: 'button', class: 'link', title: 'remove filter' }, '×');
+  rm.addEventListener('click', () => row.remove());
+  row.append(rm);
+  return row;
+}
+
+// readFilter reads a filter row; numbers compare numerically in the API.
+function readFilter(row) {
+  const property = row.querySelector('[name=property]').value.trim();
+  if (!property) return null;
+  const op = row.querySelector('[name=op]').value;
+  const raw = row.querySelector('[name=value]').value.trim();
+  const value = raw !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
+  return op === 'exists' ? { property, op } : { property, op, value };
+}
+
 function request(def, dropoff) {
-  const body = { steps: def.steps.map((event) => ({ event })), window_seconds: def.window, strict: def.strict, breakdown: def.breakdown };
+  const body = { steps: def.steps.map((event, i) => (def.where[i] && def.where[i].length ? { event, where: def.where[i] } : { event })), window_seconds: def.window, strict: def.strict, breakdown: def.breakdown };
+  if (def.from) body.from_ms = Date.parse(def.from + 'T00:00:00Z');
+  if (def.to) body.to_ms = Date.parse(def.to + 'T00:00:00Z') + 86400000;
   if (dropoff) body.dropoff = { step: dropoff, limit: 100 };
   return body;
 }
