@@ -137,12 +137,13 @@ INFO
 
 if ((DETACH)); then
 	trap - INT TERM EXIT
-	# Hand the services to a watcher that stops them on SIGTERM.
+	# Hand the services to a watcher that stops them on SIGTERM; its pid is
+	# written before this script returns, so callers can read it at once.
 	(
 		trap cleanup TERM INT
-		echo $BASHPID >"$DATA/run.pid"
 		while :; do sleep 1; done
 	) </dev/null >/dev/null 2>&1 &
+	echo $! >"$DATA/run.pid"
 	disown
 	exit 0
 fi

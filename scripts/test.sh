@@ -75,7 +75,7 @@ if [[ ${CEM_TEST_SKIP_STACK:-0} != 1 ]]; then
 	stage "whole stack on test ports (run.sh --detach)"
 	export CEM_RUN_DATA=$TDATA/run CEM_RUN_COLLECTOR_PORT=18080 CEM_RUN_PROCESSOR_PORT=18082 CEM_RUN_QUERY_PORT=18090 CEM_RUN_KAFKA_PORT=18092
 	rm -rf "$CEM_RUN_DATA/kafka"
-	export CEM_CLICKHOUSE_DATABASE=e2e_$(date +%s) CEM_SUPPRESSION_INTERVAL=1s CEM_SCORES_INTERVAL=10s
+	export CEM_CLICKHOUSE_DATABASE=e2e_$(date +%s) CEM_SUPPRESSION_INTERVAL=1s CEM_SCORES_INTERVAL=5s CEM_BROWSER_EXPECT_SCORES=1
 	if "$ROOT/scripts/run.sh" --detach; then
 		RUN_PID=$(<"$CEM_RUN_DATA/run.pid")
 		stage "end-to-end smoke test"

@@ -147,7 +147,7 @@ func TestJourneyExplorerBrowser(t *testing.T) {
 	}
 	t.Run("customer timeline", func(t *testing.T) { b.t = t; b.customer(data) })
 	t.Run("funnel equals API", func(t *testing.T) { b.t = t; b.funnel(api, data) })
-	t.Run("segment CSV export", func(t *testing.T) { b.t = t; b.segment(api) })
+	t.Run("segment CSV export", func(t *testing.T) { b.t = t; b.segment(api, data) })
 	t.Run("other pages", func(t *testing.T) { b.t = t; b.otherPages() })
 }
 
@@ -408,7 +408,29 @@ func (s *session) funnel(api apiClient, data *journeySet) {
 	s.shot("05b-funnel-filter")
 }
 
-func (s *session) segment(api apiClient) {
+func (s *session) segment(api apiClient, data *journeySet) {
+	if os.Getenv("CEM_BROWSER_EXPECT_SCORES") == "1" {
+		// The stack scores every few seconds (test.sh): wait until a run
+		// has scored the generated customers, so that the UI and the API
+		// read the same, settled membership.
+		itest.Eventually(s.t, 2*time.Minute, func() bool {
+			var m struct {
+				Members []struct {
+					CustomerID string `json:"customer_id"`
+				} `json:"members"`
+			}
+			c, _, err := api.do(http.MethodGet, "/segments/detractors?limit=1000", nil, &m)
+			if err != nil || c != http.StatusOK {
+				return false
+			}
+			for _, mem := range m.Members {
+				if mem.CustomerID == data.adaUser {
+					return true
+				}
+			}
+			return false
+		}, "the scorer lists the generated detractor")
+	}
 	var list struct {
 		Segments []struct {
 			Name string `json:"name"`
