@@ -111,8 +111,10 @@ func TestHostileParametersIntegration(t *testing.T) {
 		"/api/v1/segments/rfm":              {"segment", "limit", "after", "format"},
 		"/api/v1/segments/contracts_ending": {"days", "limit", "after", "format"},
 		"/api/v1/segments/lifecycle":        {"state", "limit", "after", "format"},
+		"/api/v1/segments/rfm/history":      {"segment", "from", "to"},
+		"/api/v1/alerts":                    {"days", "reason", "customer", "limit"},
 	}
-	valid := map[string]string{"segment": "champions", "state": "new", "anchor": "Product Viewed", "direction": "next", "cohort": "first_seen", "grain": "week", "metric": "nps", "by": "channel"}
+	valid := map[string]string{"reason": "complaint", "days": "30", "segment": "champions", "state": "new", "anchor": "Product Viewed", "direction": "next", "cohort": "first_seen", "grain": "week", "metric": "nps", "by": "channel"}
 	var calls []call
 	for path, names := range getters {
 		for range 80 {

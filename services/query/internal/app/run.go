@@ -13,6 +13,7 @@ import (
 	"github.com/cemhq/cem/pkg/chconn"
 	"github.com/cemhq/cem/pkg/chmigrate"
 	"github.com/cemhq/cem/pkg/telemetry"
+	"github.com/cemhq/cem/services/query/internal/alerts"
 	"github.com/cemhq/cem/services/query/internal/chstore"
 	"github.com/cemhq/cem/services/query/internal/experience"
 	"github.com/cemhq/cem/services/query/internal/funnel"
@@ -88,5 +89,6 @@ func NewHandler(conn chstore.Conn, cfg Config, log *slog.Logger, reg *prometheus
 		Eraser:    gdpr.NewEraser(st),
 		Exporter:  gdpr.NewExporter(st, cfg.Query.ExportMaxRows),
 		Segments:  segs,
+		Alerts:    alerts.NewReader(st),
 	}), nil
 }

@@ -124,3 +124,81 @@ func TestProfileScoresExtensionIntegration(t *testing.T) {
 }
 
 func urlq(s string) string { return url.QueryEscape(s) }
+
+// Segment sizes over time come from the daily snapshots; open alerts from
+// the alerts table.
+func TestSegmentHistoryAndAlertsIntegration(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	day := func(d int) time.Time { return time.Date(2026, 3, d, 0, 0, 0, 0, time.UTC) }
+	b, err := e.conn.PrepareBatch(ctx, "INSERT INTO "+e.db+".score_snapshots (day, customer_id, taken_at, churn_risk, lifecycle, sleeper, loyalty_stage, nps_latest, keep)")
+	require.NoError(t, err)
+	f := func(v float64) *float64 { return &v }
+	snaps := []struct {
+		d        int
+		id, risk string
+		life     string
+		sleeper  uint8
+		nps      *float64
+	}{
+		{1, "c1", "high", "returning", 0, f(3)}, {1, "c2", "low", "new", 0, f(10)},
+		{2, "c1", "high", "dormant", 1, f(3)}, {2, "c2", "high", "returning", 0, nil}, {2, "c3", "low", "new", 0, f(9)},
+	}
+	for _, s := range snaps {
+		require.NoError(t, b.Append(day(s.d), s.id, day(s.d), s.risk, s.life, s.sleeper, "unbound", s.nps, uint64(1)))
+	}
+	require.NoError(t, b.Send())
+
+	type hist struct {
+		Points []segments.Point `json:"points"`
+	}
+	get := func(path string) []segments.Point {
+		var h hist
+		e.json("GET", path, nil, &h)
+		return h.Points
+	}
+	assert.Equal(t, []segments.Point{{Day: "2026-03-01", Count: 1}, {Day: "2026-03-02", Count: 2}},
+		get("/api/v1/segments/churn_risk_high/history?from=2026-03-01&to=2026-03-31"))
+	assert.Equal(t, []segments.Point{{Day: "2026-03-01", Count: 0}, {Day: "2026-03-02", Count: 1}},
+		get("/api/v1/segments/sleepers/history?from=2026-03-01&to=2026-03-31"))
+	assert.Equal(t, []segments.Point{{Day: "2026-03-01", Count: 1}, {Day: "2026-03-02", Count: 1}},
+		get("/api/v1/segments/promoters/history?from=2026-02-01&to=2026-03-02"), "nps 9 and 10; null is no answer")
+	assert.Equal(t, []segments.Point{{Day: "2026-03-02", Count: 1}},
+		get("/api/v1/segments/lifecycle/history?state=dormant&from=2026-03-02&to=2026-03-02"))
+	for _, bad := range []string{
+		"/api/v1/segments/contracts_ending/history", "/api/v1/segments/lifecycle/history",
+		"/api/v1/segments/sleepers/history?from=2026-13-01", "/api/v1/segments/sleepers/history?from=2026-03-02&to=2026-03-01",
+	} {
+		code, body := e.do("GET", bad, nil)
+		assert.Equal(t, http.StatusBadRequest, code, "%s: %s", bad, body)
+	}
+
+	ab, err := e.conn.PrepareBatch(ctx, "INSERT INTO "+e.db+".alerts (alert_id, customer_id, reason, severity, message, action, details, trigger_id, trigger_ms, raised_at, raised_ms, version)")
+	require.NoError(t, err)
+	now := time.Now().UTC().Truncate(time.Second)
+	for i, a := range []struct {
+		id, c, reason string
+		age           time.Duration
+	}{{"a1", "c1", "detractor", time.Hour}, {"a2", "c2", "complaint", 2 * time.Hour}, {"a3", "c1", "churn_high", 30 * 24 * time.Hour}} {
+		at := now.Add(-a.age)
+		require.NoError(t, ab.Append(a.id, a.c, a.reason, "high", "msg", "contact within 48 h", []string{"NPS 3"}, fmt.Sprint("t", i), at.UnixMilli(), at, at.UnixMilli(), uint64(1)))
+	}
+	require.NoError(t, ab.Send())
+	var al struct {
+		Alerts []struct {
+			ID     string `json:"alert_id"`
+			Action string `json:"action"`
+		} `json:"alerts"`
+	}
+	e.json("GET", "/api/v1/alerts", nil, &al)
+	require.Len(t, al.Alerts, 2, "the 30-day-old alert is outside the default 7 days")
+	assert.Equal(t, "a1", al.Alerts[0].ID, "newest first")
+	assert.Equal(t, "contact within 48 h", al.Alerts[0].Action)
+	e.json("GET", "/api/v1/alerts?days=60&customer=c1", nil, &al)
+	assert.Len(t, al.Alerts, 2)
+	e.json("GET", "/api/v1/alerts?reason=complaint", nil, &al)
+	require.Len(t, al.Alerts, 1)
+	assert.Equal(t, "a2", al.Alerts[0].ID)
+	code, _ := e.do("GET", "/api/v1/alerts?reason=DROP", nil)
+	assert.Equal(t, http.StatusBadRequest, code)
+}

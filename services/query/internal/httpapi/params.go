@@ -125,6 +125,20 @@ func (p *params) timeMs(name string) int64 {
 	return t.UnixMilli()
 }
 
+// date parses a YYYY-MM-DD day between 1970 and 2105 (ClickHouse Date).
+func (p *params) date(name string, def time.Time) time.Time {
+	s := p.v.Get(name)
+	if s == "" {
+		return def
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil || t.Year() < 1970 || t.Year() > 2105 {
+		p.setErr(apierr.BadParam(name, "must be a day YYYY-MM-DD between 1970 and 2105"))
+		return def
+	}
+	return t
+}
+
 // list reads a comma-separated or repeated parameter.
 func (p *params) list(name string) []string {
 	var out []string

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cemhq/cem/pkg/telemetry"
+	"github.com/cemhq/cem/services/query/internal/alerts"
 	"github.com/cemhq/cem/services/query/internal/experience"
 	"github.com/cemhq/cem/services/query/internal/funnel"
 	"github.com/cemhq/cem/services/query/internal/gdpr"
@@ -52,6 +53,7 @@ type Deps struct {
 	Eraser    *gdpr.Eraser
 	Exporter  *gdpr.Exporter
 	Segments  *segments.Registry
+	Alerts    *alerts.Reader
 }
 
 // handlerFunc is an API handler; a returned error becomes a JSON error.
@@ -102,6 +104,8 @@ func (s *server) routes() []route {
 		{"GET /api/v1/service", s.service, 0},
 		{"GET /api/v1/segments", s.segmentList, 0},
 		{"GET /api/v1/segments/{name}", s.segment, 0},
+		{"GET /api/v1/segments/{name}/history", s.segmentHistory, 0},
+		{"GET /api/v1/alerts", s.alertList, 0},
 	}
 }
 

@@ -33,18 +33,16 @@ type segment struct {
 	name  string
 	desc  string
 	cond  string // SQL over customer_current columns with "?" for params
+	hist  string // the same over score_snapshots columns; "" when not kept there
 	extra string // optional "customer_id IN (subquery)" over another table
 	ps    []param
 }
 
-func (s *segment) Name() string        { return s.name }
-func (s *segment) Description() string { return s.desc }
-
-// List returns a page of members ordered by customer id.
-func (s *segment) List(ctx context.Context, p segments.Page) (*segments.Members, error) {
+// bind validates params and returns them in the order of s.ps.
+func (s *segment) bind(params map[string]string) ([]any, error) {
 	var args []any
 	for _, pr := range s.ps {
-		v, ok := p.Params[pr.name]
+		v, ok := params[pr.name]
 		if !ok || v == "" {
 			if pr.required {
 				return nil, apierr.BadParam(pr.name, "is required for segment %s", s.name)
@@ -57,10 +55,46 @@ func (s *segment) List(ctx context.Context, p segments.Page) (*segments.Members,
 		}
 		args = append(args, a)
 	}
-	for k := range p.Params {
+	for k := range params {
 		if !s.hasParam(k) {
 			return nil, apierr.BadParam(safe(k), "unknown parameter for segment %s", s.name)
 		}
+	}
+	return args, nil
+}
+
+// History counts the segment's members per day from score_snapshots (the
+// daily, never overwritten record of each customer's scores).
+func (s *segment) History(ctx context.Context, params map[string]string, from, to string) ([]segments.Point, error) {
+	if s.hist == "" {
+		return nil, apierr.BadParam("name", "segment %s has no history: the daily snapshots do not keep its facts", s.name)
+	}
+	args, err := s.bind(params)
+	if err != nil {
+		return nil, err
+	}
+	q := fmt.Sprintf(`SELECT toString(day), countIf(%s) FROM %s.score_snapshots FINAL
+WHERE day >= toDate(?) AND day <= toDate(?) GROUP BY day ORDER BY day`, s.hist, s.st.DB())
+	out := []segments.Point{}
+	err = s.st.Select(ctx, func(rows driver.Rows) error {
+		var p segments.Point
+		if err := rows.Scan(&p.Day, &p.Count); err != nil {
+			return err
+		}
+		out = append(out, p)
+		return nil
+	}, q, append(args, from, to)...)
+	return out, err
+}
+
+func (s *segment) Name() string        { return s.name }
+func (s *segment) Description() string { return s.desc }
+
+// List returns a page of members ordered by customer id.
+func (s *segment) List(ctx context.Context, p segments.Page) (*segments.Members, error) {
+	args, err := s.bind(p.Params)
+	if err != nil {
+		return nil, err
 	}
 	cond := s.cond
 	if s.extra != "" {
@@ -71,7 +105,7 @@ func (s *segment) List(ctx context.Context, p segments.Page) (*segments.Members,
 FROM %s.customer_current WHERE (%s) AND customer_id > ? ORDER BY customer_id LIMIT %d`, s.st.DB(), cond, p.Limit+1)
 	args = append(args, p.After)
 	out := &segments.Members{Members: []segments.Member{}, Columns: columns}
-	err := s.st.Select(ctx, func(rows driver.Rows) error {
+	err = s.st.Select(ctx, func(rows driver.Rows) error {
 		var (
 			id, risk, loyalty, rfm, life string
 			health                       float64
@@ -142,22 +176,22 @@ func oneOf(vals ...string) func(string) (any, error) {
 
 // All returns every segment over the scores tables of st.
 func All(st *chstore.Store) []segments.Segment {
-	mk := func(name, desc, cond string, ps ...param) segments.Segment {
-		return &segment{st: st, name: name, desc: desc, cond: cond, ps: ps}
+	mk := func(name, desc, cond, hist string, ps ...param) segments.Segment {
+		return &segment{st: st, name: name, desc: desc, cond: cond, hist: hist, ps: ps}
 	}
 	return []segments.Segment{
-		mk("sleepers", "Formerly active customers silent far longer than their usual rhythm, as of now.", "sleeper_now = 1"),
-		mk("churn_risk_high", "Customers whose churn risk is high, with the reasons.", "churn_risk = 'high'"),
-		mk("contracts_ending", "Customers whose contract ends within `days` days (default 30) from now.",
-			"contract_ends_in_days >= 0 AND contract_ends_in_days <= ?", param{name: "days", def: "30", parse: intIn(0, 3650)}),
-		mk("promoters", "Customers whose latest NPS answer is 9 or 10.", "nps_latest >= 9"),
-		mk("detractors", "Customers whose latest NPS answer is 0 to 6.", "nps_latest <= 6"),
-		mk("advocates", "Customers at the top of the loyalty ladder (they recommend and refer).", "loyalty_stage = 'advocate'"),
-		mk("loyalty", "Customers at loyalty `stage` (unbound, satisfied, enthusiastic, advocate).", "loyalty_stage = ?",
+		mk("sleepers", "Formerly active customers silent far longer than their usual rhythm, as of now.", "sleeper_now = 1", "sleeper = 1"),
+		mk("churn_risk_high", "Customers whose churn risk is high, with the reasons.", "churn_risk = 'high'", "churn_risk = 'high'"),
+		mk("contracts_ending", "Customers whose contract ends within the next N days (parameter days, default 30).",
+			"contract_ends_in_days >= 0 AND contract_ends_in_days <= ?", "", param{name: "days", def: "30", parse: intIn(0, 3650)}),
+		mk("promoters", "Customers whose latest NPS answer is 9 or 10.", "nps_latest >= 9", "nps_latest >= 9"),
+		mk("detractors", "Customers whose latest NPS answer is 0 to 6.", "nps_latest <= 6", "nps_latest <= 6"),
+		mk("advocates", "Customers at the top of the loyalty ladder (they recommend and refer).", "loyalty_stage = 'advocate'", "loyalty_stage = 'advocate'"),
+		mk("loyalty", "Customers at loyalty stage (parameter stage: unbound, satisfied, enthusiastic, advocate).", "loyalty_stage = ?", "loyalty_stage = ?",
 			param{name: "stage", required: true, parse: oneOf("unbound", "satisfied", "enthusiastic", "advocate")}),
-		mk("rfm", "Customers in RFM segment `segment` (as named by the scorer).", "rfm_segment = ?",
+		mk("rfm", "Customers in an RFM segment (parameter segment: champions, loyal, potential, at_risk, hibernating, lost).", "rfm_segment = ?", "rfm_segment = ?",
 			param{name: "segment", required: true, parse: text}),
-		mk("lifecycle", "Customers in lifecycle `state` as of now (new, returning, resurrecting, dormant, churned).", "lifecycle_now = ?",
+		mk("lifecycle", "Customers in a lifecycle state as of now (parameter state: new, returning, resurrecting, dormant, churned).", "lifecycle_now = ?", "lifecycle = ?",
 			param{name: "state", required: true, parse: oneOf("new", "returning", "resurrecting", "dormant", "churned")}),
 		&segment{st: st, name: "unresolved_tickets", desc: "Customers with at least one unresolved service ticket.", cond: "1",
 			extra: "customer_id IN (SELECT customer_id FROM %s.customer_profiles FINAL WHERE open_tickets > 0)"},

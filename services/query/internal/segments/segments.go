@@ -47,6 +47,21 @@ type Segment interface {
 	List(ctx context.Context, p Page) (*Members, error)
 }
 
+// Point is a segment's size on one day.
+type Point struct {
+	Day   string `json:"day"` // YYYY-MM-DD
+	Count uint64 `json:"count"`
+}
+
+// Historian is a Segment whose size over time can be read (from the daily
+// score snapshots). Segments over facts the snapshots do not keep do not
+// implement it.
+type Historian interface {
+	// History returns the segment's size per day in [from, to]
+	// (YYYY-MM-DD), for the parameters of Page.Params.
+	History(ctx context.Context, params map[string]string, from, to string) ([]Point, error)
+}
+
 // Registry holds the served segments by name.
 type Registry struct {
 	byName map[string]Segment
