@@ -22,7 +22,7 @@ type Config struct {
 	ClickHouse chconn.Config `envconfig:"CLICKHOUSE"`
 	// Processor: CEM_PROCESSOR_*.
 	Processor Processor `envconfig:"PROCESSOR"`
-	// Scores: CEM_SCORES_* (see SCORES.md). The periodic scorer runs when
+	// Scores: CEM_SCORES_* (see README.md, "Scores"). The periodic scorer runs when
 	// CEM_SCORES_ENABLED is true (envconfig default); enable it on one
 	// processor instance only.
 	Scores scores.Config `envconfig:"SCORES"`

@@ -9,7 +9,7 @@ import (
 // Config holds every weight, threshold and schedule of the scores. It is
 // loaded by the processor with envconfig under CEM_SCORES_ (the processor's
 // Config nests it as Scores `envconfig:"SCORES"`); DefaultConfig returns the
-// same defaults for code and tests. SCORES.md documents each score.
+// same defaults for code and tests. The root README ("Scores") documents each score.
 type Config struct {
 	// Enabled runs the periodic scorer in the processor (CEM_SCORES_ENABLED).
 	// Default true.

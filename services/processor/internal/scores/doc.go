@@ -1,6 +1,6 @@
 // Package scores computes the customer 360 profile and the experience
 // scores of every customer from the facts stored in ClickHouse, and raises
-// closed-loop alerts. SCORES.md (services/processor) documents every score:
+// closed-loop alerts. The root README ("Scores") documents every score:
 // definition, inputs, defaults and how to change them.
 //
 // The package has two halves:
