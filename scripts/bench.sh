@@ -9,7 +9,8 @@
 #
 # Stages: 1 collector vs decode-only baseline; 2 processor vs direct-insert
 # baseline on a preloaded topic; 3 end-to-end rate steps; 4 freshness at half
-# the sustained rate; 5 queries on a generated dataset (10M events, quick 1M);
+# the sustained rate; 5 queries through the query service on a generated
+# dataset scored once by the processor's scorer (10M events, quick 1M);
 # 6 memory (collector under overload, processor per 100k customers).
 set -euo pipefail
 SCRIPT_NAME=bench
@@ -31,6 +32,8 @@ BROKER=127.0.0.1:${BENCH_BROKER_PORT:-19092}
 COLL=127.0.0.1:${BENCH_COLLECTOR_PORT:-18080}
 BASE=127.0.0.1:${BENCH_BASELINE_PORT:-18079}
 ADMIN=127.0.0.1:${BENCH_ADMIN_PORT:-18082}
+QRY=127.0.0.1:${BENCH_QUERY_PORT:-18090}
+QTOKEN=bench-query-token-0001
 CH=${CEM_CLICKHOUSE_ADDR:-127.0.0.1:9000}
 KEYS="web:bench-web,app:bench-app,support:bench-support,survey:bench-survey,shop:bench-shop,crm:bench-crm"
 DBP=bench_$$
@@ -77,16 +80,18 @@ collector() {
 	COLLECTOR_PID=$LAST_PID
 	wait_until 60 collector ready "http://$COLL/readyz"
 }
-processor() { # processor DB
-	start processor env CEM_KAFKA_BROKERS=$BROKER CEM_CLICKHOUSE_ADDR=$CH CEM_CLICKHOUSE_DATABASE=$1 \
-		CEM_PROCESSOR_ADMIN_ADDR=$ADMIN CEM_LOG_LEVEL=warn "$BIN/processor"
+processor() { # processor DB [ENV=...]
+	local db=$1
+	shift
+	start processor env CEM_KAFKA_BROKERS=$BROKER CEM_CLICKHOUSE_ADDR=$CH CEM_CLICKHOUSE_DATABASE=$db \
+		CEM_PROCESSOR_ADMIN_ADDR=$ADMIN CEM_LOG_LEVEL=warn "$@" "$BIN/processor"
 	PROCESSOR_PID=$LAST_PID
 }
 
 log "mode $MODE, run dir $RUN, databases ${DBP}_*"
 ./scripts/clickhouse.sh start >&2
 mkdir -p "$BIN"
-for s in collector processor devbroker loadgen; do
+for s in collector processor query devbroker loadgen; do
 	(cd "services/$s" && go build -o "$BIN/$s" .) || die "build $s"
 done
 
@@ -129,7 +134,16 @@ stop_last 3
 
 log "5/6 queries on $QUERY_EVENTS events"
 lg clickhouse -clickhouse "$CH" -db "${DBP}_query" -events "$QUERY_EVENTS" >"$RUN/dataset.json"
-lg queries -clickhouse "$CH" -db "${DBP}_query" -timelines $TIMELINES -repeat $REPEAT >"$RUN/queries.json"
+# The scorer of a processor scores the dataset once (segments read its
+# tables); the query service answers over HTTP, as CX users see it.
+broker
+processor "${DBP}_query" CEM_SCORES_INTERVAL=24h
+scored() { curl -sf "http://$ADMIN/metrics" | grep -Eq '^cem_processor_scores_last_success_timestamp_seconds [1-9]'; }
+wait_until 1800 "the scorer's first run" scored || die "the scorer did not finish"
+start query env CEM_HTTP_ADDR=$QRY CEM_CLICKHOUSE_ADDR=$CH CEM_CLICKHOUSE_DATABASE="${DBP}_query" CEM_QUERY_TOKENS=$QTOKEN CEM_LOG_LEVEL=warn "$BIN/query"
+wait_until 60 "query service" ready "http://$QRY/readyz"
+lg queries -clickhouse "$CH" -db "${DBP}_query" -query-url "http://$QRY" -token $QTOKEN -timelines $TIMELINES -repeat $REPEAT >"$RUN/queries.json"
+stop_last 3
 
 SVG=() JSONOUT=()
 if ((!QUICK)) || [[ -n ${BENCH_DOCS:-} ]]; then

@@ -44,6 +44,8 @@ func TestValidate(t *testing.T) {
 		{"no port", chconn.Config{Addr: "localhost"}, false},
 		{"bad database", chconn.Config{Database: "cem; DROP"}, false},
 		{"bad compression", chconn.Config{Compression: "zip"}, false},
+		{"cluster", chconn.Config{Cluster: "cem_cluster"}, true},
+		{"bad cluster", chconn.Config{Cluster: "x' ON CLUSTER y"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

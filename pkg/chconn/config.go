@@ -38,6 +38,10 @@ type Config struct {
 	// Compression of data blocks: lz4 or none (CEM_CLICKHOUSE_COMPRESSION).
 	// Default lz4.
 	Compression string `envconfig:"COMPRESSION" default:"lz4"`
+	// Cluster selects cluster mode for the migrations: DDL runs ON CLUSTER
+	// and tables use the Replicated engines (CEM_CLICKHOUSE_CLUSTER, the
+	// cluster name of the server's remote_servers). Empty: single node.
+	Cluster string `envconfig:"CLUSTER"`
 }
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -96,6 +100,9 @@ func (c Config) Validate() error {
 	}
 	if !identRE.MatchString(c.Database) {
 		errs = append(errs, fmt.Errorf("CEM_CLICKHOUSE_DATABASE: %q is not a plain identifier", c.Database))
+	}
+	if c.Cluster != "" && !identRE.MatchString(c.Cluster) {
+		errs = append(errs, fmt.Errorf("CEM_CLICKHOUSE_CLUSTER: %q is not a plain identifier", c.Cluster))
 	}
 	if c.Compression != "lz4" && c.Compression != "none" {
 		errs = append(errs, fmt.Errorf("CEM_CLICKHOUSE_COMPRESSION: %q is not lz4 or none", c.Compression))

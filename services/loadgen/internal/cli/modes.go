@@ -122,6 +122,8 @@ func runQueries(ctx context.Context, args []string, out, log io.Writer) error {
 	ch.register(fs)
 	tl := fs.Int("timelines", 200, "timeline lookups")
 	rep := fs.Int("repeat", 5, "runs of each analytic query")
+	qurl := fs.String("query-url", "http://127.0.0.1:8090", "query service serving the database")
+	token := fs.String("token", "", "bearer token of the query service")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -130,7 +132,7 @@ func runQueries(ctx context.Context, args []string, out, log io.Writer) error {
 		return err
 	}
 	defer conn.Close()
-	res, err := querybench.Run(ctx, conn, querybench.Options{Database: ch.db, Timelines: *tl, Repeat: *rep})
+	res, err := querybench.Run(ctx, conn, querybench.Options{Database: ch.db, URL: *qurl, Token: *token, Timelines: *tl, Repeat: *rep})
 	if err != nil {
 		return err
 	}

@@ -35,7 +35,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Regi
 	}
 	defer conn.Close()
 	if cfg.Query.Migrate {
-		if err := chmigrate.Apply(ctx, conn, chmigrate.Options{Database: cfg.ClickHouse.Database}); err != nil {
+		if err := chmigrate.Apply(ctx, conn, chmigrate.Options{Database: cfg.ClickHouse.Database, Cluster: cfg.ClickHouse.Cluster}); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
 	}
