@@ -41,7 +41,9 @@ type Members struct {
 type Segment interface {
 	// Name is the URL name, [a-z0-9_]+.
 	Name() string
-	// Description says who is in the segment, in one sentence.
+	// Description says who is in the segment, in one sentence. Every
+	// parameter is named in `backticks` (the UI reads them from there to ask
+	// for the values).
 	Description() string
 	// List returns a page of members.
 	List(ctx context.Context, p Page) (*Members, error)
