@@ -39,8 +39,9 @@ type Config struct {
 	MaxBatchBytes int `envconfig:"MAX_BATCH_BYTES" default:"512000"`
 	// ImportMaxBytes limits a /v1/import body (CEM_IMPORT_MAX_BYTES).
 	ImportMaxBytes int `envconfig:"IMPORT_MAX_BYTES" default:"20971520"`
-	// MaxInflightBytes bounds the body bytes held by requests in progress;
-	// beyond it the collector answers 503 (CEM_MAX_INFLIGHT_BYTES).
+	// MaxInflightBytes bounds the memory held by requests in progress,
+	// estimated as ten times their body bytes; beyond it the collector
+	// answers 503 (CEM_MAX_INFLIGHT_BYTES).
 	MaxInflightBytes int64 `envconfig:"MAX_INFLIGHT_BYTES" default:"268435456"`
 	// MaxConcurrent bounds requests in progress (CEM_MAX_CONCURRENT).
 	MaxConcurrent int `envconfig:"MAX_CONCURRENT" default:"1024"`

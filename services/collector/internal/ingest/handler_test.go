@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cemhq/cem/pkg/events"
+	"github.com/cemhq/cem/pkg/itest"
 	"github.com/cemhq/cem/services/collector/internal/ingest"
 )
 
@@ -29,9 +31,17 @@ type memSink struct {
 	mu        sync.Mutex
 	msgs, dlq []kafka.Message
 	fail      error
+	// hold, when set, makes Produce wait until it is closed (a slow Kafka).
+	hold    chan struct{}
+	waiting atomic.Int32
 }
 
 func (s *memSink) Produce(_ context.Context, m []kafka.Message) error {
+	if s.hold != nil {
+		s.waiting.Add(1)
+		<-s.hold
+		s.waiting.Add(-1)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fail != nil {
@@ -359,10 +369,24 @@ func TestLimits(t *testing.T) {
 	assert.Equal(t, http.StatusTooManyRequests, w.Code)
 	assert.NotEmpty(t, w.Header().Get("Retry-After"))
 
-	f = newFixture(t, func(c *ingest.Config) { c.MaxInflightBytes = 10 })
+	// The memory bound: a request held in flight (Kafka slow) takes the
+	// estimated memory of its events; the next one gets 503.
+	f = newFixture(t, func(c *ingest.Config) { c.MaxInflightBytes = int64(len(body)) * 15 })
+	release := make(chan struct{})
+	f.sink.hold = release
+	first := make(chan int)
+	go func() {
+		w, _ := f.post("/v1/batch", "k-web", body)
+		first <- w.Code
+	}()
+	itest.Eventually(t, 5*time.Second, func() bool { return f.sink.waiting.Load() == 1 }, "first request waits for Kafka")
 	w, _ = f.post("/v1/batch", "k-web", body)
 	assert.Equal(t, http.StatusServiceUnavailable, w.Code, "beyond the in-flight memory bound: 503")
 	assert.Equal(t, "1", w.Header().Get("Retry-After"))
+	close(release)
+	assert.Equal(t, http.StatusOK, <-first, "the held request completes")
+	w, _ = f.post("/v1/batch", "k-web", body)
+	assert.Equal(t, http.StatusOK, w.Code, "memory is released")
 }
 
 func TestChannelFromSourceName(t *testing.T) {

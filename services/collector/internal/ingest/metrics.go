@@ -46,7 +46,7 @@ func newMetrics(reg prometheus.Registerer, dedupLen func() int) *metrics {
 			Name: "cem_collector_dlq_errors_total", Help: "Failed writes of rejected events to the DLQ topic.",
 		}),
 		inflight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "cem_collector_inflight_bytes", Help: "Request body bytes held by requests in progress.",
+			Name: "cem_collector_inflight_bytes", Help: "Estimated memory held by requests in progress (ten times their body bytes).",
 		}),
 		overload: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cem_collector_overload_rejections_total", Help: "Requests refused for overload (503 concurrency/memory, 429 rate limit).",
