@@ -73,12 +73,8 @@ func contextFromDoc(c map[string]any) (Context, error) {
 		ctx.Library = &LibraryContext{Name: str(l["name"]), Version: str(l["version"])}
 	}
 	for k, v := range c {
-		if contextFields[k] {
-			// A typed key that is not an object where one is expected (say
-			// "page": 3) is kept as sent rather than dropped.
-			if _, isObj := v.(map[string]any); isObj || !objectKeys[k] || v == nil {
-				continue
-			}
+		if _, typed := contextKeys[k]; typed {
+			continue // set above; the schema guaranteed its type
 		}
 		raw, err := json.Marshal(v)
 		if err != nil {
@@ -91,9 +87,6 @@ func contextFromDoc(c map[string]any) (Context, error) {
 	}
 	return ctx, nil
 }
-
-// objectKeys are the typed context keys whose value is an object.
-var objectKeys = map[string]bool{"page": true, "app": true, "device": true, "os": true, "campaign": true, "library": true}
 
 // str returns a JSON string or the literal of a JSON number; "" otherwise.
 func str(v any) string {

@@ -3,6 +3,7 @@ package events
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	gojson "github.com/goccy/go-json"
@@ -38,6 +39,13 @@ func (e *Event) Channel() string {
 	return ""
 }
 
+// Channels are the touchpoint channel names context.channel may carry (the
+// enum of schemas/events/envelope.json; a test keeps the two equal).
+var Channels = []string{"web", "app", "email", "phone", "letter", "store", "chat", "social", "support", "sms", "push", "other"}
+
+// IsChannel reports whether name is one of Channels.
+func IsChannel(name string) bool { return slices.Contains(Channels, name) }
+
 // DisplayName is the event's name: the event of a track call, the name of a
 // page or screen call, "" for the other types.
 func (e *Event) DisplayName() string {
@@ -50,10 +58,15 @@ func (e *Event) DisplayName() string {
 	return ""
 }
 
-// contextFields are the keys Context types; every other key goes to Extra.
-var contextFields = map[string]bool{
-	"ip": true, "userAgent": true, "locale": true, "timezone": true, "channel": true,
-	"page": true, "app": true, "device": true, "os": true, "campaign": true, "library": true,
+// contextKeys maps each context key that Context types to its field;
+// every other key goes to Extra.
+var contextKeys = map[string]func(*Context) any{
+	"ip": func(c *Context) any { return &c.IP }, "userAgent": func(c *Context) any { return &c.UserAgent },
+	"locale": func(c *Context) any { return &c.Locale }, "timezone": func(c *Context) any { return &c.Timezone },
+	"channel": func(c *Context) any { return &c.Channel }, "page": func(c *Context) any { return &c.Page },
+	"app": func(c *Context) any { return &c.App }, "device": func(c *Context) any { return &c.Device },
+	"os": func(c *Context) any { return &c.OS }, "campaign": func(c *Context) any { return &c.Campaign },
+	"library": func(c *Context) any { return &c.Library },
 }
 
 // contextAlias has Context's fields without its methods.
@@ -67,38 +80,15 @@ func (c *Context) UnmarshalJSON(b []byte) error {
 	}
 	var out Context
 	for k, raw := range all {
-		var dst any
-		switch k {
-		case "ip":
-			dst = &out.IP
-		case "userAgent":
-			dst = &out.UserAgent
-		case "locale":
-			dst = &out.Locale
-		case "timezone":
-			dst = &out.Timezone
-		case "channel":
-			dst = &out.Channel
-		case "page":
-			dst = &out.Page
-		case "app":
-			dst = &out.App
-		case "device":
-			dst = &out.Device
-		case "os":
-			dst = &out.OS
-		case "campaign":
-			dst = &out.Campaign
-		case "library":
-			dst = &out.Library
-		default:
+		field, typed := contextKeys[k]
+		if !typed {
 			if out.Extra == nil {
 				out.Extra = map[string]json.RawMessage{}
 			}
 			out.Extra[k] = raw
 			continue
 		}
-		if err := gojson.Unmarshal(raw, dst); err != nil {
+		if err := gojson.Unmarshal(raw, field(&out)); err != nil {
 			return fmt.Errorf("context.%s: %w", k, err)
 		}
 	}

@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"encoding/json"
+	"io/fs"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cemhq/cem/pkg/events"
+	"github.com/cemhq/cem/schemas"
 )
 
 func TestWireRoundTrip(t *testing.T) {
@@ -57,4 +59,27 @@ func TestChannel(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, tt.ev.Channel())
 	}
+}
+
+// Channels is the enum of context.channel in the envelope schema.
+func TestChannelsMatchSchema(t *testing.T) {
+	raw, err := fs.ReadFile(schemas.Events, "events/envelope.json")
+	require.NoError(t, err)
+	var doc struct {
+		Defs map[string]struct {
+			Properties struct {
+				Context struct {
+					Properties struct {
+						Channel struct {
+							Enum []string `json:"enum"`
+						} `json:"channel"`
+					} `json:"properties"`
+				} `json:"context"`
+			} `json:"properties"`
+		} `json:"$defs"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &doc))
+	assert.Equal(t, doc.Defs["common"].Properties.Context.Properties.Channel.Enum, events.Channels)
+	assert.True(t, events.IsChannel("phone"))
+	assert.False(t, events.IsChannel("pigeon"))
 }

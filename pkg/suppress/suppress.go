@@ -18,7 +18,28 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cemhq/cem/pkg/events"
 )
+
+// Checker tells whether one id is suppressed; List is one.
+type Checker interface {
+	Suppressed(id string) bool
+}
+
+// Event reports whether any id of ev (userId, anonymousId, previousId) is
+// suppressed by c. A nil c suppresses nothing.
+func Event(c Checker, ev *events.Event) bool {
+	if c == nil {
+		return false
+	}
+	for _, id := range []string{ev.UserID, ev.AnonymousID, ev.PreviousID} {
+		if id != "" && c.Suppressed(id) {
+			return true
+		}
+	}
+	return false
+}
 
 // List is the set of suppressed ids. Safe for concurrent use; the zero
 // value suppresses nothing.

@@ -26,6 +26,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/cemhq/cem/pkg/events"
+	"github.com/cemhq/cem/pkg/suppress"
 	"github.com/cemhq/cem/services/collector/internal/dedup"
 	"github.com/cemhq/cem/services/collector/internal/enrich"
 )
@@ -38,10 +39,8 @@ type Sink interface {
 }
 
 // Suppressor tells whether an id was erased on request (GDPR) and its
-// events must not be collected again.
-type Suppressor interface {
-	Suppressed(id string) bool
-}
+// events must not be collected again (suppress.List).
+type Suppressor = suppress.Checker
 
 // Config configures the handler.
 type Config struct {
@@ -145,10 +144,6 @@ const (
 	kindBatch
 	kindImport
 )
-
-// channels are the channel names of the envelope schema: a source with one
-// of these names is that channel's touchpoint system.
-var channels = map[string]bool{"web": true, "app": true, "email": true, "phone": true, "letter": true, "store": true, "chat": true, "social": true, "support": true, "sms": true, "push": true}
 
 // memPerBodyByte estimates the memory a request holds per byte of body.
 const memPerBodyByte = 10
@@ -348,7 +343,7 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, 
 			ev.MessageID = uuid.NewString()
 			ev.Enrichment.MessageIDGenerated = true
 		}
-		if h.suppressed(ev) {
+		if suppress.Event(h.suppressor, ev) {
 			// Erased on request: not stored anywhere, the DLQ included.
 			reject(it, events.ReasonSuppressed, "the customer's data was erased on request; events for this id are not collected", false)
 			continue
@@ -359,7 +354,7 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, 
 			continue
 		}
 		inRequest[ev.MessageID] = true
-		if ev.Context.Channel == "" && ev.Channel() == "" && channels[source] {
+		if ev.Context.Channel == "" && ev.Channel() == "" && source != "other" && events.IsChannel(source) {
 			// A server-side source named after its channel (phone, email, ...)
 			// stamps its events with it.
 			ev.Context.Channel = source
@@ -412,18 +407,6 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, 
 		code = http.StatusBadRequest
 	}
 	writeJSON(w, code, resp)
-}
-
-func (h *Handler) suppressed(ev *events.Event) bool {
-	if h.suppressor == nil {
-		return false
-	}
-	for _, id := range []string{ev.UserID, ev.AnonymousID, ev.PreviousID} {
-		if id != "" && h.suppressor.Suppressed(id) {
-			return true
-		}
-	}
-	return false
 }
 
 func (h *Handler) failure(source string, it *events.Item, reason events.Reason, msg, mid string) kafka.Message {

@@ -10,6 +10,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/cemhq/cem/pkg/events"
+	"github.com/cemhq/cem/pkg/suppress"
 	"github.com/cemhq/cem/services/processor/internal/sink"
 	"github.com/cemhq/cem/services/processor/internal/stage"
 )
@@ -26,10 +27,8 @@ type Writer interface {
 	Write(ctx context.Context, blocks []sink.Block) error
 }
 
-// Suppressor tells whether an id was erased on request (pkg/suppress).
-type Suppressor interface {
-	Suppressed(id string) bool
-}
+// Suppressor tells whether an id was erased on request (suppress.List).
+type Suppressor = suppress.Checker
 
 // Pipeline is the flush handler. Not safe for concurrent use.
 type Pipeline struct {
@@ -51,18 +50,6 @@ func New(stages []stage.Stage, w Writer, dlq Publisher, m *Metrics, log *slog.Lo
 // Kafka when their customer was erased (the collector refuses new ones).
 func (p *Pipeline) Suppress(s Suppressor) { p.suppress = s }
 
-func (p *Pipeline) suppressed(ev *events.Event) bool {
-	if p.suppress == nil {
-		return false
-	}
-	for _, id := range []string{ev.UserID, ev.AnonymousID, ev.PreviousID} {
-		if id != "" && p.suppress.Suppressed(id) {
-			return true
-		}
-	}
-	return false
-}
-
 // Handle processes one flush. It returns nil when every row and DLQ record
 // is written; otherwise (only when ctx ends) the stages may hold state ahead
 // of ClickHouse and the caller must call Reset before the next Handle.
@@ -76,7 +63,7 @@ func (p *Pipeline) Handle(ctx context.Context, msgs []kafka.Message) error {
 			dead = append(dead, p.failure(m, f))
 			continue
 		}
-		if p.suppressed(&ev.Event) {
+		if suppress.Event(p.suppress, &ev.Event) {
 			p.m.Suppressed.Inc()
 			continue
 		}

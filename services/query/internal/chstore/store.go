@@ -77,26 +77,17 @@ func (s *Store) settings(ctx context.Context) context.Context {
 
 // Select runs query and calls scan once per row.
 func (s *Store) Select(ctx context.Context, scan func(driver.Rows) error, query string, args ...any) error {
-	defer s.observe(ctx, time.Now())
-	rows, err := s.conn.Query(s.settings(ctx), query, args...)
-	if err != nil {
-		return fmt.Errorf("query: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("query rows: %w", err)
-	}
-	return nil
+	return s.selectRows(ctx, scan, nil, query, args)
 }
 
 // SelectTotals is Select for a query WITH TOTALS: after the rows, totals
 // scans the totals row into the destinations it returns.
 func (s *Store) SelectTotals(ctx context.Context, scan func(driver.Rows) error, totals func() []any, query string, args ...any) error {
+	return s.selectRows(ctx, scan, totals, query, args)
+}
+
+// selectRows is Select, then the totals row when totals is not nil.
+func (s *Store) selectRows(ctx context.Context, scan func(driver.Rows) error, totals func() []any, query string, args []any) error {
 	defer s.observe(ctx, time.Now())
 	rows, err := s.conn.Query(s.settings(ctx), query, args...)
 	if err != nil {
@@ -110,6 +101,9 @@ func (s *Store) SelectTotals(ctx context.Context, scan func(driver.Rows) error, 
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("query rows: %w", err)
+	}
+	if totals == nil {
+		return nil
 	}
 	if err := rows.Totals(totals()...); err != nil {
 		return fmt.Errorf("query totals: %w", err)
