@@ -10,6 +10,10 @@
 #   CEM_CH_TCP_PORT   native protocol port               (default 9000)
 #   CEM_CH_HTTP_PORT  HTTP port                          (default 8123)
 #   CEM_CH_START_TIMEOUT  seconds to wait for readiness  (default 90)
+#   CEM_CH_INTERSERVER_PORT  replication (interserver HTTP) port; unset: none,
+#                     as a single node needs none
+#   CEM_CH_CONFIG_D   a file installed as config.d/cem.xml (cluster nodes:
+#                     remote_servers, zookeeper, macros; see clickhouse-cluster.sh)
 #
 # start is idempotent (a running server is left alone, a stale pid file is
 # replaced); stop waits until the server has exited.
@@ -21,6 +25,8 @@ source "$(dirname "$0")/lib/common.sh"
 DATA_DIR=${CEM_CH_DATA_DIR:-$ROOT/.data/clickhouse}
 [[ $DATA_DIR = /* ]] || DATA_DIR=$ROOT/$DATA_DIR
 TCP_PORT=${CEM_CH_TCP_PORT:-9000}
+INTERSERVER_PORT=${CEM_CH_INTERSERVER_PORT:-}
+CONFIG_D=${CEM_CH_CONFIG_D:-}
 HTTP_PORT=${CEM_CH_HTTP_PORT:-8123}
 START_TIMEOUT=${CEM_CH_START_TIMEOUT:-90}
 ETC=$DATA_DIR/etc
@@ -45,18 +51,27 @@ write_config() {
 	[[ -r $src/config.xml && -r $src/users.xml ]] || die "$src/config.xml or users.xml missing; is clickhouse-server installed?"
 	mkdir -p "$ETC" "$DATA_DIR"/{data,tmp,user_files,format_schemas,logs}
 	cp "$src/users.xml" "$ETC/users.xml"
+	local interserver=""
+	[[ -z $INTERSERVER_PORT ]] ||
+		interserver="<interserver_http_port>$INTERSERVER_PORT</interserver_http_port><interserver_http_host>127.0.0.1</interserver_http_host>"
+	rm -rf "$ETC/config.d"
+	if [[ -n $CONFIG_D ]]; then
+		mkdir -p "$ETC/config.d"
+		cp "$CONFIG_D" "$ETC/config.d/cem.xml"
+	fi
 	sed -E \
 		-e "s#<log>[^<]*</log>#<log>$DATA_DIR/logs/clickhouse-server.log</log>#" \
 		-e "s#<errorlog>[^<]*</errorlog>#<errorlog>$DATA_DIR/logs/clickhouse-server.err.log</errorlog>#" \
 		-e "s#<size>1000M</size>#<size>100M</size>#" \
 		-e "s#<count>10</count>#<count>3</count>#" \
-		-e "s#<path>[^<]*</path>#<path>$DATA_DIR/data/</path>#" \
+		-e "s#<path>/var/lib/clickhouse/</path>#<path>$DATA_DIR/data/</path>#" \
 		-e "s#<tmp_path>[^<]*</tmp_path>#<tmp_path>$DATA_DIR/tmp/</tmp_path>#" \
 		-e "s#<user_files_path>[^<]*</user_files_path>#<user_files_path>$DATA_DIR/user_files/</user_files_path>#" \
 		-e "s#<format_schema_path>[^<]*</format_schema_path>#<format_schema_path>$DATA_DIR/format_schemas/</format_schema_path>#" \
 		-e "s#<http_port>[^<]*</http_port>#<http_port>$HTTP_PORT</http_port>#" \
 		-e "s#<tcp_port>[^<]*</tcp_port>#<tcp_port>$TCP_PORT</tcp_port><listen_host>127.0.0.1</listen_host><timezone>UTC</timezone>#" \
-		-e "s#<interserver_http_port>[^<]*</interserver_http_port>##" \
+		-e "s#<interserver_http_host>[^<]*</interserver_http_host>##" \
+		-e "s#<interserver_http_port>[^<]*</interserver_http_port>#$interserver#" \
 		-e "s#<uncompressed_cache_size>[^<]*</uncompressed_cache_size>#<uncompressed_cache_size>1073741824</uncompressed_cache_size>#" \
 		-e "s#<mark_cache_size>[^<]*</mark_cache_size>#<mark_cache_size>536870912</mark_cache_size>#" \
 		"$src/config.xml" >"$CONFIG.tmp"

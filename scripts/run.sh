@@ -12,6 +12,10 @@
 #   CEM_RUN_COLLECTOR_PORT, CEM_RUN_PROCESSOR_PORT, CEM_RUN_QUERY_PORT,
 #   CEM_RUN_KAFKA_PORT    (defaults 8080, 8082, 8090, 9092)
 #   CEM_CH_TCP_PORT, CEM_CH_HTTP_PORT  ClickHouse ports (defaults 9000, 8123)
+#   CEM_RUN_CLICKHOUSE    local (default): one ClickHouse node;
+#                         cluster: ZooKeeper and a 2-shard ClickHouse cluster
+#                         (scripts/clickhouse-cluster.sh, data in <data>/chcluster)
+#                         with the services in sharded mode
 #   CEM_WRITE_KEYS        source:key,... (default dev keys, printed below)
 #   CEM_QUERY_TOKENS      bearer tokens of the query API (default cem-dev-query-token)
 # With --detach it returns once everything is ready (stop with: kill $(cat <data>/run.pid)).
@@ -31,6 +35,8 @@ PROCESSOR_PORT=${CEM_RUN_PROCESSOR_PORT:-8082}
 QUERY_PORT=${CEM_RUN_QUERY_PORT:-8090}
 KAFKA_PORT=${CEM_RUN_KAFKA_PORT:-9092}
 CH_PORT=${CEM_CH_TCP_PORT:-9000}
+CH_MODE=${CEM_RUN_CLICKHOUSE:-local}
+[[ $CH_MODE == local || $CH_MODE == cluster ]] || die "CEM_RUN_CLICKHOUSE=$CH_MODE: want local or cluster"
 export CEM_WRITE_KEYS=${CEM_WRITE_KEYS:-web:dev-web-key,app:dev-app-key,callcenter:dev-callcenter-key,crm:dev-crm-key,survey:dev-survey-key}
 export CEM_QUERY_TOKENS=${CEM_QUERY_TOKENS:-cem-dev-query-token}
 export CEM_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
@@ -55,7 +61,9 @@ cleanup() {
 	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
 		stop_pid "${PIDS[i]}" "${NAMES[i]}" 30
 	done
-	if ((CH_STARTED)); then
+	if ((CH_STARTED)) && [[ $CH_MODE == cluster ]]; then
+		"$ROOT/scripts/clickhouse-cluster.sh" stop || true
+	elif ((CH_STARTED)); then
 		CEM_CH_DATA_DIR=${CEM_CH_DATA_DIR:-$DATA/clickhouse} "$ROOT/scripts/clickhouse.sh" stop || true
 	fi
 	rm -f "$DATA/run.pid"
@@ -95,11 +103,19 @@ for svc in devbroker collector processor query; do
 	(cd "services/$svc" && go build -trimpath -o "$BIN/$svc" .)
 done
 
-export CEM_CH_DATA_DIR=${CEM_CH_DATA_DIR:-$DATA/clickhouse}
-if ! "$ROOT/scripts/clickhouse.sh" status >/dev/null 2>&1; then
-	CH_STARTED=1
+if [[ $CH_MODE == cluster ]]; then
+	export CEM_CHC_DATA_DIR=${CEM_CHC_DATA_DIR:-$DATA/chcluster}
+	"$ROOT/scripts/clickhouse-cluster.sh" status >/dev/null 2>&1 || CH_STARTED=1
+	"$ROOT/scripts/clickhouse-cluster.sh" start
+	CEM_CLICKHOUSE_ADDR=$("$ROOT/scripts/clickhouse-cluster.sh" addrs)
+	export CEM_CLICKHOUSE_ADDR CEM_CLICKHOUSE_CLUSTER=${CEM_CHC_CLUSTER:-cem_cluster} CEM_CLICKHOUSE_SHARDED=true
+	CH_INFO="$CEM_CLICKHOUSE_ADDR   (cluster $CEM_CLICKHOUSE_CLUSTER, sharded; database $CEM_CLICKHOUSE_DATABASE)"
+else
+	export CEM_CH_DATA_DIR=${CEM_CH_DATA_DIR:-$DATA/clickhouse}
+	"$ROOT/scripts/clickhouse.sh" status >/dev/null 2>&1 || CH_STARTED=1
+	"$ROOT/scripts/clickhouse.sh" start
+	CH_INFO="127.0.0.1:$CH_PORT   (database $CEM_CLICKHOUSE_DATABASE; scripts/clickhouse.sh client)"
 fi
-"$ROOT/scripts/clickhouse.sh" start
 
 if port_open "$KAFKA_PORT"; then
 	die "port $KAFKA_PORT is taken (another broker or run.sh?)"
@@ -125,7 +141,7 @@ cem is running
   query + UI  http://127.0.0.1:$QUERY_PORT   (API under /api/v1)
   processor   http://127.0.0.1:$PROCESSOR_PORT   (/metrics, /healthz, /readyz)
   kafka       127.0.0.1:$KAFKA_PORT   (dev broker; topics cem.events, cem.events.dlq, cem.alerts)
-  clickhouse  127.0.0.1:$CH_PORT   (database $CEM_CLICKHOUSE_DATABASE; scripts/clickhouse.sh client)
+  clickhouse  $CH_INFO
   write keys  $CEM_WRITE_KEYS
   query token $CEM_QUERY_TOKENS
   logs        $LOGS

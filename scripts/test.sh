@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # test.sh: builds, vets and tests every module of the workspace against a
-# real local ClickHouse and the dev broker, runs each fuzz target briefly,
-# checks the Prometheus rules, then starts the whole stack (run.sh on test
-# ports) for an end-to-end smoke test, a real Prometheus scrape and the
-# browser tests. Exits non-zero on any failure.
+# real local ClickHouse, a local 2-shard ClickHouse cluster (ZooKeeper and
+# two more ClickHouse nodes, for the sharded mode) and the dev broker, runs
+# each fuzz target briefly, checks the Prometheus rules, then starts the
+# whole stack (run.sh on test ports) for an end-to-end smoke test, a real
+# Prometheus scrape and the browser tests, and once more on the cluster for
+# the smoke test. Exits non-zero on any failure.
 #
 #   CEM_TEST_FUZZTIME   time per fuzz target        (default 5s)
 #   CEM_TEST_TIMEOUT    go test -timeout            (default 20m)
@@ -21,6 +23,8 @@ TDATA=$ROOT/.data/test
 mkdir -p "$TDATA"
 export CEM_CH_DATA_DIR=$TDATA/clickhouse CEM_CH_TCP_PORT=19000 CEM_CH_HTTP_PORT=18123
 export CEM_TEST_CLICKHOUSE_ADDR=127.0.0.1:$CEM_CH_TCP_PORT CEM_TEST_INTEGRATION=1
+export CEM_CHC_DATA_DIR=$TDATA/chcluster CEM_CHC_BASE_PORT=19100 CEM_CHC_CLUSTER=cem_cluster
+export CEM_TEST_CLICKHOUSE_CLUSTER=$CEM_CHC_CLUSTER
 export GOFLAGS=${GOFLAGS:-}
 
 FAILED=()
@@ -31,6 +35,7 @@ cleanup() {
 		stop_pid "$RUN_PID" "run.sh" 60
 	fi
 	"$ROOT/scripts/clickhouse.sh" stop >/dev/null 2>&1 || true
+	"$ROOT/scripts/clickhouse-cluster.sh" stop >/dev/null 2>&1 || true
 	exit "$code"
 }
 trap cleanup EXIT INT TERM
@@ -55,6 +60,15 @@ done
 
 stage "ClickHouse for integration tests (127.0.0.1:$CEM_CH_TCP_PORT)"
 "$ROOT/scripts/clickhouse.sh" start
+
+stage "ClickHouse cluster for sharded-mode tests (2 shards, ZooKeeper)"
+# Fresh state: replicated tables of earlier runs would wait for their
+# replicas in ZooKeeper.
+"$ROOT/scripts/clickhouse-cluster.sh" stop >/dev/null 2>&1 || true
+rm -rf "$CEM_CHC_DATA_DIR"
+"$ROOT/scripts/clickhouse-cluster.sh" start
+CEM_TEST_CLICKHOUSE_CLUSTER_ADDRS=$("$ROOT/scripts/clickhouse-cluster.sh" addrs)
+export CEM_TEST_CLICKHOUSE_CLUSTER_ADDRS
 
 stage "go test (all modules)"
 run_args=()
@@ -91,6 +105,19 @@ if [[ ${CEM_TEST_SKIP_STACK:-0} != 1 ]]; then
 		RUN_PID=""
 	else
 		fail "run.sh --detach"
+	fi
+
+	stage "whole stack on the 2-shard ClickHouse cluster (sharded mode)"
+	rm -rf "$CEM_RUN_DATA/kafka"
+	export CEM_CLICKHOUSE_DATABASE=e2e_cluster_$(date +%s)
+	if CEM_RUN_CLICKHOUSE=cluster "$ROOT/scripts/run.sh" --detach; then
+		RUN_PID=$(<"$CEM_RUN_DATA/run.pid")
+		stage "end-to-end smoke test on the cluster"
+		"$ROOT/scripts/smoke.sh" http://127.0.0.1:18080 http://127.0.0.1:18090 || fail "smoke (cluster)"
+		stop_pid "$RUN_PID" "run.sh" 60
+		RUN_PID=""
+	else
+		fail "run.sh --detach (cluster)"
 	fi
 fi
 

@@ -42,6 +42,12 @@ type Config struct {
 	// and tables use the Replicated engines (CEM_CLICKHOUSE_CLUSTER, the
 	// cluster name of the server's remote_servers). Empty: single node.
 	Cluster string `envconfig:"CLUSTER"`
+	// Sharded splits the event tables over the cluster's shards behind
+	// Distributed tables (CEM_CLICKHOUSE_SHARDED; needs Cluster). Inserts
+	// then wait until every shard has its rows (insert_distributed_sync), so
+	// that a write the processor commits in Kafka is stored. See
+	// chmigrate.Options.Sharded and docs/operations.md.
+	Sharded bool `envconfig:"SHARDED"`
 }
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -103,6 +109,9 @@ func (c Config) Validate() error {
 	}
 	if c.Cluster != "" && !identRE.MatchString(c.Cluster) {
 		errs = append(errs, fmt.Errorf("CEM_CLICKHOUSE_CLUSTER: %q is not a plain identifier", c.Cluster))
+	}
+	if c.Sharded && c.Cluster == "" {
+		errs = append(errs, errors.New("CEM_CLICKHOUSE_SHARDED needs CEM_CLICKHOUSE_CLUSTER"))
 	}
 	if c.Compression != "lz4" && c.Compression != "none" {
 		errs = append(errs, fmt.Errorf("CEM_CLICKHOUSE_COMPRESSION: %q is not lz4 or none", c.Compression))

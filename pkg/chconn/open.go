@@ -14,8 +14,9 @@ const codeUnknownDatabase = 81
 
 // Open returns a pinged connection pool to cfg.Database, creating the
 // database first when it does not exist. It uses the native protocol only
-// (HTTP does not work with 18.16) and sends no query settings, which old
-// servers reject when they do not know them.
+// (HTTP does not work with 18.16). It sends query settings only in sharded
+// mode (those of Config.Sharded, known to 18.16 and current releases): old
+// servers reject settings they do not know.
 func Open(ctx context.Context, cfg Config) (driver.Conn, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -69,6 +70,9 @@ func open(ctx context.Context, cfg Config, database string) (driver.Conn, error)
 		ConnMaxLifetime:  cfg.ConnMaxLifetime,
 		ConnOpenStrategy: clickhouse.ConnOpenInOrder,
 		ClientInfo:       clickhouse.ClientInfo{Products: []struct{ Name, Version string }{{Name: "cem", Version: "1"}}},
+	}
+	if cfg.Sharded {
+		opts.Settings = clickhouse.Settings{"insert_distributed_sync": 1}
 	}
 	if cfg.Compression == "lz4" {
 		opts.Compression = &clickhouse.Compression{Method: clickhouse.CompressionLZ4}

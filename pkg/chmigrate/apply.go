@@ -45,8 +45,8 @@ func Apply(ctx context.Context, conn driver.Conn, opts Options) error {
 // migrations it applied (none when everything was applied before).
 func ApplyFS(ctx context.Context, conn driver.Conn, fsys fs.FS, opts Options) ([]Migration, error) {
 	opts = opts.withDefaults()
-	if !identRE.MatchString(opts.Database) {
-		return nil, fmt.Errorf("database %q is not a plain identifier", opts.Database)
+	if err := opts.Validate(); err != nil {
+		return nil, err
 	}
 	all, err := Load(fsys)
 	if err != nil {
@@ -56,7 +56,7 @@ func ApplyFS(ctx context.Context, conn driver.Conn, fsys fs.FS, opts Options) ([
 	if err != nil {
 		return nil, err
 	}
-	for _, stmt := range Split(boot) {
+	for _, stmt := range boot {
 		if err := conn.Exec(ctx, stmt); err != nil {
 			return nil, fmt.Errorf("create %s.%s: %w", opts.Database, Table, err)
 		}

@@ -11,8 +11,21 @@
 //	{{.Cluster}}    the cluster name, empty on a single node
 //	{{engine "ReplacingMergeTree" "version"}}
 //	                ReplacingMergeTree(version) on a single node;
-//	                ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', version)
-//	                in cluster mode
+//	                ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/{table}', '{replica}', version)
+//	                in cluster mode (one replica on every node), with
+//	                {shard} instead of "all" for a sharded table
+//	{{local "events"}}
+//	                events_local when events is sharded, else events: the
+//	                table an ALTER of a sharded table's columns or rows
+//	                must also reach (ALTER the Distributed table too)
+//
+// Cluster mode (Options.Cluster) runs every statement ON CLUSTER. Sharded
+// mode (Options.Sharded) additionally splits the tables of ShardingKeys over
+// the shards: a statement that creates such a table creates
+// <table>_local instead and is followed by CREATE TABLE <table> AS
+// <table>_local ENGINE = Distributed(cluster, db, <table>_local, key), so
+// the SQL of readers and writers does not change. Options.Local and
+// Options.ShardedOf tell services (GDPR erasure) where rows live.
 //
 // A file may hold several statements: a statement ends at a line ending in
 // ";" (a line that is only ";" works too); "--" comment lines never end one.

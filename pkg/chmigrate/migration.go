@@ -65,28 +65,48 @@ func Load(fsys fs.FS) ([]Migration, error) {
 
 // Statements renders the migration for opts and splits it into statements.
 func (m Migration) Statements(opts Options) ([]string, error) {
-	sql, err := Render(fmt.Sprintf("%04d_%s", m.Version, m.Name), m.Source, opts)
-	if err != nil {
-		return nil, err
-	}
-	return Split(sql), nil
+	return Render(fmt.Sprintf("%04d_%s", m.Version, m.Name), m.Source, opts)
 }
 
-// Render executes a migration template with opts (see the package doc).
-func Render(name, src string, opts Options) (string, error) {
+// createRE finds the table a statement creates.
+var createRE = regexp.MustCompile(`(?is)^(?:\s*--[^\n]*\n)*\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\{\{\s*\.DB\s*\}\}\.)([A-Za-z_][A-Za-z0-9_]*)`)
+
+// Render splits a migration template into statements and renders each with
+// opts (see the package doc). In sharded mode a statement that creates a
+// table of ShardingKeys creates its local table instead and is followed by
+// the statement that creates the Distributed table.
+func Render(name, src string, opts Options) ([]string, error) {
 	opts = opts.withDefaults()
-	tmpl, err := template.New(name).Option("missingkey=error").Funcs(template.FuncMap{
-		"engine": func(engine string, args ...string) string { return opts.engine(engine, args...) },
-	}).Parse(src)
-	if err != nil {
-		return "", fmt.Errorf("parse migration %s: %w", name, err)
+	if err := opts.Validate(); err != nil {
+		return nil, err
 	}
-	var b bytes.Buffer
-	data := struct{ DB, Cluster, OnCluster string }{opts.Database, opts.Cluster, opts.onCluster()}
-	if err := tmpl.Execute(&b, data); err != nil {
-		return "", fmt.Errorf("render migration %s: %w", name, err)
+	var out []string
+	for i, part := range Split(src) {
+		table := ""
+		if m := createRE.FindStringSubmatchIndex(part); m != nil {
+			table = part[m[4]:m[5]]
+			if opts.IsSharded(table) {
+				part = part[:m[5]] + LocalSuffix + part[m[5]:]
+			}
+		}
+		tmpl, err := template.New(name).Option("missingkey=error").Funcs(template.FuncMap{
+			"engine": func(engine string, args ...string) string { return opts.engine(table, engine, args...) },
+			"local":  opts.Local,
+		}).Parse(part)
+		if err != nil {
+			return nil, fmt.Errorf("parse migration %s statement %d: %w", name, i+1, err)
+		}
+		var b bytes.Buffer
+		data := struct{ DB, Cluster, OnCluster string }{opts.Database, opts.Cluster, opts.OnCluster()}
+		if err := tmpl.Execute(&b, data); err != nil {
+			return nil, fmt.Errorf("render migration %s statement %d: %w", name, i+1, err)
+		}
+		out = append(out, strings.TrimSpace(b.String()))
+		if opts.IsSharded(table) {
+			out = append(out, opts.distributed(table))
+		}
 	}
-	return b.String(), nil
+	return out, nil
 }
 
 // Split splits rendered SQL into statements: a statement ends at a line

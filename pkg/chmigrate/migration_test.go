@@ -11,19 +11,24 @@ import (
 
 func TestEngine(t *testing.T) {
 	tests := []struct {
-		cluster, name string
-		args          []string
-		want          string
+		opts        Options
+		table, name string
+		args        []string
+		want        string
 	}{
-		{"", "ReplacingMergeTree", []string{"version"}, "ReplacingMergeTree(version)"},
-		{"", "MergeTree", nil, "MergeTree()"},
-		{"c1", "ReplacingMergeTree", []string{"version"},
+		{Options{}, "events", "ReplacingMergeTree", []string{"version"}, "ReplacingMergeTree(version)"},
+		{Options{}, "t", "MergeTree", nil, "MergeTree()"},
+		{Options{Cluster: "c1"}, "events", "ReplacingMergeTree", []string{"version"},
+			"ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/{table}', '{replica}', version)"},
+		{Options{Cluster: "c1"}, "t", "MergeTree", nil, "ReplicatedMergeTree('/clickhouse/tables/all/{database}/{table}', '{replica}')"},
+		{Options{Cluster: "c1", Sharded: true}, "events", "ReplacingMergeTree", []string{"version"},
 			"ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', version)"},
-		{"c1", "MergeTree", nil, "ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')"},
+		{Options{Cluster: "c1", Sharded: true}, "identities", "ReplacingMergeTree", []string{"version"},
+			"ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/{table}', '{replica}', version)"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.cluster+tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, Options{Cluster: tt.cluster}.engine(tt.name, tt.args...))
+		t.Run(tt.opts.Cluster+tt.table+tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.opts.engine(tt.table, tt.name, tt.args...))
 		})
 	}
 }
@@ -36,20 +41,66 @@ ALTER TABLE {{.DB}}.t {{.OnCluster}} ADD COLUMN x String
 `
 
 func TestRenderClusterMode(t *testing.T) {
-	sql, err := Render("t", tmpl, Options{Database: "cem", Cluster: "prod"})
+	stmts, err := Render("t", tmpl, Options{Database: "cem", Cluster: "prod"})
 	require.NoError(t, err)
-	stmts := Split(sql)
 	require.Len(t, stmts, 2)
 	assert.Equal(t, "-- a comment;\nCREATE TABLE IF NOT EXISTS cem.t ON CLUSTER 'prod' (v UInt64)\n"+
-		"ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', v) ORDER BY v", stmts[0])
+		"ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/{table}', '{replica}', v) ORDER BY v", stmts[0])
 	assert.Equal(t, "ALTER TABLE cem.t ON CLUSTER 'prod' ADD COLUMN x String", stmts[1])
 }
 
 func TestRenderSingleNode(t *testing.T) {
-	sql, err := Render("t", tmpl, Options{})
+	stmts, err := Render("t", tmpl, Options{})
 	require.NoError(t, err)
-	assert.Contains(t, sql, "CREATE TABLE IF NOT EXISTS cem.t  (v UInt64)\nENGINE = ReplacingMergeTree(v) ORDER BY v;")
-	assert.NotContains(t, sql, "CLUSTER")
+	assert.Equal(t, "-- a comment;\nCREATE TABLE IF NOT EXISTS cem.t  (v UInt64)\nENGINE = ReplacingMergeTree(v) ORDER BY v", stmts[0])
+	assert.NotContains(t, strings.Join(stmts, ";"), "CLUSTER")
+}
+
+const shardedTmpl = `-- events
+CREATE TABLE IF NOT EXISTS {{.DB}}.events {{.OnCluster}} (customer_key String, version UInt64)
+ENGINE = {{engine "ReplacingMergeTree" "version"}} ORDER BY customer_key;
+CREATE TABLE IF NOT EXISTS {{.DB}}.ids {{.OnCluster}} (id String, version UInt64)
+ENGINE = {{engine "ReplacingMergeTree" "version"}} ORDER BY id;
+ALTER TABLE {{.DB}}.{{local "events"}} {{.OnCluster}} ADD COLUMN x String;
+CREATE VIEW IF NOT EXISTS {{.DB}}.v {{.OnCluster}} AS SELECT count() FROM {{.DB}}.events
+`
+
+func TestRenderSharded(t *testing.T) {
+	stmts, err := Render("t", shardedTmpl, Options{Database: "cem", Cluster: "prod", Sharded: true})
+	require.NoError(t, err)
+	assert.Equal(t, []string{
+		"-- events\nCREATE TABLE IF NOT EXISTS cem.events_local ON CLUSTER 'prod' (customer_key String, version UInt64)\n" +
+			"ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', version) ORDER BY customer_key",
+		"CREATE TABLE IF NOT EXISTS cem.events ON CLUSTER 'prod' AS cem.events_local\n" +
+			"ENGINE = Distributed('prod', 'cem', 'events_local', cityHash64(customer_key))",
+		"CREATE TABLE IF NOT EXISTS cem.ids ON CLUSTER 'prod' (id String, version UInt64)\n" +
+			"ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/{table}', '{replica}', version) ORDER BY id",
+		"ALTER TABLE cem.events_local ON CLUSTER 'prod' ADD COLUMN x String",
+		"CREATE VIEW IF NOT EXISTS cem.v ON CLUSTER 'prod' AS SELECT count() FROM cem.events",
+	}, stmts)
+
+	// Not sharded: the same template names the plain tables.
+	stmts, err = Render("t", shardedTmpl, Options{Database: "cem", Cluster: "prod"})
+	require.NoError(t, err)
+	require.Len(t, stmts, 4)
+	assert.Contains(t, stmts[0], "cem.events ON CLUSTER")
+	assert.Equal(t, "ALTER TABLE cem.events ON CLUSTER 'prod' ADD COLUMN x String", stmts[2])
+}
+
+func TestLayout(t *testing.T) {
+	sharded := Options{Cluster: "c", Sharded: true}
+	assert.Equal(t, "events_local", sharded.Local("events"))
+	assert.Equal(t, "identities", sharded.Local("identities"))
+	assert.Equal(t, "events", Options{Cluster: "c"}.Local("events"))
+	got, ok := sharded.ShardedOf("sessions_local")
+	assert.True(t, ok)
+	assert.Equal(t, "sessions", got)
+	_, ok = sharded.ShardedOf("identities")
+	assert.False(t, ok)
+	_, ok = Options{}.ShardedOf("events_local")
+	assert.False(t, ok)
+	assert.Equal(t, "ON CLUSTER 'c'", sharded.OnCluster())
+	assert.Empty(t, Options{}.OnCluster())
 }
 
 func TestRenderErrors(t *testing.T) {
@@ -57,6 +108,10 @@ func TestRenderErrors(t *testing.T) {
 	assert.Error(t, err)
 	_, err = Render("bad", "{{engine", Options{})
 	assert.Error(t, err)
+	_, err = Render("bad", "SELECT 1", Options{Sharded: true})
+	assert.ErrorContains(t, err, "needs a cluster")
+	_, err = Render("bad", "SELECT 1", Options{Cluster: "x' y"})
+	assert.ErrorContains(t, err, "not a plain identifier")
 }
 
 func TestSplit(t *testing.T) {
@@ -93,14 +148,22 @@ func TestRepositoryMigrations(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, ms)
 	assert.Equal(t, uint32(1), ms[0].Version)
+	sharded := 0
 	for _, m := range ms {
-		for _, opts := range []Options{{}, {Database: "x", Cluster: "c"}} {
+		for _, opts := range []Options{{}, {Database: "x", Cluster: "c"}, {Database: "x", Cluster: "c", Sharded: true}} {
 			stmts, err := m.Statements(opts)
 			require.NoError(t, err, m.Name)
 			require.NotEmpty(t, stmts, m.Name)
 			for _, s := range stmts {
 				assert.Equal(t, opts.Cluster != "", strings.Contains(s, "ON CLUSTER"), "%s: %s", m.Name, s)
+				for table := range ShardingKeys {
+					if opts.Sharded && strings.Contains(s, "CREATE TABLE IF NOT EXISTS x."+table+" ") {
+						assert.Contains(t, s, "ENGINE = Distributed('c', 'x', '"+table+"_local'", "%s: %s", m.Name, s)
+						sharded++
+					}
+				}
 			}
 		}
 	}
+	assert.Equal(t, len(ShardingKeys), sharded, "every sharded table gets its Distributed table")
 }

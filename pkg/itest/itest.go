@@ -22,6 +22,11 @@ const (
 	EnvClickHouseAddr = "CEM_TEST_CLICKHOUSE_ADDR"
 	// EnvIntegration set to 1 turns skips for missing dependencies into failures.
 	EnvIntegration = "CEM_TEST_INTEGRATION"
+	// EnvClusterAddrs is the comma list of the native addresses of a test
+	// ClickHouse cluster (scripts/clickhouse-cluster.sh addrs), shard by
+	// shard; EnvCluster its name (default cem_cluster).
+	EnvClusterAddrs = "CEM_TEST_CLICKHOUSE_CLUSTER_ADDRS"
+	EnvCluster      = "CEM_TEST_CLICKHOUSE_CLUSTER"
 )
 
 var nonIdent = regexp.MustCompile(`[^a-z0-9_]+`)
@@ -65,6 +70,60 @@ func ClickHouse(t testing.TB) (conn driver.Conn, addr, database string) {
 		_ = conn.Close()
 	})
 	return conn, addr, database
+}
+
+// Cluster is a test database on a ClickHouse cluster.
+type Cluster struct {
+	// Config connects to the first node with the cluster in sharded mode
+	// (chconn.Config.Sharded), Database set to the test database.
+	Config chconn.Config
+	// Conn is a connection with Config.
+	Conn driver.Conn
+	// Nodes are connections to each node, in the order of
+	// EnvClusterAddrs, to the "default" database.
+	Nodes []driver.Conn
+}
+
+// ClickHouseCluster connects to the cluster of EnvClusterAddrs and names a
+// fresh database for this test, which the test creates (chmigrate does, ON
+// CLUSTER); it is dropped on every node at cleanup.
+func ClickHouseCluster(t testing.TB) *Cluster {
+	t.Helper()
+	addrs := os.Getenv(EnvClusterAddrs)
+	if addrs == "" {
+		skipOrFail(t, "no ClickHouse cluster: "+EnvClusterAddrs+" is not set")
+	}
+	name := os.Getenv(EnvCluster)
+	if name == "" {
+		name = "cem_cluster"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := &Cluster{Config: chconn.Config{Addr: addrs, Database: DatabaseName(t.Name()), Cluster: name, Sharded: true}}
+	for _, a := range c.Config.Addrs() {
+		conn, err := chconn.Open(ctx, chconn.Config{Addr: a, Database: "default"})
+		if err != nil {
+			t.Fatalf("itest: clickhouse cluster node %s: %v", a, err)
+		}
+		c.Nodes = append(c.Nodes, conn)
+	}
+	conn, err := chconn.Open(ctx, c.Config)
+	if err != nil {
+		t.Fatalf("itest: clickhouse cluster %s: %v", addrs, err)
+	}
+	c.Conn = conn
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if err := c.Nodes[0].Exec(ctx, "DROP DATABASE IF EXISTS "+c.Config.Database+" ON CLUSTER '"+name+"'"); err != nil {
+			t.Errorf("itest: drop database %s on cluster %s: %v", c.Config.Database, name, err)
+		}
+		_ = c.Conn.Close()
+		for _, n := range c.Nodes {
+			_ = n.Close()
+		}
+	})
+	return c
 }
 
 // DatabaseName returns a fresh database name derived from a test name:

@@ -139,7 +139,7 @@ func connect(ctx context.Context, cfg Config, b sink.Backoff, log *slog.Logger) 
 			return fmt.Errorf("open clickhouse: %w", err)
 		}
 		if cfg.Processor.Migrate {
-			if err := chmigrate.Apply(ctx, c, chmigrate.Options{Database: cfg.ClickHouse.Database, Cluster: cfg.ClickHouse.Cluster}); err != nil {
+			if err := chmigrate.Apply(ctx, c, chmigrate.For(cfg.ClickHouse)); err != nil {
 				_ = c.Close()
 				return fmt.Errorf("migrate: %w", err)
 			}

@@ -29,139 +29,141 @@ func loggedIn(t *testing.T, d *dataset) cust {
 }
 
 func TestCustomerLookupAndTimelineIntegration(t *testing.T) {
-	e := newEnv(t)
-	d := generate(23, 60)
-	d.load(t, e.conn, e.db)
-	c := loggedIn(t, d)
-	want := d.journeys()[c.User]
-	require.NotEmpty(t, want)
+	forEachLayout(t, func(t *testing.T, e *env) {
+		d := generate(23, 60)
+		d.load(t, e.conn, e.db)
+		c := loggedIn(t, d)
+		want := d.journeys()[c.User]
+		require.NotEmpty(t, want)
 
-	type lookup struct {
-		Customers []struct {
-			CustomerID string   `json:"customer_id"`
-			IDs        []string `json:"ids"`
-		} `json:"customers"`
-	}
-	for _, q := range []string{"id=" + c.Anon, "id=" + c.User, "email=" + url.QueryEscape(strings.ToUpper(c.Email)), "name=" + url.QueryEscape(c.Name)} {
-		var got lookup
-		e.json("GET", "/api/v1/customers?"+q, nil, &got)
-		require.Len(t, got.Customers, 1, q)
-		assert.Equal(t, c.User, got.Customers[0].CustomerID, q)
-		assert.ElementsMatch(t, []string{c.User, c.Anon}, got.Customers[0].IDs, q)
-	}
-	var none lookup
-	e.json("GET", "/api/v1/customers?id=nobody", nil, &none)
-	assert.Empty(t, none.Customers)
-	code, _ := e.do("GET", "/api/v1/customers/nobody", nil)
-	assert.Equal(t, http.StatusNotFound, code)
+		type lookup struct {
+			Customers []struct {
+				CustomerID string   `json:"customer_id"`
+				IDs        []string `json:"ids"`
+			} `json:"customers"`
+		}
+		for _, q := range []string{"id=" + c.Anon, "id=" + c.User, "email=" + url.QueryEscape(strings.ToUpper(c.Email)), "name=" + url.QueryEscape(c.Name)} {
+			var got lookup
+			e.json("GET", "/api/v1/customers?"+q, nil, &got)
+			require.Len(t, got.Customers, 1, q)
+			assert.Equal(t, c.User, got.Customers[0].CustomerID, q)
+			assert.ElementsMatch(t, []string{c.User, c.Anon}, got.Customers[0].IDs, q)
+		}
+		var none lookup
+		e.json("GET", "/api/v1/customers?id=nobody", nil, &none)
+		assert.Empty(t, none.Customers)
+		code, _ := e.do("GET", "/api/v1/customers/nobody", nil)
+		assert.Equal(t, http.StatusNotFound, code)
 
-	var prof journey.Profile
-	e.json("GET", "/api/v1/customers/"+c.Anon, nil, &prof)
-	assert.Equal(t, c.User, prof.CustomerID)
-	assert.Equal(t, uint64(len(want)), prof.Events, "events of every linked id, replays counted once")
-	assert.Equal(t, c.Email, prof.Traits["email"])
-	assert.Equal(t, want[0].Ms, prof.FirstSeenMs)
+		var prof journey.Profile
+		e.json("GET", "/api/v1/customers/"+c.Anon, nil, &prof)
+		assert.Equal(t, c.User, prof.CustomerID)
+		assert.Equal(t, uint64(len(want)), prof.Events, "events of every linked id, replays counted once")
+		assert.Equal(t, c.Email, prof.Traits["email"])
+		assert.Equal(t, want[0].Ms, prof.FirstSeenMs)
 
-	// Page through the whole timeline, 3 events at a time.
-	var got []journey.Event
-	cursor := ""
-	for range 100 {
-		var page journey.Timeline
-		e.json("GET", fmt.Sprintf("/api/v1/customers/%s/timeline?limit=3&cursor=%s", c.User, cursor), nil, &page)
-		for _, s := range page.Sessions {
-			for _, ev := range s.Events {
-				assert.Equal(t, s.SessionID, ev.SessionID)
-				got = append(got, ev)
+		// Page through the whole timeline, 3 events at a time.
+		var got []journey.Event
+		cursor := ""
+		for range 100 {
+			var page journey.Timeline
+			e.json("GET", fmt.Sprintf("/api/v1/customers/%s/timeline?limit=3&cursor=%s", c.User, cursor), nil, &page)
+			for _, s := range page.Sessions {
+				for _, ev := range s.Events {
+					assert.Equal(t, s.SessionID, ev.SessionID)
+					got = append(got, ev)
+				}
+			}
+			if page.NextCursor == "" {
+				break
+			}
+			cursor = page.NextCursor
+		}
+		require.Len(t, got, len(want))
+		anonymous := 0
+		for i, ev := range got {
+			assert.Equal(t, want[i].ID, ev.EventID, "event %d in time order", i)
+			if ev.CustomerKey == c.Anon {
+				anonymous++
 			}
 		}
-		if page.NextCursor == "" {
-			break
-		}
-		cursor = page.NextCursor
-	}
-	require.Len(t, got, len(want))
-	anonymous := 0
-	for i, ev := range got {
-		assert.Equal(t, want[i].ID, ev.EventID, "event %d in time order", i)
-		if ev.CustomerKey == c.Anon {
-			anonymous++
-		}
-	}
-	assert.Positive(t, anonymous, "anonymous pre-login events are stitched into the timeline")
+		assert.Positive(t, anonymous, "anonymous pre-login events are stitched into the timeline")
 
-	t.Run("filters and desc", func(t *testing.T) {
-		var page journey.Timeline
-		e.json("GET", fmt.Sprintf("/api/v1/customers/%s/timeline?order=desc&event=page&limit=1000&from=%d", c.Anon, want[0].Ms+1), nil, &page)
-		var wantIDs, gotIDs []string
-		for i := len(want) - 1; i >= 0; i-- {
-			if want[i].Type == "page" && want[i].Ms > want[0].Ms {
-				wantIDs = append(wantIDs, want[i].ID)
+		t.Run("filters and desc", func(t *testing.T) {
+			var page journey.Timeline
+			e.json("GET", fmt.Sprintf("/api/v1/customers/%s/timeline?order=desc&event=page&limit=1000&from=%d", c.Anon, want[0].Ms+1), nil, &page)
+			var wantIDs, gotIDs []string
+			for i := len(want) - 1; i >= 0; i-- {
+				if want[i].Type == "page" && want[i].Ms > want[0].Ms {
+					wantIDs = append(wantIDs, want[i].ID)
+				}
 			}
-		}
-		for _, s := range page.Sessions {
-			for _, ev := range s.Events {
-				gotIDs = append(gotIDs, ev.EventID)
+			for _, s := range page.Sessions {
+				for _, ev := range s.Events {
+					gotIDs = append(gotIDs, ev.EventID)
+				}
 			}
-		}
-		assert.Equal(t, wantIDs, gotIDs)
-	})
-	t.Run("bad cursor", func(t *testing.T) {
-		code, body := e.do("GET", "/api/v1/customers/"+c.User+"/timeline?cursor=%27%20OR%201%3D1", nil)
-		assert.Equal(t, http.StatusBadRequest, code, string(body))
-		assert.Contains(t, string(body), `"code":"invalid_parameter"`)
+			assert.Equal(t, wantIDs, gotIDs)
+		})
+		t.Run("bad cursor", func(t *testing.T) {
+			code, body := e.do("GET", "/api/v1/customers/"+c.User+"/timeline?cursor=%27%20OR%201%3D1", nil)
+			assert.Equal(t, http.StatusBadRequest, code, string(body))
+			assert.Contains(t, string(body), `"code":"invalid_parameter"`)
+		})
 	})
 }
 
 func TestGDPREraseIntegration(t *testing.T) {
-	e := newEnv(t)
-	d := generate(29, 40)
-	d.load(t, e.conn, e.db)
-	c := loggedIn(t, d)
-	ctx := context.Background()
-	count := func(table, cond string, args ...any) uint64 {
-		var n uint64
-		require.NoError(t, e.conn.QueryRow(ctx, fmt.Sprintf("SELECT count() FROM %s.%s WHERE %s", e.db, table, cond), args...).Scan(&n))
-		return n
-	}
-	ids := []any{c.User, c.Anon}
-	before := count("events", "customer_key IN (?, ?)", ids...)
-	require.Positive(t, before)
-	othersBefore := count("events", "customer_key NOT IN (?, ?)", ids...)
+	forEachLayout(t, func(t *testing.T, e *env) {
+		d := generate(29, 40)
+		d.load(t, e.conn, e.db)
+		c := loggedIn(t, d)
+		ctx := context.Background()
+		count := func(table, cond string, args ...any) uint64 {
+			var n uint64
+			require.NoError(t, e.conn.QueryRow(ctx, fmt.Sprintf("SELECT count() FROM %s.%s WHERE %s", e.db, table, cond), args...).Scan(&n))
+			return n
+		}
+		ids := []any{c.User, c.Anon}
+		before := count("events", "customer_key IN (?, ?)", ids...)
+		require.Positive(t, before)
+		othersBefore := count("events", "customer_key NOT IN (?, ?)", ids...)
 
-	var exp gdpr.Export
-	e.json("GET", "/api/v1/customers/"+c.User+"/export", nil, &exp)
-	assert.ElementsMatch(t, []string{c.User, c.Anon}, exp.IDs)
-	assert.Len(t, exp.Tables["events"], int(before)-countDup(d, c), "export holds every (deduplicated) event")
-	assert.NotEmpty(t, exp.Tables["identities"])
+		var exp gdpr.Export
+		e.json("GET", "/api/v1/customers/"+c.User+"/export", nil, &exp)
+		assert.ElementsMatch(t, []string{c.User, c.Anon}, exp.IDs)
+		assert.Len(t, exp.Tables["events"], int(before)-countDup(d, c), "export holds every (deduplicated) event")
+		assert.NotEmpty(t, exp.Tables["identities"])
 
-	var rec gdpr.Receipt
-	e.json("DELETE", "/api/v1/customers/"+c.Anon, nil, &rec)
-	assert.Equal(t, c.User, rec.CustomerID)
-	assert.ElementsMatch(t, []string{c.User, c.Anon}, rec.IDs)
-	assert.True(t, rec.Suppressed)
-	byTable := map[string]uint64{}
-	for _, tr := range rec.Tables {
-		byTable[tr.Table] = tr.Rows
-	}
-	assert.Equal(t, before, byTable["events"])
-	for _, table := range []string{"sessions", "identities", "customer_ids"} {
-		assert.Positive(t, byTable[table], table)
-	}
+		var rec gdpr.Receipt
+		e.json("DELETE", "/api/v1/customers/"+c.Anon, nil, &rec)
+		assert.Equal(t, c.User, rec.CustomerID)
+		assert.ElementsMatch(t, []string{c.User, c.Anon}, rec.IDs)
+		assert.True(t, rec.Suppressed)
+		byTable := map[string]uint64{}
+		for _, tr := range rec.Tables {
+			byTable[tr.Table] = tr.Rows
+		}
+		assert.Equal(t, before, byTable["events"])
+		for _, table := range []string{"sessions", "identities", "customer_ids"} {
+			assert.Positive(t, byTable[table], table)
+		}
 
-	for table, cond := range map[string]string{
-		"events":       "customer_key IN (?, ?) OR user_id IN (?, ?)",
-		"sessions":     "customer_key IN (?, ?) OR customer_id IN (?, ?)",
-		"identities":   "id IN (?, ?) OR customer_id IN (?, ?)",
-		"customer_ids": "id IN (?, ?) OR customer_id IN (?, ?)",
-	} {
-		assert.Zero(t, count(table, cond, c.User, c.Anon, c.User, c.Anon), table)
-	}
-	assert.Equal(t, othersBefore, count("events", "customer_key NOT IN (?, ?)", ids...), "other customers untouched")
-	assert.Equal(t, uint64(2), count("suppressed_ids FINAL", "id IN (?, ?) AND active = 1", ids...), "ids suppressed for the collector")
-	assert.Equal(t, uint64(1), count("erasure_receipts", "receipt_id = ?", rec.ReceiptID))
+		for table, cond := range map[string]string{
+			"events":       "customer_key IN (?, ?) OR user_id IN (?, ?)",
+			"sessions":     "customer_key IN (?, ?) OR customer_id IN (?, ?)",
+			"identities":   "id IN (?, ?) OR customer_id IN (?, ?)",
+			"customer_ids": "id IN (?, ?) OR customer_id IN (?, ?)",
+		} {
+			assert.Zero(t, count(table, cond, c.User, c.Anon, c.User, c.Anon), table)
+		}
+		assert.Equal(t, othersBefore, count("events", "customer_key NOT IN (?, ?)", ids...), "other customers untouched")
+		assert.Equal(t, uint64(2), count("suppressed_ids FINAL", "id IN (?, ?) AND active = 1", ids...), "ids suppressed for the collector")
+		assert.Equal(t, uint64(1), count("erasure_receipts", "receipt_id = ?", rec.ReceiptID))
 
-	code, _ := e.do("GET", "/api/v1/customers/"+c.User, nil)
-	assert.Equal(t, http.StatusNotFound, code, "the customer is gone")
+		code, _ := e.do("GET", "/api/v1/customers/"+c.User, nil)
+		assert.Equal(t, http.StatusNotFound, code, "the customer is gone")
+	})
 }
 
 // countDup is the number of replayed duplicate rows of c's events.

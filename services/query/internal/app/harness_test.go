@@ -14,6 +14,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cemhq/cem/pkg/chconn"
 	"github.com/cemhq/cem/pkg/chmigrate"
 	"github.com/cemhq/cem/pkg/itest"
 	"github.com/cemhq/cem/pkg/telemetry"
@@ -33,12 +34,33 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	conn, _, db := itest.ClickHouse(t)
-	require.NoError(t, chmigrate.Apply(context.Background(), conn, chmigrate.Options{Database: db}))
+	return startEnv(t, conn, chconn.Config{Database: db})
+}
+
+// newShardedEnv is newEnv on the test cluster in sharded mode: events and
+// sessions split over the shards behind Distributed tables.
+func newShardedEnv(t *testing.T) *env {
+	t.Helper()
+	c := itest.ClickHouseCluster(t)
+	return startEnv(t, c.Conn, c.Config)
+}
+
+// forEachLayout runs test on a single node and on the sharded test cluster:
+// the same data must give the same answers.
+func forEachLayout(t *testing.T, test func(t *testing.T, e *env)) {
+	t.Run("single", func(t *testing.T) { test(t, newEnv(t)) })
+	t.Run("sharded", func(t *testing.T) { test(t, newShardedEnv(t)) })
+}
+
+func startEnv(t *testing.T, conn driver.Conn, ch chconn.Config) *env {
+	t.Helper()
+	db := ch.Database
+	require.NoError(t, chmigrate.Apply(context.Background(), conn, chmigrate.For(ch)))
 	cfg := app.Config{HTTPAddr: ":0", Query: app.Query{
 		Tokens: []string{testToken}, Timeout: 30 * time.Second, EraseTimeout: time.Minute, MaxRows: 1000,
 		ExportMaxRows: 10000, MinN: 5, ServiceTargets: "phone=1h/6h,email=3h/12h,*=2h/8h",
 	}}
-	cfg.ClickHouse.Database = db
+	cfg.ClickHouse = ch
 	log := slog.New(slog.NewTextHandler(tlog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	h, err := app.NewHandler(conn, cfg, log, telemetry.NewRegistry("query", "test"))
 	require.NoError(t, err)

@@ -35,7 +35,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Regi
 	}
 	defer conn.Close()
 	if cfg.Query.Migrate {
-		if err := chmigrate.Apply(ctx, conn, chmigrate.Options{Database: cfg.ClickHouse.Database, Cluster: cfg.ClickHouse.Cluster}); err != nil {
+		if err := chmigrate.Apply(ctx, conn, chmigrate.For(cfg.ClickHouse)); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
 	}
@@ -69,6 +69,7 @@ func NewHandler(conn chstore.Conn, cfg Config, log *slog.Logger, reg *prometheus
 	health := telemetry.NewHealth()
 	health.AddCheck("clickhouse", st.Ping)
 	pe := paths.New(st)
+	layout := chmigrate.For(cfg.ClickHouse)
 	return httpapi.NewHandler(httpapi.Deps{
 		Log:      log,
 		Registry: reg,
@@ -86,8 +87,8 @@ func NewHandler(conn chstore.Conn, cfg Config, log *slog.Logger, reg *prometheus
 		Retention: retention.New(st),
 		Exp:       experience.New(st),
 		Service:   servicelevel.New(st, targets),
-		Eraser:    gdpr.NewEraser(st),
-		Exporter:  gdpr.NewExporter(st, cfg.Query.ExportMaxRows),
+		Eraser:    gdpr.NewEraser(st, layout),
+		Exporter:  gdpr.NewExporter(st, layout, cfg.Query.ExportMaxRows),
 		Segments:  segs,
 		Alerts:    alerts.NewReader(st),
 	}), nil

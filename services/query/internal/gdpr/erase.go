@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cemhq/cem/pkg/chmigrate"
 	"github.com/cemhq/cem/services/query/internal/chstore"
 )
 
@@ -31,15 +32,17 @@ type Receipt struct {
 
 // Eraser erases customers.
 type Eraser struct {
-	st *chstore.Store
+	st     *chstore.Store
+	layout chmigrate.Options
 	// Poll is the system.mutations polling interval. Default 50 ms.
 	Poll time.Duration
 	now  func() time.Time
 }
 
-// NewEraser returns an Eraser over st.
-func NewEraser(st *chstore.Store) *Eraser {
-	return &Eraser{st: st, Poll: 50 * time.Millisecond, now: time.Now}
+// NewEraser returns an Eraser over st for tables laid out as layout says
+// (the options the migrations ran with: single node, cluster or sharded).
+func NewEraser(st *chstore.Store, layout chmigrate.Options) *Eraser {
+	return &Eraser{st: st, layout: layout, Poll: 50 * time.Millisecond, now: time.Now}
 }
 
 // Erase suppresses ids, deletes every row that holds one of them and waits
@@ -51,7 +54,7 @@ func (e *Eraser) Erase(ctx context.Context, customer string, ids []string) (*Rec
 		return nil, err
 	}
 	r.Suppressed = true
-	ts, err := tables(ctx, e.st)
+	ts, err := tables(ctx, e.st, e.layout)
 	if err != nil {
 		return nil, err
 	}
@@ -64,10 +67,11 @@ func (e *Eraser) Erase(ctx context.Context, customer string, ids []string) (*Rec
 		if n == 0 {
 			continue
 		}
-		if err := e.st.Exec(ctx, fmt.Sprintf("ALTER TABLE %s.%s DELETE WHERE %s", e.st.DB(), t.Name, cond), args...); err != nil {
+		// A sharded table's rows live in its local table on every shard.
+		if err := e.st.Exec(ctx, fmt.Sprintf("ALTER TABLE %s.%s %s DELETE WHERE %s", e.st.DB(), t.Local, t.OnCluster, cond), args...); err != nil {
 			return nil, fmt.Errorf("delete from %s: %w", t.Name, err)
 		}
-		if err := e.await(ctx, t.Name); err != nil {
+		if err := e.await(ctx, t.Local); err != nil {
 			return nil, err
 		}
 		r.Tables = append(r.Tables, TableRows{Table: t.Name, Rows: n})
@@ -79,15 +83,20 @@ func (e *Eraser) Erase(ctx context.Context, customer string, ids []string) (*Rec
 	return r, nil
 }
 
-// await polls system.mutations until no mutation of table is pending.
+// await polls system.mutations until no mutation of table is pending, on
+// this node and, in cluster mode, on one replica of every shard.
 func (e *Eraser) await(ctx context.Context, table string) error {
 	tick := time.NewTicker(e.Poll)
 	defer tick.Stop()
+	q := "SELECT count() FROM system.mutations WHERE database = ? AND table = ? AND is_done = 0"
+	args := []any{e.st.DB(), table}
+	if c := e.layout.Cluster; c != "" {
+		q = "SELECT (" + q + ") + (SELECT count() FROM cluster('" + c + "', system, mutations) WHERE database = ? AND table = ? AND is_done = 0)"
+		args = append(args, e.st.DB(), table)
+	}
 	for {
 		var pending uint64
-		err := e.st.Row(ctx, "SELECT count() FROM system.mutations WHERE database = ? AND table = ? AND is_done = 0",
-			[]any{e.st.DB(), table}, &pending)
-		if err != nil {
+		if err := e.st.Row(ctx, q, args, &pending); err != nil {
 			return fmt.Errorf("await deletion in %s: %w", table, err)
 		}
 		if pending == 0 {

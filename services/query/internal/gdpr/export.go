@@ -8,6 +8,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cemhq/cem/pkg/chmigrate"
 	"github.com/cemhq/cem/services/query/internal/chstore"
 )
 
@@ -23,21 +24,22 @@ type Export struct {
 
 // Exporter exports customers' data.
 type Exporter struct {
-	st *chstore.Store
+	st     *chstore.Store
+	layout chmigrate.Options
 	// MaxRows caps the rows exported per table.
 	MaxRows int
 }
 
-// NewExporter returns an Exporter over st exporting at most maxRows rows
-// per table.
-func NewExporter(st *chstore.Store, maxRows int) *Exporter {
-	return &Exporter{st: st, MaxRows: maxRows}
+// NewExporter returns an Exporter over st, for tables laid out as layout
+// says, exporting at most maxRows rows per table.
+func NewExporter(st *chstore.Store, layout chmigrate.Options, maxRows int) *Exporter {
+	return &Exporter{st: st, layout: layout, MaxRows: maxRows}
 }
 
 // Export returns every row, in any table with an identity column, that
 // holds one of ids.
 func (x *Exporter) Export(ctx context.Context, customer string, ids []string) (*Export, error) {
-	ts, err := tables(ctx, x.st)
+	ts, err := tables(ctx, x.st, x.layout)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cemhq/cem/pkg/chmigrate"
 	"github.com/cemhq/cem/services/query/internal/chstore"
 )
 
@@ -22,9 +23,14 @@ var own = map[string]bool{"suppressed_ids": true, "erasure_receipts": true, "sch
 
 // table is a table holding customer data and its identity columns.
 type table struct {
-	Name    string
-	Engine  string
-	Columns []string
+	// Name is the table to read: the Distributed table of a sharded table.
+	Name string
+	// Local stores the rows on each node: Name, or the per-shard table of
+	// a sharded table, which mutations go to (with OnCluster).
+	Local     string
+	OnCluster string
+	Engine    string
+	Columns   []string
 }
 
 // final is " FINAL" for engines that support it.
@@ -48,8 +54,9 @@ func (t table) cond(ids []string) (string, []any) {
 }
 
 // tables lists the MergeTree tables of the database with at least one
-// String identity column, by name.
-func tables(ctx context.Context, st *chstore.Store) ([]table, error) {
+// String identity column, by name; layout tells which are the local tables
+// of sharded ones.
+func tables(ctx context.Context, st *chstore.Store, layout chmigrate.Options) ([]table, error) {
 	engines := map[string]string{}
 	err := st.Select(ctx, func(rows driver.Rows) error {
 		var name, engine string
@@ -74,7 +81,10 @@ func tables(ctx context.Context, st *chstore.Store) ([]table, error) {
 		}
 		t, ok := byName[name]
 		if !ok {
-			t = &table{Name: name, Engine: engine}
+			t = &table{Name: name, Local: name, Engine: engine}
+			if dist, ok := layout.ShardedOf(name); ok {
+				t.Name, t.OnCluster = dist, layout.OnCluster()
+			}
 			byName[name] = t
 		}
 		t.Columns = append(t.Columns, col)
