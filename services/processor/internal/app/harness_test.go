@@ -31,14 +31,36 @@ type env struct {
 	conn   driver.Conn
 	chAddr string
 	db     string
-	w      *kafka.Writer
+	// ch is the processor's ClickHouse configuration (address, database,
+	// and on the cluster its name and sharded mode).
+	ch chconn.Config
+	w  *kafka.Writer
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	conn, chAddr, db := itest.ClickHouse(t)
+	return startEnv(t, conn, chconn.Config{Addr: chAddr, Database: db})
+}
+
+// newShardedEnv is newEnv on the test cluster in sharded mode (events and
+// sessions split over the shards behind Distributed tables).
+func newShardedEnv(t testing.TB) *env {
+	t.Helper()
+	c := itest.ClickHouseCluster(t)
+	return startEnv(t, c.Conn, c.Config)
+}
+
+// forEachLayout runs test on a single node and on the sharded test cluster.
+func forEachLayout(t *testing.T, test func(t *testing.T, e *env)) {
+	t.Run("single", func(t *testing.T) { test(t, newEnv(t)) })
+	t.Run("sharded", func(t *testing.T) { test(t, newShardedEnv(t)) })
+}
+
+func startEnv(t testing.TB, conn driver.Conn, ch chconn.Config) *env {
+	t.Helper()
 	b := itest.Kafka(t)
-	e := &env{t: t, broker: b.Addr(), conn: conn, chAddr: chAddr, db: db}
+	e := &env{t: t, broker: b.Addr(), conn: conn, chAddr: ch.Addr, db: ch.Database, ch: ch}
 	e.w = &kafka.Writer{
 		Addr: kafka.TCP(e.broker), Topic: "cem.events", Balancer: &kafka.Hash{},
 		RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond, BatchSize: 1000,
@@ -53,7 +75,7 @@ func (e *env) config(group string) app.Config {
 	cfg := app.Config{
 		LogConfig:  telemetry.LogConfig{Level: "warn", Format: "text"},
 		Kafka:      app.Kafka{Brokers: []string{e.broker}, Topic: "cem.events", DLQTopic: "cem.events.dlq"},
-		ClickHouse: chconn.Config{Addr: e.chAddr, Database: e.db},
+		ClickHouse: e.ch,
 		Processor: app.Processor{
 			Group: group, FlushRows: 50000, FlushInterval: 200 * time.Millisecond, FetchMaxWait: 100 * time.Millisecond,
 			ShutdownTimeout: 10 * time.Second, GroupSessionTimeout: 6 * time.Second, RebalanceTimeout: 10 * time.Second,
@@ -129,6 +151,12 @@ func (e *env) produceRaw(key string, values ...[]byte) {
 		msgs[i] = kafka.Message{Key: []byte(key), Value: v}
 	}
 	require.NoError(e.t, e.w.WriteMessages(context.Background(), msgs...))
+}
+
+// chEnv is the processor's ClickHouse configuration as CEM_ variables.
+func (e *env) chEnv() []string {
+	return []string{"CEM_CLICKHOUSE_ADDR=" + e.ch.Addr, "CEM_CLICKHOUSE_DATABASE=" + e.ch.Database,
+		"CEM_CLICKHOUSE_CLUSTER=" + e.ch.Cluster, fmt.Sprintf("CEM_CLICKHOUSE_SHARDED=%t", e.ch.Sharded)}
 }
 
 // count runs a SELECT count() style query (use {db} for the database).

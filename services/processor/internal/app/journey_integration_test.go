@@ -100,63 +100,64 @@ func journey(b *evb, anon, user, email string) []*events.Event {
 }
 
 func TestJourneyIntegration(t *testing.T) {
-	e := newEnv(t)
-	b := newEvb("web")
-	evs := journey(b, "anon-1", "user-1", "jane@example.com")
-	// Deliver out of send order within the journey's keys is fine; send as a
-	// stream in two halves to cross flushes.
-	p := e.start(e.config("cem-processor"))
-	e.produce(evs[:4]...)
-	e.waitEvents(4)
-	e.produce(evs[4:]...)
-	e.waitEvents(uint64(len(evs)))
-	// Sessions and identities are written in the same flush as the events.
+	forEachLayout(t, func(t *testing.T, e *env) {
+		b := newEvb("web")
+		evs := journey(b, "anon-1", "user-1", "jane@example.com")
+		// Deliver out of send order within the journey's keys is fine; send as a
+		// stream in two halves to cross flushes.
+		p := e.start(e.config("cem-processor"))
+		e.produce(evs[:4]...)
+		e.waitEvents(4)
+		e.produce(evs[4:]...)
+		e.waitEvents(uint64(len(evs)))
+		// Sessions and identities are written in the same flush as the events.
 
-	tl := e.timeline("user-1")
-	var names []string
-	for _, r := range tl {
-		names = append(names, r.Type+":"+r.Name)
-	}
-	assert.Equal(t, []string{"page:", "page:", "identify:", "track:Order Completed", "track:Ticket Opened", "track:NPS Submitted", "alias:"}, names,
-		"one timeline across devices, channels and ids, in event-time order")
-	for i := 1; i < len(tl); i++ {
-		assert.LessOrEqual(t, tl[i-1].TsMs, tl[i].TsMs)
-	}
-	require.Len(t, tl, 7)
-	assert.Equal(t, tl[0].Session, tl[3].Session, "the web visit is one session")
-	assert.NotEqual(t, tl[3].Session, tl[4].Session)
-	assert.Equal(t, "web:/home", tl[0].Touchpoint)
-	assert.Equal(t, "order", tl[3].Signal)
-	assert.Equal(t, "survey", tl[5].Signal)
+		tl := e.timeline("user-1")
+		var names []string
+		for _, r := range tl {
+			names = append(names, r.Type+":"+r.Name)
+		}
+		assert.Equal(t, []string{"page:", "page:", "identify:", "track:Order Completed", "track:Ticket Opened", "track:NPS Submitted", "alias:"}, names,
+			"one timeline across devices, channels and ids, in event-time order")
+		for i := 1; i < len(tl); i++ {
+			assert.LessOrEqual(t, tl[i-1].TsMs, tl[i].TsMs)
+		}
+		require.Len(t, tl, 7)
+		assert.Equal(t, tl[0].Session, tl[3].Session, "the web visit is one session")
+		assert.NotEqual(t, tl[3].Session, tl[4].Session)
+		assert.Equal(t, "web:/home", tl[0].Touchpoint)
+		assert.Equal(t, "order", tl[3].Signal)
+		assert.Equal(t, "survey", tl[5].Signal)
 
-	web := e.sessions("anon-1")
-	require.Len(t, web, 1)
-	assert.Equal(t, sessRow{
-		ID: tl[0].Session, Key: "anon-1", Customer: "user-1", Entry: "web:/home", Exit: "web:Order Completed", Channel: "web",
-		Campaign: "spring", Start: tl[0].TsMs, End: tl[3].TsMs, Count: 4, Converted: 1,
-	}, web[0])
-	phone := e.sessions("user-1")
-	require.Len(t, phone, 2, "ticket and alias, 21 hours apart")
-	assert.Equal(t, "phone", phone[0].Channel)
-	assert.Equal(t, uint64(1), phone[0].Count)
+		web := e.sessions("anon-1")
+		require.Len(t, web, 1)
+		assert.Equal(t, sessRow{
+			ID: tl[0].Session, Key: "anon-1", Customer: "user-1", Entry: "web:/home", Exit: "web:Order Completed", Channel: "web",
+			Campaign: "spring", Start: tl[0].TsMs, End: tl[3].TsMs, Count: 4, Converted: 1,
+		}, web[0])
+		phone := e.sessions("user-1")
+		require.Len(t, phone, 2, "ticket and alias, 21 hours apart")
+		assert.Equal(t, "phone", phone[0].Channel)
+		assert.Equal(t, uint64(1), phone[0].Count)
 
-	assert.Equal(t, "user-1", e.customerOf("anon-1"))
-	assert.Equal(t, "user-1", e.customerOf("jane@example.com"))
-	assert.Equal(t, "anon-1-other", e.customerOf("anon-1-other"), "never linked to a junk id")
-	assert.Equal(t, "guest", e.customerOf("guest"))
-	assert.Equal(t, uint64(2), e.count("SELECT count() FROM {db}.identity_merges FINAL WHERE customer_id = 'user-1'"))
-	assert.Equal(t, uint64(1), e.count("SELECT count() FROM {db}.identity_merges FINAL WHERE cause = 'alias'"))
+		assert.Equal(t, "user-1", e.customerOf("anon-1"))
+		assert.Equal(t, "user-1", e.customerOf("jane@example.com"))
+		assert.Equal(t, "anon-1-other", e.customerOf("anon-1-other"), "never linked to a junk id")
+		assert.Equal(t, "guest", e.customerOf("guest"))
+		assert.Equal(t, uint64(2), e.count("SELECT count() FROM {db}.identity_merges FINAL WHERE customer_id = 'user-1'"))
+		assert.Equal(t, uint64(1), e.count("SELECT count() FROM {db}.identity_merges FINAL WHERE cause = 'alias'"))
 
-	// A replay of the same offsets (a new group reads from the start) leaves
-	// every FINAL result unchanged.
-	before, tlBefore := e.snapshot(), e.timeline("user-1")
-	p.stop(t)
-	e.start(e.config("cem-processor-replay"))
-	itest.Eventually(t, 30*time.Second, func() bool {
-		return e.count("SELECT count() FROM {db}.events") >= 2*uint64(len(evs))
-	}, "replayed rows")
-	assert.Equal(t, before, e.snapshot())
-	assert.Equal(t, tlBefore, e.timeline("user-1"))
+		// A replay of the same offsets (a new group reads from the start) leaves
+		// every FINAL result unchanged.
+		before, tlBefore := e.snapshot(), e.timeline("user-1")
+		p.stop(t)
+		e.start(e.config("cem-processor-replay"))
+		itest.Eventually(t, 30*time.Second, func() bool {
+			return e.count("SELECT count() FROM {db}.events") >= 2*uint64(len(evs))
+		}, "replayed rows")
+		assert.Equal(t, before, e.snapshot())
+		assert.Equal(t, tlBefore, e.timeline("user-1"))
+	})
 }
 
 // customerOf resolves an id as the query service does.

@@ -133,8 +133,14 @@ func (e *env) rewind(group string) {
 	}
 }
 
+// TestKillAndRestartIntegration runs on a single node and on the sharded
+// cluster: there the replayed rows must reach the shard of their first copy
+// (the sharding key is the customer key) to collapse.
 func TestKillAndRestartIntegration(t *testing.T) {
-	e := newEnv(t)
+	forEachLayout(t, testKillAndRestart)
+}
+
+func testKillAndRestart(t *testing.T, e *env) {
 	bin := filepath.Join(t.TempDir(), "processor")
 	build := exec.Command("go", "build", "-o", bin, "../..")
 	build.Stderr = os.Stderr
@@ -142,9 +148,8 @@ func TestKillAndRestartIntegration(t *testing.T) {
 
 	run := func() *exec.Cmd {
 		cmd := exec.Command(bin)
-		cmd.Env = append(os.Environ(),
-			"CEM_KAFKA_BROKERS="+e.broker, "CEM_CLICKHOUSE_ADDR="+e.chAddr, "CEM_CLICKHOUSE_DATABASE="+e.db,
-			"CEM_PROCESSOR_ADMIN_ADDR=127.0.0.1:0", "CEM_PROCESSOR_FLUSH_ROWS=300", "CEM_PROCESSOR_FLUSH_INTERVAL=100ms",
+		cmd.Env = append(append(os.Environ(), e.chEnv()...),
+			"CEM_KAFKA_BROKERS="+e.broker, "CEM_PROCESSOR_ADMIN_ADDR=127.0.0.1:0", "CEM_PROCESSOR_FLUSH_ROWS=300", "CEM_PROCESSOR_FLUSH_INTERVAL=100ms",
 			"CEM_PROCESSOR_GROUP_SESSION_TIMEOUT=6s", "CEM_LOG_LEVEL=warn", "CEM_LOG_FORMAT=text")
 		cmd.Stderr = logOut()
 		require.NoError(t, cmd.Start())
