@@ -40,16 +40,7 @@ func TestApplyShardedIntegration(t *testing.T) {
 	}
 	var applied uint64
 	for i, node := range c.Nodes {
-		engines := map[string]string{}
-		rows, err := node.Query(ctx, "SELECT name, engine FROM system.tables WHERE database = ?", db)
-		require.NoError(t, err)
-		for rows.Next() {
-			var name, engine string
-			require.NoError(t, rows.Scan(&name, &engine))
-			engines[name] = engine
-		}
-		require.NoError(t, rows.Err())
-		rows.Close()
+		engines := itest.TableEngines(t, node, db)
 		for table := range chmigrate.ShardingKeys {
 			assert.Equal(t, "Distributed", engines[table], "node %d: %s", i+1, table)
 			assert.Equal(t, "ReplicatedReplacingMergeTree", engines[table+chmigrate.LocalSuffix], "node %d: %s_local", i+1, table)

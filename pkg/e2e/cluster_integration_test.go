@@ -45,16 +45,7 @@ func testClusterSchema(t *testing.T, s *stack, sharded bool) {
 	require.NoError(t, chmigrate.Apply(ctx, conn, opts))
 	require.NoError(t, chmigrate.Apply(ctx, conn, opts), "a second run applies nothing and passes the checksum check")
 
-	rows, err := conn.Query(ctx, "SELECT name, engine FROM system.tables WHERE database = ? ORDER BY name", db)
-	require.NoError(t, err)
-	engines := map[string]string{}
-	for rows.Next() {
-		var name, engine string
-		require.NoError(t, rows.Scan(&name, &engine))
-		engines[name] = engine
-	}
-	require.NoError(t, rows.Err())
-	rows.Close()
+	engines := itest.TableEngines(t, conn, db)
 	require.Contains(t, engines, "events")
 	for name, engine := range engines {
 		if strings.HasSuffix(engine, "MergeTree") {

@@ -126,6 +126,44 @@ func ClickHouseCluster(t testing.TB) *Cluster {
 	return c
 }
 
+// EachLayout runs test twice, as subtests "single" and "sharded": on a
+// fresh database of the test ClickHouse (ClickHouse) and on a fresh
+// database of the test cluster in sharded mode (ClickHouseCluster). conn
+// and cfg connect to it; the database is not migrated yet.
+func EachLayout(t *testing.T, test func(t *testing.T, conn driver.Conn, cfg chconn.Config)) {
+	t.Helper()
+	t.Run("single", func(t *testing.T) {
+		conn, addr, db := ClickHouse(t)
+		test(t, conn, chconn.Config{Addr: addr, Database: db})
+	})
+	t.Run("sharded", func(t *testing.T) {
+		c := ClickHouseCluster(t)
+		test(t, c.Conn, c.Config)
+	})
+}
+
+// TableEngines returns the engine of every table of database, by name.
+func TableEngines(t testing.TB, conn driver.Conn, database string) map[string]string {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), "SELECT name, engine FROM system.tables WHERE database = ?", database)
+	if err != nil {
+		t.Fatalf("itest: list tables of %s: %v", database, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var name, engine string
+		if err := rows.Scan(&name, &engine); err != nil {
+			t.Fatalf("itest: list tables of %s: %v", database, err)
+		}
+		out[name] = engine
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("itest: list tables of %s: %v", database, err)
+	}
+	return out
+}
+
 // DatabaseName returns a fresh database name derived from a test name:
 // "it_<sanitized name>_<random hex>".
 func DatabaseName(testName string) string {

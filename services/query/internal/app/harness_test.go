@@ -37,19 +37,10 @@ func newEnv(t *testing.T) *env {
 	return startEnv(t, conn, chconn.Config{Database: db})
 }
 
-// newShardedEnv is newEnv on the test cluster in sharded mode: events and
-// sessions split over the shards behind Distributed tables.
-func newShardedEnv(t *testing.T) *env {
-	t.Helper()
-	c := itest.ClickHouseCluster(t)
-	return startEnv(t, c.Conn, c.Config)
-}
-
-// forEachLayout runs test on a single node and on the sharded test cluster:
-// the same data must give the same answers.
+// forEachLayout runs test on a single node and on the sharded test cluster
+// (events and sessions split over the shards behind Distributed tables).
 func forEachLayout(t *testing.T, test func(t *testing.T, e *env)) {
-	t.Run("single", func(t *testing.T) { test(t, newEnv(t)) })
-	t.Run("sharded", func(t *testing.T) { test(t, newShardedEnv(t)) })
+	itest.EachLayout(t, func(t *testing.T, conn driver.Conn, ch chconn.Config) { test(t, startEnv(t, conn, ch)) })
 }
 
 func startEnv(t *testing.T, conn driver.Conn, ch chconn.Config) *env {
