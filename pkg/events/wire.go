@@ -29,9 +29,10 @@ type wireEvent struct {
 	*Event
 }
 
-// Marshal encodes ev for Kafka (see WireVersion).
+// Marshal encodes ev for Kafka (see WireVersion). AppendMarshal writes
+// the same bytes into a caller's buffer.
 func Marshal(ev *Event) ([]byte, error) {
-	return json.Marshal(wireEvent{V: WireVersion, Event: ev})
+	return AppendMarshal(make([]byte, 0, 1024), ev)
 }
 
 // Unmarshal decodes a Kafka record value written by Marshal. It fails on
