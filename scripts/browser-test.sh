@@ -3,13 +3,16 @@
 # browser tests (services/query/internal/ui, chromedp) in headless chromium
 # against a running stack: posts generated journeys to the collector, then
 # logs in, finds a customer, checks the timeline, builds a funnel (numbers
-# equal to the API's), opens a segment and exports CSV; fails on any console
-# error. Screenshots go to out/screenshots/ (git-ignored).
+# equal to the API's), opens a segment and exports CSV, compares a segment's
+# size per day and the alerts list with the API; fails on any console error.
+# Screenshots go to out/screenshots/ (git-ignored).
 # Installs Debian's chromium with apt-get when it is missing.
 #
 #   CEM_QUERY_TOKENS        the first token logs in (default cem-dev-query-token)
 #   CEM_BROWSER_CHROME      browser binary (default /usr/bin/chromium)
 #   CEM_BROWSER_SCREENSHOTS screenshot folder (default out/screenshots)
+#   CEM_BROWSER_EXPECT_SCORES 1 when the stack scores every few seconds: the
+#                           test then requires segment members, snapshots and alerts
 set -euo pipefail
 SCRIPT_NAME=browser-test
 # shellcheck source=lib/common.sh

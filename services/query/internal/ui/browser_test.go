@@ -28,6 +28,9 @@ import (
 // (set by scripts/browser-test.sh).
 type browserEnv struct {
 	query, collector, token, chrome, shots string
+	// scores: the stack scores every few seconds (CEM_BROWSER_EXPECT_SCORES=1),
+	// so segments, snapshots and alerts must get rows.
+	scores bool
 }
 
 func loadBrowserEnv(t *testing.T) browserEnv {
@@ -38,6 +41,7 @@ func loadBrowserEnv(t *testing.T) browserEnv {
 		token:     os.Getenv("CEM_BROWSER_TOKEN"),
 		chrome:    os.Getenv("CEM_BROWSER_CHROME"),
 		shots:     os.Getenv("CEM_BROWSER_SCREENSHOTS"),
+		scores:    os.Getenv("CEM_BROWSER_EXPECT_SCORES") == "1",
 	}
 	if e.query == "" || e.collector == "" {
 		t.Skip("browser test skipped: set CEM_BROWSER_QUERY_URL and CEM_BROWSER_COLLECTOR_URL to a running stack (scripts/browser-test.sh does)")
@@ -124,7 +128,8 @@ func (w *consoleWatch) listen(ev any) {
 // running stack: generated journeys are posted through the collector, then
 // the test logs in, finds a customer and checks the cross-channel timeline,
 // builds a funnel and compares its numbers with the API, opens a segment
-// and exports it as CSV, and visits the other pages. Every page is saved as
+// and exports it as CSV, compares a segment's size per day and the open
+// alerts with the API, and visits the other pages. Every page is saved as
 // a screenshot; any console error or uncaught exception fails the test.
 func TestJourneyExplorerBrowser(t *testing.T) {
 	env := loadBrowserEnv(t)
@@ -148,6 +153,8 @@ func TestJourneyExplorerBrowser(t *testing.T) {
 	t.Run("customer timeline", func(t *testing.T) { b.t = t; b.customer(data) })
 	t.Run("funnel equals API", func(t *testing.T) { b.t = t; b.funnel(api, data) })
 	t.Run("segment CSV export", func(t *testing.T) { b.t = t; b.segment(api, data) })
+	t.Run("segment history equals API", func(t *testing.T) { b.t = t; b.segmentHistory(api) })
+	t.Run("alerts equal API", func(t *testing.T) { b.t = t; b.alerts(api, data) })
 	t.Run("other pages", func(t *testing.T) { b.t = t; b.otherPages() })
 }
 
@@ -409,7 +416,7 @@ func (s *session) funnel(api apiClient, data *journeySet) {
 }
 
 func (s *session) segment(api apiClient, data *journeySet) {
-	if os.Getenv("CEM_BROWSER_EXPECT_SCORES") == "1" {
+	if s.env.scores {
 		// The stack scores every few seconds (test.sh): wait until a run
 		// has scored the generated customers, so that the UI and the API
 		// read the same, settled membership.

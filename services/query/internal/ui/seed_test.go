@@ -28,6 +28,9 @@ type journeySet struct {
 	cyAnon string
 	// dee orders in the app and answers CSAT 5.
 	deeUser string
+	// eve files a complaint with the call centre (a complaint alert; ada's
+	// NPS 3 raises a detractor alert).
+	eveUser string
 	// batches are the collector posts: write key and events.
 	batches []batch
 	// counts are the events each customer id must show in its timeline.
@@ -46,7 +49,7 @@ func newJourneySet(now time.Time) *journeySet {
 	j := &journeySet{
 		run:     run,
 		adaAnon: "bt-anon-ada-" + run, adaUser: "bt-user-ada-" + run, adaEmail: "ada-" + run + "@example.com",
-		boUser: "bt-user-bo-" + run, cyAnon: "bt-anon-cy-" + run, deeUser: "bt-user-dee-" + run,
+		boUser: "bt-user-bo-" + run, cyAnon: "bt-anon-cy-" + run, deeUser: "bt-user-dee-" + run, eveUser: "bt-user-eve-" + run,
 		counts: map[string]int{},
 	}
 	start := now.Add(-90 * time.Minute)
@@ -97,6 +100,7 @@ func newJourneySet(now time.Time) *journeySet {
 			track(j.adaUser, false, 40, "Ticket Opened", map[string]any{"ticket_id": ticket, "channel": "phone"}, "phone"),
 			track(j.adaUser, false, 44, "Ticket Replied", map[string]any{"ticket_id": ticket, "channel": "phone"}, "phone"),
 			track(j.adaUser, false, 50, "Ticket Resolved", map[string]any{"ticket_id": ticket, "channel": "phone"}, "phone"),
+			track(j.eveUser, false, 52, "Complaint Filed", map[string]any{"topic": "late delivery"}, "phone"),
 		}},
 		{"dev-survey-key", []map[string]any{
 			track(j.adaUser, false, 60, "NPS Submitted", map[string]any{"score": 3, "comment": "slow delivery"}, "email"),
@@ -104,7 +108,7 @@ func newJourneySet(now time.Time) *journeySet {
 			track(j.deeUser, false, 64, "CSAT Submitted", map[string]any{"score": 5}, "email"),
 		}},
 	}
-	j.counts = map[string]int{j.adaUser: 10, j.boUser: 4, j.cyAnon: 1, j.deeUser: 4}
+	j.counts = map[string]int{j.adaUser: 10, j.boUser: 4, j.cyAnon: 1, j.deeUser: 4, j.eveUser: 1}
 	return j
 }
 

@@ -56,6 +56,8 @@ func TestHandlerAssetContentTypes(t *testing.T) {
 			res := serve(t, http.MethodGet, "/assets/"+p)
 			require.Equal(t, http.StatusOK, res.StatusCode)
 			assert.Equal(t, ctype, res.Header.Get("Content-Type"))
+			assert.Equal(t, csp, res.Header.Get("Content-Security-Policy"))
+			assert.Equal(t, "nosniff", res.Header.Get("X-Content-Type-Options"))
 			body, err := io.ReadAll(res.Body)
 			require.NoError(t, err)
 			assert.NotEmpty(t, body)
@@ -140,6 +142,65 @@ func TestAssetReferencesExist(t *testing.T) {
 		}
 		assert.NotContains(t, string(b), ".innerHTML =", "%s sets HTML from strings", f)
 	}
+}
+
+// TestAssetsFitCSP checks that nothing needs what the policy forbids:
+// inline scripts, event handler or style attributes in index.html, and
+// string evaluation in the scripts.
+func TestAssetsFitCSP(t *testing.T) {
+	idx, err := fs.ReadFile(Assets(), "index.html")
+	require.NoError(t, err)
+	html := string(idx)
+	for _, m := range regexp.MustCompile(`<script[^>]*>`).FindAllString(html, -1) {
+		assert.Regexp(t, `src="/assets/[^"]+\.js"`, m, "scripts are files of this origin")
+	}
+	assert.NotRegexp(t, `(?i)\son[a-z]+\s*=`, html, "no inline event handlers")
+	assert.NotRegexp(t, `(?i)\sstyle\s*=`, html, "no style attributes")
+	assert.NotContains(t, html, "<style", "no inline style sheets")
+	js, err := fs.Glob(Assets(), "*.js")
+	require.NoError(t, err)
+	forbidden := regexp.MustCompile(`\beval\(|new Function\(|document\.write|setAttribute\(\s*'style'|setTimeout\(\s*['"]`)
+	for _, f := range js {
+		b, err := fs.ReadFile(Assets(), f)
+		require.NoError(t, err)
+		assert.Empty(t, forbidden.FindAllString(string(b), -1), "%s needs what the CSP forbids", f)
+	}
+}
+
+// TestNavigationHasRoutes checks that every page linked from the
+// navigation has a route in app.js, whose view module is embedded.
+func TestNavigationHasRoutes(t *testing.T) {
+	idx, err := fs.ReadFile(Assets(), "index.html")
+	require.NoError(t, err)
+	app, err := fs.ReadFile(Assets(), "app.js")
+	require.NoError(t, err)
+	block := regexp.MustCompile(`(?s)const routes = \{(.*?)\n\};`).FindSubmatch(app)
+	require.NotNil(t, block, "app.js declares its routes")
+	routes := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^\s*([a-z]+): ([A-Za-z]+),`).FindAllSubmatch(block[1], -1) {
+		routes[string(m[1])] = string(m[2])
+	}
+	nav := regexp.MustCompile(`<a href="#/([a-z]+)" data-nav="([a-z]+)">`).FindAllStringSubmatch(string(idx), -1)
+	require.NotEmpty(t, nav)
+	var pages []string
+	for _, m := range nav {
+		assert.Equal(t, m[1], m[2], "nav link and data-nav name the same page")
+		pages = append(pages, m[1])
+		view, ok := routes[m[1]]
+		if !assert.True(t, ok, "page %s has no route in app.js", m[1]) {
+			continue
+		}
+		if view == "loginView" {
+			continue
+		}
+		imp := regexp.MustCompile(`import \{[^}]*\b` + view + `\b[^}]*\} from '\./([a-z]+\.js)'`).FindSubmatch(app)
+		if assert.NotNil(t, imp, "app.js imports %s", view) {
+			mod, err := fs.ReadFile(Assets(), string(imp[1]))
+			require.NoError(t, err)
+			assert.Contains(t, string(mod), "export async function "+view+"(", "%s exports %s", imp[1], view)
+		}
+	}
+	assert.Subset(t, pages, []string{"customers", "funnels", "experience", "segments", "alerts", "retention", "paths"})
 }
 
 func TestAssetName(t *testing.T) {

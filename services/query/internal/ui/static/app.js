@@ -7,6 +7,7 @@ import { experienceView } from './experience.js';
 import { segmentsView, segmentView } from './segments.js';
 import { retentionView } from './retention.js';
 import { pathsView } from './paths.js';
+import { alertsView } from './alerts.js';
 
 const routes = {
   login: loginView,
@@ -18,6 +19,7 @@ const routes = {
   segment: segmentView,
   retention: retentionView,
   paths: pathsView,
+  alerts: alertsView,
 };
 
 // route parses location.hash: #/name/arg?k=v.

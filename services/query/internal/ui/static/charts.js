@@ -1,4 +1,5 @@
-// charts.js: small SVG charts (bars, funnel, line, horizontal bars, Sankey).
+// charts.js: small SVG charts (bars, funnel, line, columns, horizontal bars,
+// Sankey).
 import { svg, h, fmt } from './dom.js';
 
 const PALETTE = ['#2563eb', '#059669', '#d97706', '#7c3aed', '#db2777', '#0891b2', '#65a30d', '#dc2626', '#4b5563'];
@@ -48,10 +49,7 @@ export function lineChart(points, { yLabel = '', yMin, yMax } = {}) {
   const lo = yMin ?? Math.min(0, ...ys), hi = yMax ?? Math.max(...ys, lo + 1);
   const sx = (i) => L + (points.length === 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (points.length - 1));
   const sy = (v) => T + (H - T - B) * (1 - (v - lo) / (hi - lo || 1));
-  for (let k = 0; k <= 4; k++) {
-    const v = lo + ((hi - lo) * k) / 4;
-    g.append(svg('line', { x1: L, x2: W - R, y1: sy(v), y2: sy(v), class: 'grid' }), svg('text', { x: L - 6, y: sy(v) + 4, 'text-anchor': 'end', class: 'l' }, fmt.num(v, 0)));
-  }
+  yGrid(g, lo, hi, sy, L, W - R, (v) => fmt.num(v, 0));
   if (lo < 0 && hi > 0) g.append(svg('line', { x1: L, x2: W - R, y1: sy(0), y2: sy(0), class: 'zero' }));
   g.append(svg('polyline', { points: points.map((p, i) => `${sx(i)},${sy(p.y)}`).join(' '), class: 'line' }));
   const every = Math.ceil(points.length / 10);
@@ -59,6 +57,39 @@ export function lineChart(points, { yLabel = '', yMin, yMax } = {}) {
     g.append(svg('circle', { cx: sx(i), cy: sy(p.y), r: 4, class: 'dot' }, svg('title', {}, `${p.x}: ${fmt.num(p.y)} (n=${p.n})`)));
     if (i % every === 0) g.append(svg('text', { x: sx(i), y: H - B + 18, 'text-anchor': 'middle', class: 'l' }, p.x));
     if (points.length <= 16) g.append(svg('text', { x: sx(i), y: H - B + 32, 'text-anchor': 'middle', class: 'muted' }, 'n=' + p.n));
+  });
+  return g;
+}
+
+// yGrid draws five horizontal grid lines from lo to hi with their labels.
+function yGrid(g, lo, hi, sy, x1, x2, label) {
+  for (let k = 0; k <= 4; k++) {
+    const v = lo + ((hi - lo) * k) / 4;
+    g.append(svg('line', { x1, x2, y1: sy(v), y2: sy(v), class: 'grid' }), svg('text', { x: x1 - 6, y: sy(v) + 4, 'text-anchor': 'end', class: 'l' }, label(v)));
+  }
+}
+
+// columns draws one vertical bar per {x: label, y: count} point, from 0;
+// a point with y null keeps its slot empty (e.g. a day without data).
+export function columns(points, { label = 'counts', W = 760, H = 220 } = {}) {
+  const L = 52, R = 12, T = 14, B = 34;
+  const g = frame(W, H, label);
+  if (!points.length) return g;
+  const ys = points.map((p) => p.y).filter((y) => y != null);
+  const hi = Math.max(4, Math.ceil(Math.max(0, ...ys) / 4) * 4); // multiple of 4: whole-number grid labels
+  const sy = (v) => T + (H - T - B) * (1 - v / hi);
+  yGrid(g, 0, hi, sy, L, W - R, (v) => fmt.int(v));
+  const slot = (W - L - R) / points.length;
+  const bw = Math.max(1, Math.min(48, slot * 0.7));
+  const every = Math.ceil(points.length / Math.max(1, Math.floor((W - L - R) / 80)));
+  points.forEach((p, i) => {
+    const cx = L + slot * (i + 0.5);
+    if (p.y != null) {
+      g.append(svg('rect', { x: cx - bw / 2, y: sy(p.y), width: bw, height: Math.max(p.y > 0 ? 1 : 0, sy(0) - sy(p.y)), rx: Math.min(3, bw / 4), class: 'col', dataset: { x: p.x } },
+        svg('title', {}, `${p.x}: ${fmt.int(p.y)}`)));
+      if (points.length <= 16) g.append(svg('text', { x: cx, y: sy(p.y) - 5, 'text-anchor': 'middle', class: 'v' }, fmt.int(p.y)));
+    }
+    if (i % every === 0) g.append(svg('text', { x: cx, y: H - B + 18, 'text-anchor': 'middle', class: 'l' }, p.x));
   });
   return g;
 }

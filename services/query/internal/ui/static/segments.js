@@ -1,6 +1,8 @@
-// segments.js: segment lists with counts, member tables and CSV export.
+// segments.js: segment lists with counts, member tables, CSV export and
+// the size per day from the score snapshots.
 import { h, card, empty, field, customerLink } from './dom.js';
 import { get, request } from './api.js';
+import { historyCard } from './history.js';
 
 const COUNT_LIMIT = 1000;
 
@@ -75,7 +77,8 @@ export async function segmentView(view, args, query) {
     view.append(empty('Choose ' + missing.join(', ') + ' to list the customers.'));
     return;
   }
-  const first = await get('/segments/' + encodeURIComponent(name), { ...params, limit: 100 });
+  const [first, history] = await Promise.all([get('/segments/' + encodeURIComponent(name), { ...params, limit: 100 }), historyCard(name, params)]);
+  view.append(history);
   const exportBtn = h('button', { type: 'button', id: 'segment-export' }, 'Export CSV');
   const status = h('span', { class: 'muted', id: 'export-status' });
   exportBtn.addEventListener('click', async () => {
@@ -127,7 +130,7 @@ export async function segmentView(view, args, query) {
     update();
   });
   update();
-  view.append(card('', countEl, h('div', { class: 'scroll' }, h('table', { class: 'data', id: 'segment-table' },
+  view.append(card('Members', countEl, h('div', { class: 'scroll' }, h('table', { class: 'data', id: 'segment-table' },
     h('thead', {}, h('tr', {}, h('th', {}, 'customer'), cols.map((c) => h('th', {}, c.replaceAll('_', ' '))))), body)), more));
 }
 
