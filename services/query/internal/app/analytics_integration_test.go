@@ -3,7 +3,9 @@ package app_test
 import (
 	"fmt"
 	"math"
+	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -156,7 +158,7 @@ func TestExperienceKnownAnswersIntegration(t *testing.T) {
 		}
 
 		var j experience.Journeys
-		e.json("GET", "/api/v1/experience/journeys?depth=2", nil, &j)
+		e.json("GET", "/api/v1/experience/journeys?depth=2&from=0", nil, &j)
 		var det, pro uint64
 		for _, evs := range d.journeys() {
 			for _, ev := range evs {
@@ -187,38 +189,98 @@ func TestPathsKnownAnswersIntegration(t *testing.T) {
 	forEachLayout(t, func(t *testing.T, e *env) {
 		d := generate(17, 200)
 		d.load(t, e.conn, e.db)
-		// Expected: the step after every "Checkout Started", consecutive repeats collapsed.
-		next := map[string]uint64{}
-		var total uint64
-		for _, evs := range d.journeys() {
-			var seq []string
-			for _, ev := range evs {
-				if s := step(ev); len(seq) == 0 || seq[len(seq)-1] != s || s == "Checkout Started" {
-					seq = append(seq, s)
+		var newest int64
+		for _, ev := range d.Events {
+			newest = max(newest, ev.Ms)
+		}
+		for _, tc := range []struct {
+			query  string
+			fromMs int64
+		}{
+			{"&from=0", 0}, // all data
+			{"&days=70", newest - 70*86_400_000},
+			{"", newest - 30*86_400_000}, // the default: the last 30 days of data (a thin tail here)
+		} {
+			// Expected: the step after every "Checkout Started" of the
+			// range, consecutive repeats collapsed.
+			next, prev := map[string]uint64{}, map[string]uint64{}
+			paths1, prevPaths := map[string]uint64{}, map[string]uint64{}
+			custs := map[string]map[string]bool{}
+			var total uint64
+			for c, evs := range d.journeys() {
+				var seq []string
+				for _, ev := range evs {
+					if ev.Ms < tc.fromMs {
+						continue
+					}
+					if s := step(ev); len(seq) == 0 || seq[len(seq)-1] != s || s == "Checkout Started" {
+						seq = append(seq, s)
+					}
+				}
+				for i, s := range seq {
+					if s != "Checkout Started" {
+						continue
+					}
+					pkey := s
+					if i > 0 {
+						prev[seq[i-1]]++
+						pkey = seq[i-1] + ">" + s
+					}
+					prevPaths[pkey]++
+					key := s
+					if i+1 < len(seq) {
+						next[seq[i+1]]++
+						total++
+						key += ">" + seq[i+1]
+					}
+					paths1[key]++
+					if custs[key] == nil {
+						custs[key] = map[string]bool{}
+					}
+					custs[key][c] = true
 				}
 			}
-			for i, s := range seq {
-				if s == "Checkout Started" && i+1 < len(seq) {
-					next[seq[i+1]]++
-					total++
-				}
+			if tc.query != "" {
+				require.Positive(t, total, tc.query)
 			}
+			var got paths.Result
+			e.json("GET", "/api/v1/paths?anchor="+url.QueryEscape("Checkout Started")+"&depth=1&limit=200"+tc.query, nil, &got)
+			assert.Equal(t, tc.fromMs, got.FromMs, tc.query)
+			gotNext := map[string]uint64{}
+			for _, s := range got.Steps {
+				gotNext[s.Step] = s.Occurrences
+			}
+			assert.Equal(t, next, gotNext, tc.query)
+			gotPaths := map[string]uint64{}
+			for _, p := range got.Paths {
+				key := strings.Join(p.Steps, ">")
+				gotPaths[key] = p.Occurrences
+				assert.Equal(t, uint64(len(custs[key])), p.Customers, "%s%s: customers", key, tc.query)
+			}
+			assert.Equal(t, paths1, gotPaths, tc.query)
+			assert.Equal(t, len(paths1) > 0, len(got.Nodes) > 0, tc.query)
+			var linked uint64
+			for _, l := range got.Links {
+				assert.Equal(t, "0:Checkout Started", l.Source)
+				linked += l.Value
+			}
+			assert.Equal(t, total, linked, "Sankey links carry every occurrence with a next step")
+
+			var back paths.Result
+			e.json("GET", "/api/v1/paths?anchor="+url.QueryEscape("Checkout Started")+"&direction=previous&depth=1&limit=200"+tc.query, nil, &back)
+			gotPrev, gotPrevPaths := map[string]uint64{}, map[string]uint64{}
+			for _, s := range back.Steps {
+				gotPrev[s.Step] = s.Occurrences
+			}
+			for _, p := range back.Paths {
+				gotPrevPaths[strings.Join(p.Steps, ">")] = p.Occurrences
+			}
+			assert.Equal(t, prev, gotPrev, "previous"+tc.query)
+			assert.Equal(t, prevPaths, gotPrevPaths, "previous"+tc.query)
 		}
-		var got paths.Result
-		e.json("GET", "/api/v1/paths?anchor="+url.QueryEscape("Checkout Started")+"&depth=1&limit=200", nil, &got)
-		gotNext := map[string]uint64{}
-		for _, s := range got.Steps {
-			gotNext[s.Step] = s.Occurrences
-		}
-		assert.Equal(t, next, gotNext)
-		require.NotEmpty(t, got.Nodes)
-		require.NotEmpty(t, got.Links)
-		var linked uint64
-		for _, l := range got.Links {
-			assert.Equal(t, "0:Checkout Started", l.Source)
-			linked += l.Value
-		}
-		assert.Equal(t, total, linked, "Sankey links carry every occurrence with a next step")
+		// The window is reported and "from" excludes "days".
+		code, _ := e.do("GET", "/api/v1/paths?anchor=x&from=0&days=3", nil)
+		assert.Equal(t, http.StatusBadRequest, code)
 	})
 }
 

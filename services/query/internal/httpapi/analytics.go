@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 
+	"github.com/cemhq/cem/services/query/internal/apierr"
 	"github.com/cemhq/cem/services/query/internal/experience"
 	"github.com/cemhq/cem/services/query/internal/funnel"
 	"github.com/cemhq/cem/services/query/internal/paths"
@@ -27,8 +28,13 @@ func (s *server) funnel(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// DefaultPathDays is the window of paths and journeys without "from": the
+// last 30 days of data (paths read every event of the window, customer by
+// customer; over years of data that takes long).
+const DefaultPathDays = 30
+
 func pathsQuery(p *params) paths.Query {
-	return paths.Query{
+	q := paths.Query{
 		Anchor:      p.str("anchor", ""),
 		Previous:    p.oneOf("direction", "next", "next", "previous") == "previous",
 		Depth:       int(p.integer("depth", 3, 1, paths.MaxDepth)),
@@ -37,6 +43,13 @@ func pathsQuery(p *params) paths.Query {
 		ToMs:        p.timeMs("to"),
 		KeepRepeats: p.boolean("keep_repeats"),
 	}
+	switch {
+	case !p.v.Has("from"):
+		q.RecentDays = int(p.integer("days", DefaultPathDays, 1, paths.MaxRecentDays))
+	case p.v.Has("days"):
+		p.setErr(apierr.BadParam("days", "give either from or days, not both"))
+	}
+	return q
 }
 
 // paths: GET /api/v1/paths.

@@ -30,6 +30,10 @@ type Query struct {
 	Limit int
 	// FromMs and ToMs bound event time [from, to) in epoch ms; 0 = open.
 	FromMs, ToMs int64
+	// RecentDays, when FromMs is 0, bounds the paths to the last RecentDays
+	// days of data: FromMs becomes the newest event time before ToMs (or
+	// of all data) minus RecentDays. 0: no default bound.
+	RecentDays int
 	// KeepRepeats keeps consecutive repeats of a step (page, page, page);
 	// by default they collapse into one.
 	KeepRepeats bool
@@ -49,8 +53,14 @@ func (q *Query) Validate() error {
 	if q.FromMs < 0 || q.ToMs < 0 || (q.ToMs != 0 && q.ToMs <= q.FromMs) {
 		return apierr.BadParam("to", "the range must be non-negative and end after it starts")
 	}
+	if q.RecentDays < 0 || q.RecentDays > MaxRecentDays {
+		return apierr.BadParam("days", "must be between 1 and %d", MaxRecentDays)
+	}
 	return nil
 }
+
+// MaxRecentDays caps Query.RecentDays.
+const MaxRecentDays = 3660
 
 // Path is one sequence of steps in time order, anchor included, with how
 // often it occurred and for how many customers.
@@ -80,6 +90,10 @@ type Result struct {
 	Anchor    string `json:"anchor"`
 	Direction string `json:"direction"`
 	Depth     int    `json:"depth"`
+	// FromMs and ToMs are the event-time range the paths were computed
+	// over, [from, to) in epoch ms; 0 = open.
+	FromMs int64 `json:"from_ms"`
+	ToMs   int64 `json:"to_ms"`
 	// Steps are the most frequent immediate next (previous) steps.
 	Steps []StepCount `json:"steps"`
 	Paths []Path      `json:"paths"`
@@ -108,6 +122,13 @@ func (e *Engine) Run(ctx context.Context, q Query) (*Result, error) {
 // condition anchorCond over events columns (a constant of the caller with
 // "?" placeholders bound to anchorArgs).
 func (e *Engine) RunWhere(ctx context.Context, q Query, anchorCond string, anchorArgs []any) (*Result, error) {
+	if q.FromMs == 0 && q.RecentDays > 0 {
+		from, err := e.recentFrom(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		q.FromMs = from
+	}
 	cond := chstore.StepExpr + " = ?"
 	args := []any{q.Anchor}
 	if anchorCond != "" {
@@ -133,8 +154,13 @@ func (e *Engine) RunWhere(ctx context.Context, q Query, anchorCond string, ancho
 		keep = "arrayMap((x, prev, a) -> toUInt8(x != prev OR a = 1), s0, arrayPushFront(arrayPopBack(s0), ''), f0)"
 	}
 	slice := fmt.Sprintf("arraySlice(s, i, %d)", q.Depth+1)
+	// Every path starts (ends) with the anchor: nb is the step next to it
+	// ('' when there is none) and rest the steps beyond, behind a '' so
+	// that it is never empty.
+	nb, rest := "path[2]", "arrayPushFront(arraySlice(path, 3), '')"
 	if q.Previous {
 		slice = fmt.Sprintf("arraySlice(s, greatest(1, i - %d), i - greatest(1, i - %d) + 1)", q.Depth, q.Depth)
+		nb, rest = "if(length(path) >= 2, path[-2], '')", "arrayPushFront(arraySlice(path, 1, length(path) - 2), '')"
 	}
 	occ := fmt.Sprintf(`SELECT customer, %s AS path FROM (
   SELECT customer, s, arrayJoin(arrayFilter((i, a) -> a = 1, arrayEnumerate(f), f)) AS i FROM (
@@ -143,53 +169,71 @@ func (e *Engine) RunWhere(ctx context.Context, q Query, anchorCond string, ancho
      SELECT customer, arrayMap(x -> x.3, ev) AS s0, arrayMap(x -> x.4, ev) AS f0 FROM (
       SELECT customer, arraySort(arrayDistinct(groupArray((ts_ms, eh, step, is_anchor)))) AS ev
       FROM %s GROUP BY customer HAVING max(is_anchor) = 1)))))`, slice, keep, src)
-	sql := fmt.Sprintf("SELECT path, count() AS n, uniqExact(customer) FROM (%s) GROUP BY path ORDER BY n DESC, path LIMIT %d", occ, q.Limit)
-	res := &Result{Anchor: q.Anchor, Direction: "next", Depth: q.Depth, Steps: []StepCount{}, Paths: []Path{}}
+	// One pass for both answers: WITH ROLLUP adds, per neighbour, the
+	// subtotal over all its paths (rest rolled up to []), so the top paths
+	// and the top neighbours come from the same scan; LIMIT BY keeps the
+	// top of each (two more subtotal rows: no neighbour, grand total).
+	sql := fmt.Sprintf(`SELECT nb, rest, count() AS n, uniqExact(customer) AS c
+FROM (SELECT customer, %s AS nb, %s AS rest FROM (%s))
+GROUP BY nb, rest WITH ROLLUP
+ORDER BY length(rest) = 0, n DESC, nb, rest
+LIMIT %d BY length(rest) = 0`, nb, rest, occ, q.Limit+2)
+	res := &Result{Anchor: q.Anchor, Direction: "next", Depth: q.Depth, FromMs: q.FromMs, ToMs: q.ToMs, Steps: []StepCount{}, Paths: []Path{}}
 	if q.Previous {
 		res.Direction = "previous"
 	}
 	err := e.st.Select(ctx, func(rows driver.Rows) error {
-		var p Path
-		if err := rows.Scan(&p.Steps, &p.Occurrences, &p.Customers); err != nil {
+		var (
+			step  string
+			after []string
+			n, c  uint64
+		)
+		if err := rows.Scan(&step, &after, &n, &c); err != nil {
 			return err
 		}
-		res.Paths = append(res.Paths, p)
+		switch {
+		case len(after) == 0: // a neighbour's subtotal, or the grand total
+			if step != "" && len(res.Steps) < q.Limit {
+				res.Steps = append(res.Steps, StepCount{Step: step, Occurrences: n})
+			}
+		case len(res.Paths) < q.Limit:
+			res.Paths = append(res.Paths, Path{Steps: pathSteps(q, step, after[1:]), Occurrences: n, Customers: c})
+		}
 		return nil
 	}, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("paths: %w", err)
 	}
-	res.Steps, err = e.neighbours(ctx, occ, args, q)
-	if err != nil {
-		return nil, err
-	}
 	res.Nodes, res.Links = sankey(res.Paths, q.Previous)
 	return res, nil
 }
 
-// neighbours counts the immediate next (previous) steps over all anchor
-// occurrences, not only those on the top paths. Every path starts (ends) with
-// the anchor, so element 2 (-2) is the neighbour.
-func (e *Engine) neighbours(ctx context.Context, occ string, args []any, q Query) ([]StepCount, error) {
-	idx := "2"
+// pathSteps rebuilds a path from the anchor, its neighbour nb ('' if none)
+// and the steps beyond it.
+func pathSteps(q Query, nb string, beyond []string) []string {
+	if nb == "" {
+		return []string{q.Anchor}
+	}
 	if q.Previous {
-		idx = "-2"
+		return append(append(beyond, nb), q.Anchor)
 	}
-	sql := fmt.Sprintf("SELECT path[%s] AS step, count() AS n FROM (%s) WHERE length(path) >= 2 GROUP BY step ORDER BY n DESC, step LIMIT %d",
-		idx, occ, q.Limit)
-	out := []StepCount{}
-	err := e.st.Select(ctx, func(rows driver.Rows) error {
-		var s StepCount
-		if err := rows.Scan(&s.Step, &s.Occurrences); err != nil {
-			return err
-		}
-		out = append(out, s)
-		return nil
-	}, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("path neighbours: %w", err)
+	return append([]string{q.Anchor, nb}, beyond...)
+}
+
+// recentFrom is the start of the last q.RecentDays days of data before
+// q.ToMs (0 when there is no data).
+func (e *Engine) recentFrom(ctx context.Context, q Query) (int64, error) {
+	sql := fmt.Sprintf("SELECT max(ts_ms) FROM %s.events", e.st.DB())
+	var args []any
+	if q.ToMs > 0 {
+		sql += " WHERE ts_ms < ?"
+		args = append(args, q.ToMs)
 	}
-	return out, nil
+	var newest int64
+	if err := e.st.Row(ctx, sql, args, &newest); err != nil {
+		return 0, fmt.Errorf("paths: newest event: %w", err)
+	}
+	return max(0, newest-int64(q.RecentDays)*86_400_000), nil
 }
 
 // sankey turns paths into nodes and links; positions count from the anchor.
