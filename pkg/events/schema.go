@@ -20,12 +20,26 @@ import (
 // name for reserved track events. Unknown event names only need a valid
 // envelope. A Validator is safe for concurrent use.
 type Validator struct {
-	envelope *jsonschema.Schema
+	envelope compiled
 	// byType are the envelope's per-type schemas ($defs/<type>): selecting
 	// by type in Go spares evaluating every if/then of the root schema.
-	byType   map[string]*jsonschema.Schema
-	reserved map[string]*jsonschema.Schema
+	byType   map[string]compiled
+	reserved map[string]compiled
 }
+
+// compiled is a schema and its allocation-free check (nil when the schema
+// uses a keyword check does not know). A value the check calls valid is
+// valid; any other value is validated by the library, which gives the
+// error message.
+type compiled struct {
+	schema *jsonschema.Schema
+	check  *check
+}
+
+func newCompiled(s *jsonschema.Schema) compiled { return compiled{schema: s, check: compileCheck(s)} }
+
+// validFast reports whether the check proves v valid.
+func (c compiled) validFast(v any) bool { return c.check != nil && c.check.valid(v) }
 
 var (
 	defaultValidator     *Validator
@@ -79,29 +93,29 @@ func NewValidator(fsys fs.FS) (*Validator, error) {
 		}
 		docs = append(docs, doc{id, title})
 	}
-	val := &Validator{reserved: map[string]*jsonschema.Schema{}, byType: map[string]*jsonschema.Schema{}}
+	val := &Validator{reserved: map[string]compiled{}, byType: map[string]compiled{}}
 	for _, d := range docs {
 		s, err := c.Compile(d.id)
 		if err != nil {
 			return nil, fmt.Errorf("schema %s: %w", d.id, err)
 		}
 		if strings.HasSuffix(d.id, "/envelope.json") {
-			val.envelope = s
+			val.envelope = newCompiled(s)
 			for _, t := range Types {
 				ts, err := c.Compile(d.id + "#/$defs/" + string(t))
 				if err != nil {
 					return nil, fmt.Errorf("schema %s: type %s: %w", d.id, t, err)
 				}
-				val.byType[string(t)] = ts
+				val.byType[string(t)] = newCompiled(ts)
 			}
 			continue
 		}
 		if d.title == "" {
 			return nil, fmt.Errorf("schema %s: no title naming its event", d.id)
 		}
-		val.reserved[d.title] = s
+		val.reserved[d.title] = newCompiled(s)
 	}
-	if val.envelope == nil {
+	if val.envelope.schema == nil {
 		return nil, errors.New("schemas: no envelope.json")
 	}
 	return val, nil
@@ -117,25 +131,34 @@ func (v *Validator) Reserved(name string) bool { _, ok := v.reserved[name]; retu
 func (v *Validator) Validate(doc any) error {
 	m, _ := doc.(map[string]any)
 	env := v.envelope
-	if t, ok := m["type"].(string); ok && v.byType[t] != nil {
-		env = v.byType[t]
+	if t, ok := m["type"].(string); ok {
+		if s, ok := v.byType[t]; ok {
+			env = s
+		}
 	}
-	if err := env.Validate(doc); err != nil {
+	var (
+		res      compiled
+		reserved bool
+		props    any
+	)
+	if m["type"] == string(TypeTrack) {
+		name, _ := m["event"].(string)
+		if res, reserved = v.reserved[name]; reserved {
+			if props = m["properties"]; props == nil {
+				props = map[string]any{}
+			}
+		}
+	}
+	if env.validFast(doc) && (!reserved || res.validFast(props)) {
+		return nil
+	}
+	if err := env.schema.Validate(doc); err != nil {
 		return schemaError(err, "")
 	}
-	if m["type"] != string(TypeTrack) {
+	if !reserved {
 		return nil
 	}
-	name, _ := m["event"].(string)
-	s, ok := v.reserved[name]
-	if !ok {
-		return nil
-	}
-	props := m["properties"]
-	if props == nil {
-		props = map[string]any{}
-	}
-	if err := s.Validate(props); err != nil {
+	if err := res.schema.Validate(props); err != nil {
 		return schemaError(err, "properties")
 	}
 	return nil
