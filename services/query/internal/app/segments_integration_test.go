@@ -174,6 +174,18 @@ func TestSegmentHistoryAndAlertsIntegration(t *testing.T) {
 			code, body := e.do("GET", bad, nil)
 			assert.Equal(t, http.StatusBadRequest, code, "%s: %s", bad, body)
 		}
+		// The list says which segments have a history: exactly those whose
+		// history answers.
+		var list struct {
+			Segments []segments.Info `json:"segments"`
+		}
+		e.json("GET", "/api/v1/segments", nil, &list)
+		require.NotEmpty(t, list.Segments)
+		required := map[string]string{"loyalty": "?stage=advocate", "rfm": "?segment=champions", "lifecycle": "?state=new"}
+		for _, s := range list.Segments {
+			code, body := e.do("GET", "/api/v1/segments/"+s.Name+"/history"+required[s.Name], nil)
+			assert.Equal(t, s.History, code == http.StatusOK, "%s: %d %s", s.Name, code, body)
+		}
 
 		ab, err := e.conn.PrepareBatch(ctx, "INSERT INTO "+e.db+".alerts (alert_id, customer_id, reason, severity, message, action, details, trigger_id, trigger_ms, raised_at, raised_ms, version)")
 		require.NoError(t, err)

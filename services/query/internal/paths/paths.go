@@ -208,7 +208,7 @@ LIMIT %d BY length(rest) = 0`, nb, rest, occ, q.Limit+2)
 	return res, nil
 }
 
-// pathSteps rebuilds a path from the anchor, its neighbour nb ('' if none)
+// pathSteps rebuilds a path from the anchor, its neighbour nb (empty if none)
 // and the steps beyond it.
 func pathSteps(q Query, nb string, beyond []string) []string {
 	if nb == "" {

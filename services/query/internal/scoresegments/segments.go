@@ -63,12 +63,13 @@ func (s *segment) bind(params map[string]string) ([]any, error) {
 	return args, nil
 }
 
+// historySegment is a segment whose condition the daily snapshots can
+// evaluate (hist is set): it implements segments.Historian.
+type historySegment struct{ *segment }
+
 // History counts the segment's members per day from score_snapshots (the
 // daily, never overwritten record of each customer's scores).
-func (s *segment) History(ctx context.Context, params map[string]string, from, to string) ([]segments.Point, error) {
-	if s.hist == "" {
-		return nil, apierr.BadParam("name", "segment %s has no history: the daily snapshots do not keep its facts", s.name)
-	}
+func (s historySegment) History(ctx context.Context, params map[string]string, from, to string) ([]segments.Point, error) {
 	args, err := s.bind(params)
 	if err != nil {
 		return nil, err
@@ -177,7 +178,11 @@ func oneOf(vals ...string) func(string) (any, error) {
 // All returns every segment over the scores tables of st.
 func All(st *chstore.Store) []segments.Segment {
 	mk := func(name, desc, cond, hist string, ps ...param) segments.Segment {
-		return &segment{st: st, name: name, desc: desc, cond: cond, hist: hist, ps: ps}
+		s := &segment{st: st, name: name, desc: desc, cond: cond, hist: hist, ps: ps}
+		if hist == "" {
+			return s
+		}
+		return historySegment{s}
 	}
 	return []segments.Segment{
 		mk("sleepers", "Formerly active customers silent far longer than their usual rhythm, as of now.", "sleeper_now = 1", "sleeper = 1"),

@@ -96,13 +96,16 @@ func (r *Registry) Get(name string) (Segment, bool) {
 type Info struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
+	// History: GET /segments/{name}/history serves its size per day.
+	History bool `json:"history"`
 }
 
 // List returns the registered segments by name.
 func (r *Registry) List() []Info {
 	out := make([]Info, 0, len(r.byName))
 	for _, s := range r.byName {
-		out = append(out, Info{Name: s.Name(), Description: s.Description()})
+		_, hist := s.(Historian)
+		out = append(out, Info{Name: s.Name(), Description: s.Description(), History: hist})
 	}
 	slices.SortFunc(out, func(a, b Info) int {
 		if a.Name < b.Name {

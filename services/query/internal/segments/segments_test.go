@@ -21,7 +21,7 @@ func TestRegistry(t *testing.T) {
 	require.NoError(t, err)
 	_, ok := r.Get("sleepers")
 	assert.True(t, ok)
-	assert.Equal(t, []Info{{"churn_high", "d"}, {"sleepers", "d"}}, r.List())
+	assert.Equal(t, []Info{{"churn_high", "d", false}, {"sleepers", "d", false}}, r.List(), "fakes keep no history")
 	_, err = NewRegistry(fake{"a"}, fake{"a"})
 	assert.ErrorContains(t, err, "twice")
 	_, err = NewRegistry(fake{"Bad Name"})

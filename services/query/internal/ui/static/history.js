@@ -4,9 +4,6 @@ import { h, card, empty, select, fmt, errorBox } from './dom.js';
 import { get, ApiError } from './api.js';
 import { columns } from './charts.js';
 
-// NO_HISTORY are the segments over facts the snapshots do not keep; the API
-// answers 400 for them (schemas/openapi/query.yaml), so they are not asked.
-const NO_HISTORY = new Set(['contracts_ending', 'unresolved_tickets']);
 const RANGES = [[30, 'last 30 days'], [90, 'last 90 days'], [365, 'last 365 days']];
 const DAY = 86400000;
 
@@ -47,15 +44,17 @@ function render(name, r) {
 }
 
 // historyCard returns the card with the size per day of the last 90 days
-// (a select changes the range); it marks its loading with data-state and
-// the range shown with data-from and data-to.
-export async function historyCard(name, params) {
+// (a select changes the range) of segment seg (an entry of GET /segments,
+// whose history flag says whether the snapshots keep its facts); it marks
+// its loading with data-state and the range shown with data-from and data-to.
+export async function historyCard(seg, params) {
+  const name = seg.name;
   const body = h('div', {});
   const range = select('range', RANGES, 90);
-  const el = card('', h('div', { class: 'card-head' }, h('h2', {}, 'Size per day'), NO_HISTORY.has(name) ? null : range), body);
+  const el = card('', h('div', { class: 'card-head' }, h('h2', {}, 'Size per day'), seg.history ? range : null), body);
   el.id = 'segment-history';
-  if (NO_HISTORY.has(name)) {
-    body.append(empty('This segment keeps no history.', 'Its facts (contract end dates, open tickets) are not part of the daily score snapshots.'));
+  if (!seg.history) {
+    body.append(empty('This segment keeps no history.', 'Its facts (such as contract end dates or open tickets) are not part of the daily score snapshots.'));
     el.dataset.state = 'ready';
     return el;
   }

@@ -77,7 +77,7 @@ export async function segmentView(view, args, query) {
     view.append(empty('Choose ' + missing.join(', ') + ' to list the customers.'));
     return;
   }
-  const [first, history] = await Promise.all([get('/segments/' + encodeURIComponent(name), { ...params, limit: 100 }), historyCard(name, params)]);
+  const [first, history] = await Promise.all([get('/segments/' + encodeURIComponent(name), { ...params, limit: 100 }), historyCard(seg, params)]);
   view.append(history);
   const exportBtn = h('button', { type: 'button', id: 'segment-export' }, 'Export CSV');
   const status = h('span', { class: 'muted', id: 'export-status' });
