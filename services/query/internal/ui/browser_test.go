@@ -516,7 +516,7 @@ func (s *session) otherPages() {
 		{"#/experience?metric=nps&grain=day&min_n=1", "experience", "08-experience",
 			[]string{"#exp-tiles", "#worst-touchpoints", "#exp-channels", "#exp-journeys", "#service-table"}},
 		{"#/retention?cohort=first_seen&grain=day&periods=7", "retention", "09-retention", []string{"#retention-table"}},
-		{"#/paths?anchor=Product%20Viewed&direction=next&depth=3", "paths", "10-paths", []string{"#paths-table", "svg.chart path.link"}},
+		{"#/paths?anchor=Product%20Viewed&direction=next&depth=3", "paths", "10-paths", []string{"#paths-table", "svg.chart path.link", "#paths-range"}},
 	}
 	for _, p := range pages {
 		s.open(p.hash, p.view)
