@@ -11,19 +11,6 @@ import (
 	"github.com/cemhq/cem/services/loadgen/internal/population"
 )
 
-// Truncate keeps the first n rows.
-func (c *Columnar) Truncate(n int) {
-	if n >= c.Len() {
-		return
-	}
-	for i := range c.str {
-		c.str[i] = c.str[i][:n]
-	}
-	c.stamp, c.received = c.stamp[:n], c.received[:n]
-	c.tsMs, c.origMs, c.sentMs, c.recvMs, c.contractEndMs = c.tsMs[:n], c.origMs[:n], c.sentMs[:n], c.recvMs[:n], c.contractEndMs[:n]
-	c.isBot, c.score, c.revenue, c.weight, c.version = c.isBot[:n], c.score[:n], c.revenue[:n], c.weight[:n], c.version[:n]
-}
-
 // Sessionize assigns session ids to one customer's events (time-ordered):
 // per customer key, a new session after a 30-minute gap or on a new
 // campaign, as the processor does.

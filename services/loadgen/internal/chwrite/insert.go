@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cemhq/cem/pkg/eventrows"
 )
 
 // Insert writes one columnar block into db.table with an explicit column
@@ -48,7 +50,7 @@ func InsertLinks(ctx context.Context, conn driver.Conn, db string, links []Link,
 	ids, custs, causes, msgs := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	at, vers, del := make([]time.Time, n), make([]uint64, n), make([]uint8, n)
 	for i, l := range links {
-		ids[i], custs[i], causes[i], msgs[i], at[i], vers[i] = l.ID, l.Customer, l.Cause, l.MessageID, secs(l.At), version
+		ids[i], custs[i], causes[i], msgs[i], at[i], vers[i] = l.ID, l.Customer, l.Cause, l.MessageID, eventrows.Secs(l.At), version
 	}
 	if err := Insert(ctx, conn, db, "identities", []string{"id", "customer_id", "linked_at", "cause", "source_message_id", "version"},
 		[]any{ids, custs, at, causes, msgs, vers}); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/cemhq/cem/pkg/eventrows"
 	"github.com/cemhq/cem/services/processor/internal/sink"
 	"github.com/cemhq/cem/services/processor/internal/stage"
 )
@@ -53,42 +54,15 @@ func (s *Stage) nextVersion() uint64 {
 
 // Rows maps evs to one block of the events table with the given version.
 func Rows(evs []*stage.Event, version uint64) sink.Block {
-	n := len(evs)
-	cols := make([]string, 0, len(strCols)+16)
-	data := make([]any, 0, len(strCols)+16)
-	for _, c := range strCols {
-		col := make([]string, n)
-		for i, e := range evs {
-			col[i] = c.get(e)
-		}
-		cols, data = append(cols, c.name), append(data, col)
-	}
-	var (
-		stamp, received                           = make([]time.Time, n), make([]time.Time, n)
-		tsMs, origMs, sentMs, recvMs, contractEnd = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-		isBot                                     = make([]uint8, n)
-		score                                     = make([]*float64, n)
-		revenue, weight                           = make([]float64, n), make([]float64, n)
-		signal                                    = make([]string, n)
-		versions                                  = make([]uint64, n)
-	)
-	for i, e := range evs {
-		w := &e.Event
-		stamp[i], tsMs[i] = secs(w.Timestamp), e.TsMs
-		origMs[i], sentMs[i] = ms(w.OriginalTimestamp), ms(w.SentAt)
-		received[i], recvMs[i] = secs(w.ReceivedAt), ms(w.ReceivedAt)
-		if w.Enrichment.Bot {
-			isBot[i] = 1
-		}
-		r := &e.Reserved
-		score[i], revenue[i] = r.Score, r.Revenue
-		contractEnd[i] = ms(r.ContractEnd)
+	c := eventrows.NewColumnar(len(evs))
+	var r eventrows.Row
+	for _, e := range evs {
 		sig := SignalOf(e)
-		signal[i], weight[i] = sig.Name, sig.Weight
-		versions[i] = version
+		r = eventrows.Row{
+			Event: &e.Event, Reserved: &e.Reserved, ID: e.ID, Key: e.Key, CustomerID: e.CustomerID, SessionID: e.SessionID,
+			Channel: e.Channel, Touchpoint: e.Touchpoint, Campaign: e.Campaign, Signal: sig.Name, SignalWeight: sig.Weight, TsMs: e.TsMs,
+		}
+		c.Add(&r, version)
 	}
-	cols = append(cols, "timestamp", "ts_ms", "original_ts_ms", "sent_at_ms", "received_at", "received_ms",
-		"is_bot", "score", "revenue", "contract_end_ms", "signal", "signal_weight", "version")
-	data = append(data, stamp, tsMs, origMs, sentMs, received, recvMs, isBot, score, revenue, contractEnd, signal, weight, versions)
-	return sink.Block{Table: "events", Columns: cols, Data: data, Rows: n}
+	return sink.Block{Table: "events", Columns: eventrows.Columns(), Data: c.Data(), Rows: len(evs)}
 }
