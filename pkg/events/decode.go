@@ -10,6 +10,7 @@ import (
 	"fmt"
 	gojson "github.com/goccy/go-json"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -34,6 +35,10 @@ type Decoder struct {
 	// KeepClientTime disables clock-skew correction: timestamp stays the
 	// client's originalTimestamp (Normalize).
 	KeepClientTime bool
+
+	// reference turns the fast paths off (parseDoc, scanBatch, parseSingle
+	// and the schema checks): tests compare both.
+	reference bool
 }
 
 // NewDecoder returns a Decoder with the embedded schemas.
@@ -83,7 +88,9 @@ func (d *Decoder) DecodeBatch(body []byte, received time.Time) (*Body, error) {
 		return nil, err
 	}
 	var bb batchBody
-	if err := json.Unmarshal(body, &bb); err != nil {
+	if sc, ok := scanBatch(body); ok && !d.reference {
+		bb = batchBody{Batch: sc.items, SentAt: nullString(sc.sentAt), WriteKey: sc.writeKey, Context: sc.context, Integrations: sc.integrations}
+	} else if err := json.Unmarshal(body, &bb); err != nil {
 		return nil, &RequestError{Reason: ReasonFormat, Msg: "body: " + jsonMsg(err)}
 	}
 	if bb.Batch == nil {
@@ -112,6 +119,16 @@ func (d *Decoder) DecodeEvent(body []byte, typ Type, received time.Time) (*Body,
 	if err := d.checkBody(body); err != nil {
 		return nil, err
 	}
+	// The body is parsed once: its document gives the head and the event.
+	if doc, writeKey, sentAtRaw, ok := parseSingle(body); ok && !d.reference {
+		sentAt, _ := parseTime(sentAtRaw) // a bad sentAt is reported by the item
+		it := Item{Raw: body}
+		if !d.sizeOK(&it, "") {
+			return &Body{WriteKey: writeKey, SentAt: sentAt, Items: []Item{it}}, nil
+		}
+		d.fromValue(&it, "", doc, typ, sentAt, nil, received)
+		return &Body{WriteKey: writeKey, SentAt: sentAt, Items: []Item{it}}, nil
+	}
 	var head struct {
 		WriteKey string     `json:"writeKey"`
 		SentAt   nullString `json:"sentAt"`
@@ -122,6 +139,43 @@ func (d *Decoder) DecodeEvent(body []byte, typ Type, received time.Time) (*Body,
 	sentAt, _ := parseTime(string(head.SentAt)) // a bad sentAt is reported by item
 	it := d.item(0, "", body, typ, sentAt, nil, received)
 	return &Body{WriteKey: head.WriteKey, SentAt: sentAt, Items: []Item{it}}, nil
+}
+
+// parseSingle is the fast path of DecodeEvent: the body's document and the
+// writeKey and sentAt that encoding/json would read from it. It reports
+// false when it is not certain to agree with encoding/json (see parseDoc;
+// keys that match writeKey or sentAt only case-insensitively; values of
+// other types than string or null).
+func parseSingle(body []byte) (doc map[string]any, writeKey, sentAt string, ok bool) {
+	if !utf8.Valid(body) {
+		return nil, "", "", false
+	}
+	v, ok := parseDoc(body)
+	if !ok {
+		return nil, "", "", false
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, "", "", false
+	}
+	for k := range m {
+		if !isASCII([]byte(k)) || (k != "writeKey" && strings.EqualFold(k, "writeKey")) || (k != "sentAt" && strings.EqualFold(k, "sentAt")) {
+			return nil, "", "", false
+		}
+	}
+	for _, f := range [...]struct {
+		key string
+		dst *string
+	}{{"writeKey", &writeKey}, {"sentAt", &sentAt}} {
+		switch v := m[f.key].(type) {
+		case nil:
+		case string:
+			*f.dst = v
+		default:
+			return nil, "", "", false
+		}
+	}
+	return m, writeKey, sentAt, true
 }
 
 // DecodeNDJSON decodes newline-delimited JSON events (one event per line,
@@ -193,19 +247,34 @@ func sharedFields(ctx, integ json.RawMessage) (*shared, error) {
 // item decodes, validates and normalizes one event.
 func (d *Decoder) item(idx int, at string, raw json.RawMessage, typ Type, sentAt time.Time, sh *shared, received time.Time) Item {
 	it := Item{Index: idx, Raw: raw}
-	if max := d.Limits.MaxEventBytes; max > 0 && len(raw) > max {
-		it.Err = fieldErr(ReasonSize, at, "", fmt.Sprintf("event is %d bytes, limit %d", len(raw), max))
+	if !d.sizeOK(&it, at) {
 		return it
 	}
-	doc, err := decodeDoc(raw)
+	doc, err := decodeDoc(raw, !d.reference)
 	if err != nil {
 		it.Err = fieldErr(ReasonFormat, at, "", "invalid JSON: "+jsonMsg(err))
 		return it
 	}
+	d.fromValue(&it, at, doc, typ, sentAt, sh, received)
+	return it
+}
+
+// sizeOK checks the event's size, setting it.Err when it is over the limit.
+func (d *Decoder) sizeOK(it *Item, at string) bool {
+	if max := d.Limits.MaxEventBytes; max > 0 && len(it.Raw) > max {
+		it.Err = fieldErr(ReasonSize, at, "", fmt.Sprintf("event is %d bytes, limit %d", len(it.Raw), max))
+		return false
+	}
+	return true
+}
+
+// fromValue validates and normalizes the decoded document of an event
+// into it.
+func (d *Decoder) fromValue(it *Item, at string, doc any, typ Type, sentAt time.Time, sh *shared, received time.Time) {
 	m, ok := doc.(map[string]any)
 	if !ok {
 		it.Err = fieldErr(ReasonFormat, at, "", "must be a JSON object")
-		return it
+		return
 	}
 	if typ != "" {
 		m["type"] = string(typ)
@@ -214,7 +283,7 @@ func (d *Decoder) item(idx int, at string, raw json.RawMessage, typ Type, sentAt
 		merge(m, "context", sh.context)
 		merge(m, "integrations", sh.integrations)
 	}
-	if err := d.Validator.Validate(m); err != nil {
+	if err := d.Validator.validate(m, !d.reference); err != nil {
 		var fe *FieldError
 		if errors.As(err, &fe) {
 			fe.At = at
@@ -222,12 +291,12 @@ func (d *Decoder) item(idx int, at string, raw json.RawMessage, typ Type, sentAt
 		} else {
 			it.Err = fieldErr(ReasonSchema, at, "", err.Error())
 		}
-		return it
+		return
 	}
 	ev, fe := fromDoc(m, at)
 	if fe != nil {
 		it.Err = fe
-		return it
+		return
 	}
 	if typ != "" {
 		ev.Type = typ
@@ -237,7 +306,6 @@ func (d *Decoder) item(idx int, at string, raw json.RawMessage, typ Type, sentAt
 	}
 	Normalize(&ev, received, sentAt, !d.KeepClientTime)
 	it.Event = ev
-	return it
 }
 
 // merge copies the keys of from into doc[key] that doc[key] does not have.
@@ -341,10 +409,24 @@ func (s *nullString) UnmarshalJSON(b []byte) error {
 // validator takes (objects as map[string]any, numbers as json.Number). It
 // uses goccy/go-json, about twice as fast as encoding/json here, and checks
 // that nothing follows the value.
-func decodeDoc(raw []byte) (any, error) {
+//
+// Valid documents take parseDoc, which builds the same value faster.
+func decodeDoc(raw []byte, fast bool) (any, error) {
 	if !utf8.Valid(raw) {
 		return nil, errors.New("not valid UTF-8")
 	}
+	if !fast {
+		return decodeDocGoccy(raw)
+	}
+	if v, ok := parseDoc(raw); ok {
+		return v, nil
+	}
+	return decodeDocGoccy(raw)
+}
+
+// decodeDocGoccy is decodeDoc with goccy/go-json, the reference for
+// parseDoc and the path that reports why a document is invalid.
+func decodeDocGoccy(raw []byte) (any, error) {
 	dec := gojson.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any

@@ -22,7 +22,7 @@ func fromDoc(m map[string]any, at string) (Event, *FieldError) {
 		dst *json.RawMessage
 	}{{"properties", &ev.Properties}, {"traits", &ev.Traits}, {"integrations", &ev.Integrations}} {
 		if v, ok := m[f.key].(map[string]any); ok {
-			if *f.dst, err = json.Marshal(v); err != nil {
+			if *f.dst, err = marshalValue(v); err != nil {
 				return Event{}, fieldErr(ReasonFormat, at, f.key, err.Error())
 			}
 		}
@@ -76,7 +76,7 @@ func contextFromDoc(c map[string]any) (Context, error) {
 		if _, typed := contextKeys[k]; typed {
 			continue // set above; the schema guaranteed its type
 		}
-		raw, err := json.Marshal(v)
+		raw, err := marshalValue(v)
 		if err != nil {
 			return Context{}, err
 		}

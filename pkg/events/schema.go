@@ -128,7 +128,10 @@ func (v *Validator) Reserved(name string) bool { _, ok := v.reserved[name]; retu
 // jsonschema.UnmarshalJSON (objects as map[string]any, numbers as
 // json.Number). The error names the failing fields, for example
 // `properties.score: must be <= 10 but found 11`.
-func (v *Validator) Validate(doc any) error {
+func (v *Validator) Validate(doc any) error { return v.validate(doc, true) }
+
+// validate is Validate, with the schema checks when fast is true.
+func (v *Validator) validate(doc any, fast bool) error {
 	m, _ := doc.(map[string]any)
 	env := v.envelope
 	if t, ok := m["type"].(string); ok {
@@ -149,7 +152,7 @@ func (v *Validator) Validate(doc any) error {
 			}
 		}
 	}
-	if env.validFast(doc) && (!reserved || res.validFast(props)) {
+	if fast && env.validFast(doc) && (!reserved || res.validFast(props)) {
 		return nil
 	}
 	if err := env.schema.Validate(doc); err != nil {

@@ -416,3 +416,78 @@ func scanNumber(s []byte, i int) (int, bool) {
 	}
 	return i, true
 }
+
+// marshalValue encodes a generic JSON value (as decodeDoc returns it)
+// exactly as json.Marshal does: object keys sorted, strings HTML-safe.
+func marshalValue(v any) ([]byte, error) {
+	if b, ok := appendValue(nil, v, 0); ok {
+		return b, nil
+	}
+	return json.Marshal(v)
+}
+
+// appendValue is the fast path of marshalValue; false for values it
+// leaves to encoding/json (other Go types, invalid numbers, deep nesting).
+func appendValue(b []byte, v any, depth int) ([]byte, bool) {
+	if depth > maxCompactDepth {
+		return b, false
+	}
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...), true
+	case bool:
+		if v {
+			return append(b, "true"...), true
+		}
+		return append(b, "false"...), true
+	case string:
+		return appendJSONString(b, v), true
+	case json.Number:
+		if v == "" {
+			return b, false
+		}
+		if end, ok := scanNumber([]byte(v), 0); !ok || end != len(v) {
+			return b, false
+		}
+		return append(b, v...), true
+	case []any:
+		if v == nil {
+			return append(b, "null"...), true
+		}
+		b = append(b, '[')
+		for i, e := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var ok bool
+			if b, ok = appendValue(b, e, depth+1); !ok {
+				return b, false
+			}
+		}
+		return append(b, ']'), true
+	case map[string]any:
+		if v == nil {
+			return append(b, "null"...), true
+		}
+		var buf [16]string
+		keys := buf[:0]
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			var ok bool
+			if b, ok = appendValue(b, v[k], depth+1); !ok {
+				return b, false
+			}
+		}
+		return append(b, '}'), true
+	}
+	return b, false
+}
