@@ -76,7 +76,7 @@ func assertAllChecksAgree(t *testing.T, v *Validator, doc any) {
 	}
 }
 
-func parseDoc(t testing.TB, s string) any {
+func schemaDoc(t testing.TB, s string) any {
 	t.Helper()
 	v, err := jsonschema.UnmarshalJSON(strings.NewReader(s))
 	if err != nil {
@@ -122,10 +122,10 @@ func TestCheckAgreesWithLibrary(t *testing.T) {
 	v := testValidator(t)
 	variants := make([]any, len(checkVariants))
 	for i, s := range checkVariants {
-		variants[i] = parseDoc(t, s)
+		variants[i] = schemaDoc(t, s)
 	}
 	for _, seed := range checkSeeds {
-		doc := parseDoc(t, seed)
+		doc := schemaDoc(t, seed)
 		assertAllChecksAgree(t, v, doc)
 		// Each key of the seed and of its objects replaced by each variant,
 		// and removed.
