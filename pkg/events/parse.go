@@ -16,7 +16,9 @@ import (
 // keys, lone surrogates, numbers out of float64 range, very deep nesting):
 // the caller then takes that path. raw must be valid UTF-8.
 func parseDoc(raw []byte) (any, bool) {
-	p := parser{s: raw}
+	// One copy of the document as a string: unescaped strings and numbers
+	// are substrings of it instead of an allocation each.
+	p := parser{s: raw, src: string(raw)}
 	p.ws()
 	v, ok := p.value(0)
 	if !ok {
@@ -28,7 +30,9 @@ func parseDoc(raw []byte) (any, bool) {
 
 type parser struct {
 	s []byte
-	i int
+	// src is s as a string (parseDoc only).
+	src string
+	i   int
 	// buf is scratch space for unescaping strings.
 	buf []byte
 }
@@ -57,7 +61,7 @@ func (p *parser) value(depth int) (any, bool) {
 	case c == '[':
 		return p.array(depth)
 	case c == '"':
-		s, ok := p.str(false)
+		s, ok := p.str()
 		return s, ok
 	case c == '-' || (c >= '0' && c <= '9'):
 		return p.number()
@@ -91,7 +95,7 @@ func (p *parser) object(depth int) (any, bool) {
 		if p.i >= len(p.s) || p.s[p.i] != '"' {
 			return nil, false
 		}
-		k, ok := p.str(true)
+		k, ok := p.str()
 		if !ok {
 			return nil, false
 		}
@@ -157,19 +161,16 @@ func (p *parser) array(depth int) (any, bool) {
 	}
 }
 
-// str decodes the string at p.s[p.i] (a quote). Keys are interned: an
-// event has the same few dozen of them.
-func (p *parser) str(key bool) (string, bool) {
+// str decodes the string at p.s[p.i] (a quote).
+func (p *parser) str() (string, bool) {
 	start := p.i + 1
 	i := start
 	for i < len(p.s) {
 		c := p.s[i]
 		if c == '"' {
 			p.i = i + 1
-			if key {
-				if k, ok := knownKeys[string(p.s[start:i])]; ok {
-					return k, true
-				}
+			if p.src != "" {
+				return p.src[start:i], true
 			}
 			return string(p.s[start:i]), true
 		}
@@ -274,7 +275,12 @@ func (p *parser) number() (any, bool) {
 	if !ok {
 		return nil, false
 	}
-	s := string(p.s[p.i:end])
+	var s string
+	if p.src != "" {
+		s = p.src[p.i:end]
+	} else {
+		s = string(p.s[p.i:end])
+	}
 	p.i = end
 	// goccy/go-json refuses numbers out of float64 range, even as
 	// json.Number; short plain numbers cannot be.
@@ -295,22 +301,6 @@ func containsExp(s string) bool {
 	return false
 }
 
-// knownKeys interns the keys of the envelope and its context.
-var knownKeys = func() map[string]string {
-	m := map[string]string{}
-	for _, k := range []string{
-		"type", "messageId", "anonymousId", "userId", "event", "name", "category", "groupId", "previousId",
-		"properties", "traits", "integrations", "context", "timestamp", "originalTimestamp", "sentAt", "receivedAt",
-		"writeKey", "batch", "version", "channel", "ip", "userAgent", "locale", "timezone", "page", "app", "device",
-		"os", "campaign", "library", "path", "referrer", "search", "title", "url", "build", "namespace", "id",
-		"manufacturer", "model", "source", "medium", "term", "content", "email", "price", "product_id", "order_id",
-		"revenue", "currency", "products", "quantity", "sku", "score", "comment", "ticket_id", "All",
-	} {
-		m[k] = k
-	}
-	return m
-}()
-
 // batchScan is what DecodeBatch needs of a batch body.
 type batchScan struct {
 	items                 []json.RawMessage
@@ -330,7 +320,7 @@ func scanBatch(body []byte) (batchScan, bool) {
 	if !utf8.Valid(body) {
 		return out, false
 	}
-	p := parser{s: body}
+	p := parser{s: body} // no src: the few strings read are copied
 	p.ws()
 	if p.i >= len(p.s) || p.s[p.i] != '{' {
 		return out, false
@@ -384,7 +374,7 @@ func scanBatch(body []byte) (batchScan, bool) {
 			var s string
 			switch {
 			case p.i < len(p.s) && p.s[p.i] == '"':
-				if s, ok = p.str(false); !ok {
+				if s, ok = p.str(); !ok {
 					return out, false
 				}
 			case p.lit("null"):

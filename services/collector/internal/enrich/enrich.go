@@ -119,7 +119,9 @@ func (e *Enricher) ParseUA(s string) UA {
 	default:
 		ua.DeviceType = "desktop"
 	}
-	e.uaCache.Add(s, ua)
+	// A clone: s may be a substring of a whole decoded event, which the
+	// cache would otherwise keep alive.
+	e.uaCache.Add(strings.Clone(s), ua)
 	return ua
 }
 
