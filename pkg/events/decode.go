@@ -111,6 +111,29 @@ func (d *Decoder) DecodeBatch(body []byte, received time.Time) (*Body, error) {
 	return out, nil
 }
 
+// IsBatchJSON tells a batch body ({"batch": [...]}) from NDJSON, as
+// /v1/import needs: true when body is one JSON object whose "batch" (the
+// key matched as encoding/json matches field names) is not null. A body
+// that DecodeBatch reads in one pass is answered without a full decode.
+func IsBatchJSON(body []byte) bool {
+	t := bytes.TrimLeft(body, " \t\r\n")
+	if len(t) == 0 || t[0] != '{' {
+		return false
+	}
+	if _, ok := scanBatch(body); ok {
+		return true
+	}
+	return isBatchJSONReference(body)
+}
+
+// isBatchJSONReference is IsBatchJSON with encoding/json alone.
+func isBatchJSONReference(body []byte) bool {
+	var probe struct {
+		Batch json.RawMessage `json:"batch"`
+	}
+	return json.Unmarshal(body, &probe) == nil && probe.Batch != nil
+}
+
 // DecodeEvent decodes the body of a single-event endpoint (/v1/track,
 // /v1/identify, ...). typ is the endpoint's type; it overrides a "type" in
 // the body. An event-level problem is reported in the one Item, a body that

@@ -1,6 +1,7 @@
 package events
 
 import (
+	"bytes"
 	"reflect"
 	"slices"
 	"strings"
@@ -53,6 +54,9 @@ func FuzzFastPaths(f *testing.F) {
 
 func assertFastPathsMatch(t *testing.T, body []byte) {
 	t.Helper()
+	if bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n"), []byte("{")) && IsBatchJSON(body) != isBatchJSONReference(body) {
+		t.Fatalf("%q: IsBatchJSON %v, reference %v", body, IsBatchJSON(body), isBatchJSONReference(body))
+	}
 	lim := Limits{MaxEventBytes: 4 << 10, MaxBatchBytes: 64 << 10}
 	fast, err := NewDecoder(lim)
 	if err != nil {
@@ -102,5 +106,26 @@ func TestFastPathsServeOrdinaryBodies(t *testing.T) {
 	}
 	if _, _, _, ok := parseSingle([]byte(`{"writeKey":"k","userId":"u","event":"A","properties":{"x":[1,2]},"sentAt":"2026-01-01T00:00:00Z"}`)); !ok {
 		t.Error("parseSingle refused a single event")
+	}
+}
+
+// BenchmarkIsBatchJSON is /v1/import's probe of a 100-event batch body,
+// with the one-pass scan and with encoding/json alone.
+func BenchmarkIsBatchJSON(b *testing.B) {
+	body := []byte(`{"batch":[` + strings.Repeat(fastPathSeeds[0][len(`{"sentAt":"2026-05-01T12:00:01.000Z","batch":[`):len(fastPathSeeds[0])-2]+",", 99) +
+		`{"type":"track","userId":"u","event":"A"}]}`)
+	for _, bb := range []struct {
+		name string
+		f    func([]byte) bool
+	}{{"scan", IsBatchJSON}, {"encoding-json", isBatchJSONReference}} {
+		b.Run(bb.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				if !bb.f(body) {
+					b.Fatal("not a batch")
+				}
+			}
+		})
 	}
 }

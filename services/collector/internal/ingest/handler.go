@@ -4,7 +4,6 @@
 package ingest
 
 import (
-	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/subtle"
@@ -257,7 +256,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, k kind, typ even
 	switch {
 	case k == kindSingle:
 		b, err = h.dec.DecodeEvent(body, typ, received)
-	case k == kindImport && !isBatchJSON(body):
+	case k == kindImport && !events.IsBatchJSON(body):
 		b, err = h.imp.DecodeNDJSON(body, received)
 	case k == kindImport:
 		b, err = h.imp.DecodeBatch(body, received)
@@ -282,18 +281,6 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, k kind, typ even
 	}
 	h.m.batch.Observe(float64(len(b.Items)))
 	h.ingest(w, r, source, b)
-}
-
-// isBatchJSON tells a {"batch": [...]} body from NDJSON for /v1/import.
-func isBatchJSON(body []byte) bool {
-	t := bytes.TrimLeft(body, " \t\r\n")
-	if len(t) == 0 || t[0] != '{' {
-		return false
-	}
-	var probe struct {
-		Batch json.RawMessage `json:"batch"`
-	}
-	return json.Unmarshal(body, &probe) == nil && probe.Batch != nil
 }
 
 func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, b *events.Body) {
