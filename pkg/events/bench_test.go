@@ -3,8 +3,11 @@ package events_test
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/cemhq/cem/pkg/events"
 )
@@ -62,6 +65,26 @@ func BenchmarkWireUnmarshal(b *testing.B) {
 	b.SetBytes(int64(len(raw)))
 	for b.Loop() {
 		if _, err := events.Unmarshal(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkValidate is the schema validation of one valid SDK event.
+func BenchmarkValidate(b *testing.B) {
+	v, err := events.DefaultValidator()
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw := benchBatch(1)
+	raw = raw[bytes.IndexByte(raw, '[')+1 : len(raw)-2]
+	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(string(raw)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := v.Validate(doc); err != nil {
 			b.Fatal(err)
 		}
 	}

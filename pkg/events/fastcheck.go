@@ -37,7 +37,8 @@ type check struct {
 	minProps, maxProps int // -1: none
 	required           []string
 	props              map[string]*check
-	additional         *check // nil: any, unless noAdditional
+	propList           []propCheck // props as a list
+	additional         *check      // nil: any, unless noAdditional
 	noAdditional       bool
 
 	minItems, maxItems int // -1: none
@@ -47,6 +48,12 @@ type check struct {
 	pattern        jsonschema.Regexp
 
 	minimum, maximum, exclMinimum, exclMaximum *bound
+}
+
+// propCheck is the check of one named property.
+type propCheck struct {
+	name  string
+	check *check
 }
 
 // bound is a numeric limit of a schema.
@@ -168,6 +175,7 @@ func (c *checkCompiler) compile(s *jsonschema.Schema) *check {
 		ch.props = make(map[string]*check, len(s.Properties))
 		for k, sub := range s.Properties {
 			ch.props[k] = c.compile(sub)
+			ch.propList = append(ch.propList, propCheck{k, ch.props[k]})
 		}
 	}
 	switch a := s.AdditionalProperties.(type) {
@@ -379,6 +387,26 @@ func (ch *check) object(m map[string]any, depth int) verdict {
 		}
 	}
 	result := valid
+	if !ch.noAdditional && ch.additional == nil && len(m) <= smallObject {
+		// Only the named properties have rules: look each up in the
+		// object, which is cheap in a small map, instead of iterating it.
+		for _, p := range ch.propList {
+			pv, ok := m[p.name]
+			if !ok {
+				continue
+			}
+			if p.check == nil {
+				return unknown
+			}
+			switch p.check.eval(pv, depth) {
+			case invalid:
+				return invalid
+			case unknown:
+				result = unknown
+			}
+		}
+		return result
+	}
 	for k, pv := range m {
 		sub, ok := ch.props[k]
 		switch {
@@ -401,6 +429,10 @@ func (ch *check) object(m map[string]any, depth int) verdict {
 	}
 	return result
 }
+
+// smallObject is the size up to which a Go map is one group of slots,
+// searched without hashing.
+const smallObject = 8
 
 func (ch *check) array(a []any, depth int) verdict {
 	if (ch.minItems >= 0 && len(a) < ch.minItems) || (ch.maxItems >= 0 && len(a) > ch.maxItems) {
