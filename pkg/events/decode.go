@@ -106,7 +106,7 @@ func (d *Decoder) DecodeBatch(body []byte, received time.Time) (*Body, error) {
 	}
 	out := &Body{WriteKey: bb.WriteKey, SentAt: sentAt, Items: make([]Item, len(bb.Batch))}
 	for i, raw := range bb.Batch {
-		out.Items[i] = d.item(i, "batch["+strconv.Itoa(i)+"]", raw, "", sentAt, shared, received)
+		d.item(&out.Items[i], i, "batch["+strconv.Itoa(i)+"]", raw, "", sentAt, shared, received)
 	}
 	return out, nil
 }
@@ -145,12 +145,11 @@ func (d *Decoder) DecodeEvent(body []byte, typ Type, received time.Time) (*Body,
 	// The body is parsed once: its document gives the head and the event.
 	if doc, writeKey, sentAtRaw, ok := parseSingle(body); ok && !d.reference {
 		sentAt, _ := parseTime(sentAtRaw) // a bad sentAt is reported by the item
-		it := Item{Raw: body}
-		if !d.sizeOK(&it, "") {
-			return &Body{WriteKey: writeKey, SentAt: sentAt, Items: []Item{it}}, nil
+		out := &Body{WriteKey: writeKey, SentAt: sentAt, Items: []Item{{Raw: body}}}
+		if it := &out.Items[0]; d.sizeOK(it, "") {
+			d.fromValue(it, "", doc, typ, sentAt, nil, received)
 		}
-		d.fromValue(&it, "", doc, typ, sentAt, nil, received)
-		return &Body{WriteKey: writeKey, SentAt: sentAt, Items: []Item{it}}, nil
+		return out, nil
 	}
 	var head struct {
 		WriteKey string     `json:"writeKey"`
@@ -160,8 +159,9 @@ func (d *Decoder) DecodeEvent(body []byte, typ Type, received time.Time) (*Body,
 		return nil, &RequestError{Reason: ReasonFormat, Msg: "body: " + jsonMsg(err)}
 	}
 	sentAt, _ := parseTime(string(head.SentAt)) // a bad sentAt is reported by item
-	it := d.item(0, "", body, typ, sentAt, nil, received)
-	return &Body{WriteKey: head.WriteKey, SentAt: sentAt, Items: []Item{it}}, nil
+	out := &Body{WriteKey: head.WriteKey, SentAt: sentAt, Items: make([]Item, 1)}
+	d.item(&out.Items[0], 0, "", body, typ, sentAt, nil, received)
+	return out, nil
 }
 
 // parseSingle is the fast path of DecodeEvent: the body's document and the
@@ -223,7 +223,8 @@ func (d *Decoder) DecodeNDJSON(body []byte, received time.Time) (*Body, error) {
 			continue
 		}
 		idx := len(out.Items)
-		out.Items = append(out.Items, d.item(idx, "line "+strconv.Itoa(line), raw, "", time.Time{}, nil, received))
+		out.Items = append(out.Items, Item{})
+		d.item(&out.Items[idx], idx, "line "+strconv.Itoa(line), raw, "", time.Time{}, nil, received)
 	}
 	return out, nil
 }
@@ -268,18 +269,18 @@ func sharedFields(ctx, integ json.RawMessage) (*shared, error) {
 }
 
 // item decodes, validates and normalizes one event.
-func (d *Decoder) item(idx int, at string, raw json.RawMessage, typ Type, sentAt time.Time, sh *shared, received time.Time) Item {
-	it := Item{Index: idx, Raw: raw}
-	if !d.sizeOK(&it, at) {
-		return it
+// The result is written to it, a zero Item (in place: an Item is large).
+func (d *Decoder) item(it *Item, idx int, at string, raw json.RawMessage, typ Type, sentAt time.Time, sh *shared, received time.Time) {
+	it.Index, it.Raw = idx, raw
+	if !d.sizeOK(it, at) {
+		return
 	}
 	doc, err := decodeDoc(raw, !d.reference)
 	if err != nil {
 		it.Err = fieldErr(ReasonFormat, at, "", "invalid JSON: "+jsonMsg(err))
-		return it
+		return
 	}
-	d.fromValue(&it, at, doc, typ, sentAt, sh, received)
-	return it
+	d.fromValue(it, at, doc, typ, sentAt, sh, received)
 }
 
 // sizeOK checks the event's size, setting it.Err when it is over the limit.
@@ -316,8 +317,8 @@ func (d *Decoder) fromValue(it *Item, at string, doc any, typ Type, sentAt time.
 		}
 		return
 	}
-	ev, fe := fromDoc(m, at)
-	if fe != nil {
+	ev := &it.Event
+	if fe := fromDoc(ev, m, at); fe != nil {
 		it.Err = fe
 		return
 	}
@@ -327,8 +328,7 @@ func (d *Decoder) fromValue(it *Item, at string, doc any, typ Type, sentAt time.
 	if !ev.SentAt.IsZero() {
 		sentAt = ev.SentAt
 	}
-	Normalize(&ev, received, sentAt, !d.KeepClientTime)
-	it.Event = ev
+	Normalize(ev, received, sentAt, !d.KeepClientTime)
 }
 
 // merge copies the keys of from into doc[key] that doc[key] does not have.

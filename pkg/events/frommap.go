@@ -10,12 +10,20 @@ import (
 // saves a second parse of the raw bytes: the schema already guaranteed the
 // JSON types, so every assertion here holds for valid input. Properties,
 // traits, integrations and unknown context keys are re-encoded as JSON.
-func fromDoc(m map[string]any, at string) (Event, *FieldError) {
-	ev := Event{
-		Type: Type(str(m["type"])), MessageID: str(m["messageId"]),
-		AnonymousID: str(m["anonymousId"]), UserID: str(m["userId"]), GroupID: str(m["groupId"]), PreviousID: str(m["previousId"]),
-		Event: str(m["event"]), Name: str(m["name"]), Category: str(m["category"]),
+//
+// It fills ev, a zero Event, in place; on error ev is left zero.
+func fromDoc(ev *Event, m map[string]any, at string) *FieldError {
+	fe := fillFromDoc(ev, m, at)
+	if fe != nil {
+		*ev = Event{}
 	}
+	return fe
+}
+
+func fillFromDoc(ev *Event, m map[string]any, at string) *FieldError {
+	ev.Type, ev.MessageID = Type(str(m["type"])), str(m["messageId"])
+	ev.AnonymousID, ev.UserID, ev.GroupID, ev.PreviousID = str(m["anonymousId"]), str(m["userId"]), str(m["groupId"]), str(m["previousId"])
+	ev.Event, ev.Name, ev.Category = str(m["event"]), str(m["name"]), str(m["category"])
 	var err error
 	for _, f := range []struct {
 		key string
@@ -23,13 +31,13 @@ func fromDoc(m map[string]any, at string) (Event, *FieldError) {
 	}{{"properties", &ev.Properties}, {"traits", &ev.Traits}, {"integrations", &ev.Integrations}} {
 		if v, ok := m[f.key].(map[string]any); ok {
 			if *f.dst, err = marshalValue(v); err != nil {
-				return Event{}, fieldErr(ReasonFormat, at, f.key, err.Error())
+				return fieldErr(ReasonFormat, at, f.key, err.Error())
 			}
 		}
 	}
 	if c, ok := m["context"].(map[string]any); ok {
-		if ev.Context, err = contextFromDoc(c); err != nil {
-			return Event{}, fieldErr(ReasonFormat, at, "context", err.Error())
+		if err = contextFromDoc(&ev.Context, c); err != nil {
+			return fieldErr(ReasonFormat, at, "context", err.Error())
 		}
 	}
 	var issues []Issue
@@ -44,16 +52,15 @@ func fromDoc(m map[string]any, at string) (Event, *FieldError) {
 		*f.dst = t
 	}
 	if issues != nil {
-		return Event{}, &FieldError{Reason: ReasonFormat, At: at, Issues: issues}
+		return &FieldError{Reason: ReasonFormat, At: at, Issues: issues}
 	}
-	return ev, nil
+	return nil
 }
 
-func contextFromDoc(c map[string]any) (Context, error) {
-	ctx := Context{
-		IP: str(c["ip"]), UserAgent: str(c["userAgent"]), Locale: str(c["locale"]),
-		Timezone: str(c["timezone"]), Channel: str(c["channel"]),
-	}
+// contextFromDoc fills ctx, a zero Context.
+func contextFromDoc(ctx *Context, c map[string]any) error {
+	ctx.IP, ctx.UserAgent, ctx.Locale = str(c["ip"]), str(c["userAgent"]), str(c["locale"])
+	ctx.Timezone, ctx.Channel = str(c["timezone"]), str(c["channel"])
 	if p, ok := c["page"].(map[string]any); ok {
 		ctx.Page = &PageContext{Path: str(p["path"]), Referrer: str(p["referrer"]), Search: str(p["search"]), Title: str(p["title"]), URL: str(p["url"])}
 	}
@@ -78,14 +85,14 @@ func contextFromDoc(c map[string]any) (Context, error) {
 		}
 		raw, err := marshalValue(v)
 		if err != nil {
-			return Context{}, err
+			return err
 		}
 		if ctx.Extra == nil {
 			ctx.Extra = map[string]json.RawMessage{}
 		}
 		ctx.Extra[k] = raw
 	}
-	return ctx, nil
+	return nil
 }
 
 // str returns a JSON string or the literal of a JSON number; "" otherwise.
