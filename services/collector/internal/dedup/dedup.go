@@ -36,9 +36,12 @@ type Set struct {
 	index    map[uint64]int32
 	long     map[string]int32
 	longKeys map[int32]string // the key of each long slot
-	slots    []slot
-	free     int32 // first free slot, chained by lruNext; none when -1
-	n        int
+	// pages hold the slots, slotsPerPage each: growing never copies (or
+	// stalls callers on the lock while it copies) the slots held.
+	pages  [][]slot
+	nslots int32
+	free   int32 // first free slot, chained by lruNext; none when -1
+	n      int
 
 	// Two doubly linked lists through the slots: by recency (head is the
 	// most recently used) and by expiry (head expires first).
@@ -136,7 +139,7 @@ func (s *Set) expire() {
 		return
 	}
 	now := s.elapsed()
-	for s.expHead != none && now > s.slots[s.expHead].expires {
+	for s.expHead != none && now > s.at(s.expHead).expires {
 		s.remove(s.expHead)
 	}
 }
@@ -144,7 +147,7 @@ func (s *Set) expire() {
 func (s *Set) add(key []byte) {
 	expires := s.elapsed() + s.window
 	if i := s.find(key); i != none {
-		s.slots[i].expires = expires
+		s.at(i).expires = expires
 		s.unlinkLRU(i)
 		s.pushLRU(i)
 		s.unlinkExp(i)
@@ -152,7 +155,7 @@ func (s *Set) add(key []byte) {
 		return
 	}
 	i := s.alloc()
-	sl := &s.slots[i]
+	sl := s.at(i)
 	*sl = slot{expires: expires, nextHash: none}
 	if len(key) > inlineKey {
 		sl.keyLen = longKey
@@ -187,26 +190,35 @@ func (s *Set) find(key []byte) int32 {
 	if !ok {
 		return none
 	}
-	for ; i != none; i = s.slots[i].nextHash {
-		if sl := &s.slots[i]; sl.hash == h && string(sl.key[:sl.keyLen]) == string(key) {
+	for ; i != none; i = s.at(i).nextHash {
+		if sl := s.at(i); sl.hash == h && string(sl.key[:sl.keyLen]) == string(key) {
 			return i
 		}
 	}
 	return none
 }
 
+// slotsPerPage is the number of slots allocated at a time (about 400 KB).
+const slotsPerPage = 4096
+
+// at returns slot i.
+func (s *Set) at(i int32) *slot { return &s.pages[i/slotsPerPage][i%slotsPerPage] }
+
 func (s *Set) alloc() int32 {
 	if i := s.free; i != none {
-		s.free = s.slots[i].lruNext
+		s.free = s.at(i).lruNext
 		return i
 	}
-	s.slots = append(s.slots, slot{})
-	return int32(len(s.slots) - 1)
+	if int(s.nslots) == len(s.pages)*slotsPerPage {
+		s.pages = append(s.pages, make([]slot, slotsPerPage))
+	}
+	s.nslots++
+	return s.nslots - 1
 }
 
 // remove drops slot i from the index and both lists and frees it.
 func (s *Set) remove(i int32) {
-	sl := &s.slots[i]
+	sl := s.at(i)
 	if sl.keyLen == longKey {
 		delete(s.long, s.longKeys[i])
 		delete(s.longKeys, i)
@@ -221,7 +233,7 @@ func (s *Set) remove(i int32) {
 }
 
 func (s *Set) unlinkHash(i int32) {
-	sl := &s.slots[i]
+	sl := s.at(i)
 	head := s.index[sl.hash]
 	if head == i {
 		if sl.nextHash == none {
@@ -231,19 +243,19 @@ func (s *Set) unlinkHash(i int32) {
 		}
 		return
 	}
-	for j := head; j != none; j = s.slots[j].nextHash {
-		if s.slots[j].nextHash == i {
-			s.slots[j].nextHash = sl.nextHash
+	for j := head; j != none; j = s.at(j).nextHash {
+		if s.at(j).nextHash == i {
+			s.at(j).nextHash = sl.nextHash
 			return
 		}
 	}
 }
 
 func (s *Set) pushLRU(i int32) {
-	sl := &s.slots[i]
+	sl := s.at(i)
 	sl.lruPrev, sl.lruNext = none, s.lruHead
 	if s.lruHead != none {
-		s.slots[s.lruHead].lruPrev = i
+		s.at(s.lruHead).lruPrev = i
 	} else {
 		s.lruTail = i
 	}
@@ -251,14 +263,14 @@ func (s *Set) pushLRU(i int32) {
 }
 
 func (s *Set) unlinkLRU(i int32) {
-	sl := &s.slots[i]
+	sl := s.at(i)
 	if sl.lruPrev != none {
-		s.slots[sl.lruPrev].lruNext = sl.lruNext
+		s.at(sl.lruPrev).lruNext = sl.lruNext
 	} else {
 		s.lruHead = sl.lruNext
 	}
 	if sl.lruNext != none {
-		s.slots[sl.lruNext].lruPrev = sl.lruPrev
+		s.at(sl.lruNext).lruPrev = sl.lruPrev
 	} else {
 		s.lruTail = sl.lruPrev
 	}
@@ -268,10 +280,10 @@ func (s *Set) unlinkLRU(i int32) {
 // pushExp appends i to the expiry list: every entry gets the same window,
 // so the latest added expires last.
 func (s *Set) pushExp(i int32) {
-	sl := &s.slots[i]
+	sl := s.at(i)
 	sl.expNext, sl.expPrev = none, s.expTail
 	if s.expTail != none {
-		s.slots[s.expTail].expNext = i
+		s.at(s.expTail).expNext = i
 	} else {
 		s.expHead = i
 	}
@@ -279,14 +291,14 @@ func (s *Set) pushExp(i int32) {
 }
 
 func (s *Set) unlinkExp(i int32) {
-	sl := &s.slots[i]
+	sl := s.at(i)
 	if sl.expPrev != none {
-		s.slots[sl.expPrev].expNext = sl.expNext
+		s.at(sl.expPrev).expNext = sl.expNext
 	} else {
 		s.expHead = sl.expNext
 	}
 	if sl.expNext != none {
-		s.slots[sl.expNext].expPrev = sl.expPrev
+		s.at(sl.expNext).expPrev = sl.expPrev
 	} else {
 		s.expTail = sl.expPrev
 	}

@@ -86,10 +86,10 @@ func TestHashCollisions(t *testing.T) {
 	for i := range 20 {
 		key := appendKey(nil, "web", fmt.Sprint(i))
 		j := s.alloc()
-		s.slots[j] = slot{hash: 42, nextHash: none}
-		s.slots[j].keyLen = uint16(copy(s.slots[j].key[:], key))
+		*s.at(j) = slot{hash: 42, nextHash: none}
+		s.at(j).keyLen = uint16(copy(s.at(j).key[:], key))
 		if head, ok := s.index[42]; ok {
-			s.slots[j].nextHash = head
+			s.at(j).nextHash = head
 		}
 		s.index[42] = j
 		s.n++
@@ -100,8 +100,8 @@ func TestHashCollisions(t *testing.T) {
 		key := appendKey(nil, "web", fmt.Sprint(i))
 		j := s.index[42]
 		found := false
-		for ; j != none; j = s.slots[j].nextHash {
-			if string(s.slots[j].key[:s.slots[j].keyLen]) == string(key) {
+		for ; j != none; j = s.at(j).nextHash {
+			if string(s.at(j).key[:s.at(j).keyLen]) == string(key) {
 				found = true
 			}
 		}
@@ -111,7 +111,7 @@ func TestHashCollisions(t *testing.T) {
 		s.remove(i)
 	}
 	n := 0
-	for j := s.index[42]; j != none; j = s.slots[j].nextHash {
+	for j := s.index[42]; j != none; j = s.at(j).nextHash {
 		n++
 	}
 	assert.Equal(t, 16, n)
