@@ -2,17 +2,18 @@ package events
 
 import (
 	"bytes"
-	"io"
-	"unicode/utf8"
-
 	"encoding/json"
 	"errors"
 	"fmt"
-	gojson "github.com/goccy/go-json"
+	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
+	gojson "github.com/goccy/go-json"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
@@ -276,6 +277,11 @@ func (d *Decoder) item(it *Item, idx int, at string, raw json.RawMessage, typ Ty
 		return
 	}
 	doc, err := decodeDoc(raw, !d.reference)
+	var nr *numberRangeError
+	if errors.As(err, &nr) {
+		it.Err = fieldErr(ReasonSchema, at, nr.path, nr.Error())
+		return
+	}
 	if err != nil {
 		it.Err = fieldErr(ReasonFormat, at, "", "invalid JSON: "+jsonMsg(err))
 		return
@@ -459,5 +465,65 @@ func decodeDocGoccy(raw []byte) (any, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("unexpected data after the JSON value")
 	}
+	if err := checkExponents(v, ""); err != nil {
+		return nil, err
+	}
 	return v, nil
+}
+
+// maxExponent bounds the decimal exponent written in a number literal.
+// float64 spans about 1e-324 to 1e308, and the schema validator compares
+// numbers as exact rationals, whose cost grows with the exponent: 1e-999999
+// takes it tens of milliseconds, and 1e-99999999 made it panic. parseDoc
+// leaves such documents to decodeDocGoccy, which refuses them here.
+const maxExponent = 400
+
+// exponentTooLarge reports whether the number literal s has an exponent
+// beyond ±maxExponent.
+func exponentTooLarge(s string) bool {
+	i := strings.IndexAny(s, "eE")
+	if i < 0 {
+		return false
+	}
+	e := strings.TrimLeft(strings.TrimLeft(s[i+1:], "+-"), "0")
+	if len(e) > 3 {
+		return true
+	}
+	n, _ := strconv.Atoi(e)
+	return n > maxExponent
+}
+
+// numberRangeError names the field whose number has a huge exponent.
+type numberRangeError struct{ path string }
+
+func (e *numberRangeError) Error() string {
+	return fmt.Sprintf("number out of range (exponent beyond ±%d)", maxExponent)
+}
+
+// checkExponents walks a decoded document for number literals with huge
+// exponents; path is the dotted path of v.
+func checkExponents(v any, path string) error {
+	switch x := v.(type) {
+	case json.Number:
+		if exponentTooLarge(string(x)) {
+			return &numberRangeError{path: path}
+		}
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(x)) { // the first in key order, on every run
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			if err := checkExponents(x[k], p); err != nil {
+				return err
+			}
+		}
+	case []any:
+		for i, e := range x {
+			if err := checkExponents(e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

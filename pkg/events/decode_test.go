@@ -250,3 +250,34 @@ func TestRequestErrorIsTyped(t *testing.T) {
 	var re *events.RequestError
 	assert.True(t, errors.As(err, &re), "a JSON array body is refused as a whole: %v", err)
 }
+
+// TestHugeExponents: number literals with exponents far beyond float64 are
+// refused with the field named, on every entry point, before the schema
+// validator (whose exact rational comparison took tens of milliseconds for
+// 1e-999999 and panicked on 1e-99999999).
+func TestHugeExponents(t *testing.T) {
+	d, err := events.NewDecoder(events.DefaultLimits())
+	require.NoError(t, err)
+	now := time.Now()
+	for lit, want := range map[string]string{
+		"1e-99999999": "properties.revenue: number out of range", "-1e-999999": "properties.revenue: number out of range",
+		"2E+401": "value out of range", "-3.5e0999": "value out of range", // beyond float64: invalid JSON, as before
+	} {
+		ev := `{"type":"track","userId":"u","event":"Order Completed","properties":{"order_id":"o","revenue":` + lit + `}}`
+		for name, decode := range map[string]func() (*events.Body, error){
+			"event":  func() (*events.Body, error) { return d.DecodeEvent([]byte(ev), events.TypeTrack, now) },
+			"batch":  func() (*events.Body, error) { return d.DecodeBatch([]byte(`{"batch":[`+ev+`]}`), now) },
+			"ndjson": func() (*events.Body, error) { return d.DecodeNDJSON([]byte(ev+"\n"), now) },
+		} {
+			b, err := decode()
+			require.NoError(t, err, "%s %s", name, lit)
+			require.Len(t, b.Items, 1)
+			require.NotNil(t, b.Items[0].Err, "%s %s", name, lit)
+			assert.Contains(t, b.Items[0].Err.Error(), want, "%s %s", name, lit)
+		}
+	}
+	// Exponents within range still validate as numbers.
+	b, err := d.DecodeEvent([]byte(`{"type":"track","userId":"u","event":"Order Completed","properties":{"order_id":"o","revenue":1.5e2}}`), events.TypeTrack, now)
+	require.NoError(t, err)
+	assert.Nil(t, b.Items[0].Err)
+}

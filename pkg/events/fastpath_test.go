@@ -33,6 +33,7 @@ var fastPathSeeds = []string{
 	`{"userId":"u","event":"A","timestamp":"not a time","originalTimestamp":"2026-01-01T00:00:00Z"}`,
 	`{"userId":"u","event":"A","context":{"page":{"path":1}}}`, `{"userId":"","anonymousId":""}`,
 	`{"userId":"u","event":"` + strings.Repeat("x", 5000) + `"}`,
+	`{"type":"track","userId":"u","event":"Order Completed","properties":{"order_id":"o","revenue":1e-99999999,"x":[1e-401]}}`,
 }
 
 // TestFastPathsMatchReference decodes every seed with and without the

@@ -283,9 +283,10 @@ func (p *parser) number() (any, bool) {
 	}
 	p.i = end
 	// goccy/go-json refuses numbers out of float64 range, even as
-	// json.Number; short plain numbers cannot be.
+	// json.Number; short plain numbers cannot be. Huge exponents are
+	// refused by decodeDocGoccy, which says where.
 	if len(s) > 15 || containsExp(s) {
-		if _, err := strconv.ParseFloat(s, 64); err != nil {
+		if _, err := strconv.ParseFloat(s, 64); err != nil || exponentTooLarge(s) {
 			return nil, false
 		}
 	}

@@ -28,6 +28,9 @@ func AppendMarshal(dst []byte, ev *Event) ([]byte, error) {
 // dst's contents beyond len(dst) undefined, when the event needs
 // encoding/json.
 func appendWire(b []byte, ev *Event) ([]byte, bool) {
+	if ev == nil { // encoding/json writes only the version
+		return b, false
+	}
 	ok := true
 	b = append(b, `{"v":1,"type":`...)
 	b = appendJSONString(b, string(ev.Type))

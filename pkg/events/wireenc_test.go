@@ -30,6 +30,10 @@ func assertSameEncoding(t *testing.T, ev *Event) {
 	}
 }
 
+func TestAppendMarshalNil(t *testing.T) {
+	assertSameEncoding(t, nil)
+}
+
 func TestAppendMarshalMatchesEncodingJSON(t *testing.T) {
 	ts := time.Date(2026, 5, 1, 12, 0, 0, 123_456_000, time.UTC)
 	berlin := time.FixedZone("CET", 3600)
