@@ -454,10 +454,12 @@ func (h *Handler) allow(source string, n int) bool {
 func readBody(r *http.Request, limit int) ([]byte, int, error) {
 	var rd io.Reader = io.LimitReader(r.Body, int64(limit)+1)
 	// Content-Length sizes the buffer of a plain body at once (io.ReadAll
-	// grows from 512 bytes, allocating about twice the body).
+	// grows from 512 bytes, allocating about twice the body), up to
+	// maxPrealloc: a client that only claims a large body (a slow import)
+	// must not make every request slot hold that much before sending it.
 	size := 0
 	if r.ContentLength > 0 {
-		size = int(min(r.ContentLength, int64(limit)))
+		size = int(min(r.ContentLength, int64(limit), maxPrealloc))
 	}
 	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
 		gz, err := gzip.NewReader(rd)
@@ -481,6 +483,10 @@ func readBody(r *http.Request, limit int) ([]byte, int, error) {
 	}
 	return body, 0, nil
 }
+
+// maxPrealloc caps the buffer readBody allocates from Content-Length
+// before any byte arrived (a whole default batch, 500 KB, fits).
+const maxPrealloc = 1 << 20
 
 // readAll is io.ReadAll into a buffer of size+1 bytes to start with (the
 // extra byte lets it see the end without growing); size 0 is io.ReadAll.

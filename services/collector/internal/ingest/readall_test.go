@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"testing/iotest"
 
@@ -32,4 +34,15 @@ func TestReadAllMatchesIOReadAll(t *testing.T) {
 			assert.Equal(t, want, got, "%s, size %d", name, size)
 		}
 	}
+}
+
+// A claimed Content-Length larger than maxPrealloc is not allocated before
+// the bytes arrive.
+func TestReadBodyPreallocationIsCapped(t *testing.T) {
+	r := httptest.NewRequest("POST", "/v1/import", strings.NewReader(`{"batch":[]}`))
+	r.ContentLength = 20 << 20 // claimed, not sent
+	body, _, err := readBody(r, 20<<20)
+	assert.NoError(t, err)
+	assert.Equal(t, `{"batch":[]}`, string(body))
+	assert.LessOrEqual(t, cap(body), maxPrealloc+1)
 }
