@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -98,7 +99,6 @@ func (c *Consumer) Run(ctx context.Context) error {
 
 type partitionState struct {
 	next int64 // offset after the last message of the flush
-	lag  int64
 }
 
 func (c *Consumer) runGeneration(gctx context.Context, gen *kafka.Generation) {
@@ -113,11 +113,18 @@ func (c *Consumer) runGeneration(gctx context.Context, gen *kafka.Generation) {
 
 	rctx, stopReaders := context.WithCancel(gctx)
 	in := make(chan kafka.Message, max(1024, c.cfg.FlushRows))
+	// hwm is each partition's high-water mark as its reader last fetched
+	// it: the lag of a flush counts from there, so messages fetched but
+	// still waiting in the channel count as lag.
+	hwm := make(map[int]*atomic.Int64, len(assigned))
+	for _, a := range assigned {
+		hwm[a.ID] = &atomic.Int64{}
+	}
 	var wg sync.WaitGroup
 	for _, a := range assigned {
-		wg.Go(func() { c.readPartition(rctx, a, in) })
+		wg.Go(func() { c.readPartition(rctx, a, in, hwm[a.ID]) })
 	}
-	b := &batcher{c: c, gen: gen, parts: map[int]*partitionState{}}
+	b := &batcher{c: c, gen: gen, parts: map[int]*partitionState{}, hwm: hwm}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
@@ -145,7 +152,7 @@ func (c *Consumer) runGeneration(gctx context.Context, gen *kafka.Generation) {
 	}
 }
 
-func (c *Consumer) readPartition(ctx context.Context, a kafka.PartitionAssignment, out chan<- kafka.Message) {
+func (c *Consumer) readPartition(ctx context.Context, a kafka.PartitionAssignment, out chan<- kafka.Message, hwm *atomic.Int64) {
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers:   c.cfg.Brokers,
 		Topic:     c.cfg.Topic,
@@ -174,6 +181,9 @@ func (c *Consumer) readPartition(ctx context.Context, a kafka.PartitionAssignmen
 			continue
 		}
 		c.m.Consumed.Inc()
+		if m.HighWaterMark > hwm.Load() { // this goroutine is the only writer
+			hwm.Store(m.HighWaterMark)
+		}
 		select {
 		case out <- m:
 		case <-ctx.Done():
@@ -188,6 +198,7 @@ type batcher struct {
 	gen   *kafka.Generation
 	msgs  []kafka.Message
 	parts map[int]*partitionState
+	hwm   map[int]*atomic.Int64
 	dirty bool // the handler's state is ahead of ClickHouse
 }
 
@@ -199,7 +210,6 @@ func (b *batcher) add(m kafka.Message) {
 		b.parts[m.Partition] = p
 	}
 	p.next = m.Offset + 1
-	p.lag = max(0, m.HighWaterMark-m.Offset-1)
 }
 
 // flush hands the pending messages to the handler and commits their offsets
@@ -221,7 +231,11 @@ func (b *batcher) flush(ctx context.Context) {
 	offsets := map[int]int64{}
 	for id, p := range b.parts {
 		offsets[id] = p.next
-		b.c.m.Lag.WithLabelValues(strconv.Itoa(id)).Set(float64(p.lag))
+		var hwm int64
+		if h := b.hwm[id]; h != nil {
+			hwm = h.Load()
+		}
+		b.c.m.Lag.WithLabelValues(strconv.Itoa(id)).Set(float64(max(0, hwm-p.next)))
 	}
 	if err := b.gen.CommitOffsets(map[string]map[int]int64{b.c.cfg.Topic: offsets}); err != nil {
 		// The rows are written; the next owner replays them idempotently.

@@ -21,7 +21,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		Lag: f.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "cem_processor_consumer_lag",
-			Help: "Messages behind the partition's high watermark as of the last fetched message, by owned partition.",
+			Help: "Messages of an owned partition not yet written: its high watermark at the last fetch minus the next offset to commit (messages fetched but not yet processed count).",
 		}, []string{"partition"}),
 	}
 }

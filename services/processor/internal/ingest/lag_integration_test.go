@@ -1,0 +1,92 @@
+package ingest_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/segmentio/kafka-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cemhq/cem/pkg/itest"
+	"github.com/cemhq/cem/services/processor/internal/ingest"
+)
+
+// gateHandler blocks its first Handle until release is closed and calls
+// second at the start of the second (the consumer sets the lag of a flush
+// before it starts the next).
+type gateHandler struct {
+	countHandler
+	started chan struct{}
+	release chan struct{}
+	second  func()
+	calls   int
+}
+
+func (h *gateHandler) Handle(ctx context.Context, msgs []kafka.Message) error {
+	h.calls++
+	switch h.calls {
+	case 1:
+		close(h.started)
+		<-h.release
+	case 2:
+		h.second()
+	}
+	return h.countHandler.Handle(ctx, msgs)
+}
+
+// TestLagCountsFetchedUnwrittenIntegration: messages that arrive one by
+// one while a flush is slow are fetched at once (each at the high-water
+// mark of its own fetch) and wait in memory; the lag after the slow flush
+// must count them, or a processor falling behind looks caught up.
+func TestLagCountsFetchedUnwrittenIntegration(t *testing.T) {
+	k := itest.Kafka(t)
+	w := &kafka.Writer{Addr: kafka.TCP(k.Addr()), Topic: "cem.events", Balancer: &kafka.Hash{}, BatchSize: 1, BatchTimeout: time.Millisecond}
+	t.Cleanup(func() { _ = w.Close() })
+	const key = "one-key" // one partition
+	write := func(i int) {
+		require.NoError(t, w.WriteMessages(context.Background(), kafka.Message{Key: []byte(key), Value: fmt.Appendf(nil, `{"n":%d}`, i)}))
+	}
+
+	h := &gateHandler{started: make(chan struct{}), release: make(chan struct{})}
+	m := ingest.NewMetrics(prometheus.NewRegistry())
+	lagAfterFirst := make(chan float64, 1)
+	h.second = func() {
+		var lag float64 // of the one partition written to (the dev broker has 6)
+		for p := range 6 {
+			lag = max(lag, testutil.ToFloat64(m.Lag.WithLabelValues(fmt.Sprint(p))))
+		}
+		lagAfterFirst <- lag
+	}
+	c := ingest.New(ingest.Config{
+		Brokers: []string{k.Addr()}, Topic: "cem.events", Group: "lag-test", FlushRows: 1, FlushInterval: 10 * time.Millisecond,
+		MaxWait: 50 * time.Millisecond, FinalFlushTimeout: 5 * time.Second, SessionTimeout: 6 * time.Second, RebalanceTimeout: 6 * time.Second,
+	}, h, m, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = c.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	write(0)
+	<-h.started // the first flush (message 0) is stuck
+	const later = 30
+	for i := 1; i <= later; i++ {
+		write(i)
+		// Each is fetched on its own before the next is written.
+		itest.Eventually(t, 10*time.Second, func() bool { return testutil.ToFloat64(m.Consumed) >= float64(i+1) }, "fetched")
+	}
+	close(h.release)
+	// After the first flush the other 30 are fetched but not written.
+	select {
+	case lag := <-lagAfterFirst:
+		assert.Equal(t, float64(later), lag, "fetched, unwritten messages count as lag")
+	case <-time.After(10 * time.Second):
+		t.Fatal("no second flush")
+	}
+	itest.Eventually(t, 10*time.Second, func() bool { return h.n.Load() == later+1 }, "all handled")
+}
