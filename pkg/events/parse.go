@@ -84,11 +84,8 @@ func (p *parser) lit(l string) bool {
 }
 
 func (p *parser) object(depth int) (any, bool) {
-	p.i++ // {
 	m := make(map[string]any)
-	p.ws()
-	if p.i < len(p.s) && p.s[p.i] == '}' {
-		p.i++
+	if p.open('}') {
 		return m, true
 	}
 	for {
@@ -99,43 +96,74 @@ func (p *parser) object(depth int) (any, bool) {
 		if !ok {
 			return nil, false
 		}
-		if _, dup := m[k]; dup {
+		if _, dup := m[k]; dup || !p.colon() {
 			return nil, false
 		}
-		p.ws()
-		if p.i >= len(p.s) || p.s[p.i] != ':' {
-			return nil, false
-		}
-		p.i++
-		p.ws()
 		v, ok := p.value(depth + 1)
 		if !ok {
 			return nil, false
 		}
 		m[k] = v
-		p.ws()
-		if p.i >= len(p.s) {
-			return nil, false
-		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-			p.ws()
-		case '}':
-			p.i++
-			return m, true
-		default:
-			return nil, false
+		if more, ok := p.next('}'); !ok || !more {
+			return okValue[any](m, ok)
 		}
 	}
 }
 
-func (p *parser) array(depth int) (any, bool) {
-	p.i++ // [
-	a := []any{}
+// okValue is (v, true), or (nil, false) when !ok.
+func okValue[T any](v T, ok bool) (T, bool) {
+	if !ok {
+		var zero T
+		return zero, false
+	}
+	return v, true
+}
+
+// open moves past a container's opening byte at p.s[p.i] and the blanks
+// after it, and past close too when the container is empty (reported).
+func (p *parser) open(close byte) (empty bool) {
+	p.i++
 	p.ws()
-	if p.i < len(p.s) && p.s[p.i] == ']' {
+	if p.i < len(p.s) && p.s[p.i] == close {
 		p.i++
+		return true
+	}
+	return false
+}
+
+// colon moves past the ':' after an object key and the blanks around it.
+func (p *parser) colon() bool {
+	p.ws()
+	if p.i >= len(p.s) || p.s[p.i] != ':' {
+		return false
+	}
+	p.i++
+	p.ws()
+	return true
+}
+
+// next moves past what follows a container's element: more after a ','
+// (and the blanks after it), !more after close; !ok for anything else.
+func (p *parser) next(close byte) (more, ok bool) {
+	p.ws()
+	if p.i >= len(p.s) {
+		return false, false
+	}
+	switch p.s[p.i] {
+	case ',':
+		p.i++
+		p.ws()
+		return true, true
+	case close:
+		p.i++
+		return false, true
+	}
+	return false, false
+}
+
+func (p *parser) array(depth int) (any, bool) {
+	a := []any{}
+	if p.open(']') {
 		return a, true
 	}
 	for {
@@ -144,19 +172,8 @@ func (p *parser) array(depth int) (any, bool) {
 			return nil, false
 		}
 		a = append(a, v)
-		p.ws()
-		if p.i >= len(p.s) {
-			return nil, false
-		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-			p.ws()
-		case ']':
-			p.i++
-			return a, true
-		default:
-			return nil, false
+		if more, ok := p.next(']'); !ok || !more {
+			return okValue[any](a, ok)
 		}
 	}
 }
@@ -437,11 +454,8 @@ func (p *parser) plainKey() ([]byte, bool) {
 // element (sub-slices of the body, as encoding/json's json.RawMessage
 // would copy them).
 func (p *parser) elements() ([]json.RawMessage, bool) {
-	p.i++ // [
 	items := make([]json.RawMessage, 0, 128)
-	p.ws()
-	if p.i < len(p.s) && p.s[p.i] == ']' {
-		p.i++
+	if p.open(']') {
 		return items, true
 	}
 	for {
@@ -450,19 +464,8 @@ func (p *parser) elements() ([]json.RawMessage, bool) {
 			return nil, false
 		}
 		items = append(items, p.s[start:p.i:p.i])
-		p.ws()
-		if p.i >= len(p.s) {
-			return nil, false
-		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-			p.ws()
-		case ']':
-			p.i++
-			return items, true
-		default:
-			return nil, false
+		if more, ok := p.next(']'); !ok || !more {
+			return okValue(items, ok)
 		}
 	}
 }
@@ -474,64 +477,27 @@ func (p *parser) skip(depth int) bool {
 	}
 	switch c := p.s[p.i]; {
 	case c == '{':
-		p.i++
-		p.ws()
-		if p.i < len(p.s) && p.s[p.i] == '}' {
-			p.i++
+		if p.open('}') {
 			return true
 		}
 		for {
-			if p.i >= len(p.s) || p.s[p.i] != '"' || !p.skipStr() {
+			if p.i >= len(p.s) || p.s[p.i] != '"' || !p.skipStr() || !p.colon() || !p.skip(depth+1) {
 				return false
 			}
-			p.ws()
-			if p.i >= len(p.s) || p.s[p.i] != ':' {
-				return false
-			}
-			p.i++
-			p.ws()
-			if !p.skip(depth + 1) {
-				return false
-			}
-			p.ws()
-			if p.i >= len(p.s) {
-				return false
-			}
-			switch p.s[p.i] {
-			case ',':
-				p.i++
-				p.ws()
-			case '}':
-				p.i++
-				return true
-			default:
-				return false
+			if more, ok := p.next('}'); !ok || !more {
+				return ok
 			}
 		}
 	case c == '[':
-		p.i++
-		p.ws()
-		if p.i < len(p.s) && p.s[p.i] == ']' {
-			p.i++
+		if p.open(']') {
 			return true
 		}
 		for {
 			if !p.skip(depth + 1) {
 				return false
 			}
-			p.ws()
-			if p.i >= len(p.s) {
-				return false
-			}
-			switch p.s[p.i] {
-			case ',':
-				p.i++
-				p.ws()
-			case ']':
-				p.i++
-				return true
-			default:
-				return false
+			if more, ok := p.next(']'); !ok || !more {
+				return ok
 			}
 		}
 	case c == '"':

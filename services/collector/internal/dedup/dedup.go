@@ -40,13 +40,12 @@ type Set struct {
 	// stalls callers on the lock while it copies) the slots held.
 	pages  [][]slot
 	nslots int32
-	free   int32 // first free slot, chained by lruNext; none when -1
+	free   int32 // first free slot, chained by lru.next; none when -1
 	n      int
 
 	// Two doubly linked lists through the slots: by recency (head is the
 	// most recently used) and by expiry (head expires first).
-	lruHead, lruTail int32
-	expHead, expTail int32
+	lru, exp list
 }
 
 // inlineKey is the longest key held inline (source, NUL and a UUID fit).
@@ -54,14 +53,19 @@ const inlineKey = 62
 
 const none = -1
 
+// link is a slot's place in one of the Set's lists; list is a list's ends.
+type (
+	link struct{ prev, next int32 }
+	list struct{ head, tail int32 }
+)
+
 type slot struct {
-	hash             uint64
-	expires          time.Duration // since Set.start
-	lruPrev, lruNext int32
-	expPrev, expNext int32
-	nextHash         int32
-	keyLen           uint16 // longKey: the key is in Set.long
-	key              [inlineKey]byte
+	hash     uint64
+	expires  time.Duration // since Set.start
+	lru, exp link
+	nextHash int32
+	keyLen   uint16 // longKey: the key is in Set.long
+	key      [inlineKey]byte
 }
 
 const longKey = 0xFFFF
@@ -75,7 +79,7 @@ func New(size int, window time.Duration) *Set {
 	return &Set{
 		size: size, window: window, seed: maphash.MakeSeed(), start: time.Now(), now: time.Now,
 		index: map[uint64]int32{}, long: map[string]int32{}, longKeys: map[int32]string{}, free: none,
-		lruHead: none, lruTail: none, expHead: none, expTail: none,
+		lru: list{none, none}, exp: list{none, none},
 	}
 }
 
@@ -139,8 +143,8 @@ func (s *Set) expire() {
 		return
 	}
 	now := s.elapsed()
-	for s.expHead != none && now > s.at(s.expHead).expires {
-		s.remove(s.expHead)
+	for s.exp.head != none && now > s.at(s.exp.head).expires {
+		s.remove(s.exp.head)
 	}
 }
 
@@ -173,7 +177,7 @@ func (s *Set) add(key []byte) {
 	s.pushLRU(i)
 	s.pushExp(i)
 	if s.n > s.size {
-		s.remove(s.lruTail)
+		s.remove(s.lru.tail)
 	}
 }
 
@@ -206,7 +210,7 @@ func (s *Set) at(i int32) *slot { return &s.pages[i/slotsPerPage][i%slotsPerPage
 
 func (s *Set) alloc() int32 {
 	if i := s.free; i != none {
-		s.free = s.at(i).lruNext
+		s.free = s.at(i).lru.next
 		return i
 	}
 	if int(s.nslots) == len(s.pages)*slotsPerPage {
@@ -227,7 +231,7 @@ func (s *Set) remove(i int32) {
 	}
 	s.unlinkLRU(i)
 	s.unlinkExp(i)
-	*sl = slot{lruNext: s.free}
+	*sl = slot{lru: link{next: s.free}}
 	s.free = i
 	s.n--
 }
@@ -251,56 +255,51 @@ func (s *Set) unlinkHash(i int32) {
 	}
 }
 
-func (s *Set) pushLRU(i int32) {
-	sl := s.at(i)
-	sl.lruPrev, sl.lruNext = none, s.lruHead
-	if s.lruHead != none {
-		s.at(s.lruHead).lruPrev = i
+// pushFront makes i the head of list l (of selects the slots' links in l).
+func (s *Set) pushFront(l *list, of func(*slot) *link, i int32) {
+	*of(s.at(i)) = link{prev: none, next: l.head}
+	if l.head != none {
+		of(s.at(l.head)).prev = i
 	} else {
-		s.lruTail = i
+		l.tail = i
 	}
-	s.lruHead = i
+	l.head = i
 }
 
-func (s *Set) unlinkLRU(i int32) {
-	sl := s.at(i)
-	if sl.lruPrev != none {
-		s.at(sl.lruPrev).lruNext = sl.lruNext
+// pushBack makes i the tail of list l.
+func (s *Set) pushBack(l *list, of func(*slot) *link, i int32) {
+	*of(s.at(i)) = link{prev: l.tail, next: none}
+	if l.tail != none {
+		of(s.at(l.tail)).next = i
 	} else {
-		s.lruHead = sl.lruNext
+		l.head = i
 	}
-	if sl.lruNext != none {
-		s.at(sl.lruNext).lruPrev = sl.lruPrev
-	} else {
-		s.lruTail = sl.lruPrev
-	}
-	sl.lruPrev, sl.lruNext = none, none
+	l.tail = i
 }
 
-// pushExp appends i to the expiry list: every entry gets the same window,
-// so the latest added expires last.
-func (s *Set) pushExp(i int32) {
-	sl := s.at(i)
-	sl.expNext, sl.expPrev = none, s.expTail
-	if s.expTail != none {
-		s.at(s.expTail).expNext = i
+// unlink takes i out of list l.
+func (s *Set) unlink(l *list, of func(*slot) *link, i int32) {
+	k := of(s.at(i))
+	if k.prev != none {
+		of(s.at(k.prev)).next = k.next
 	} else {
-		s.expHead = i
+		l.head = k.next
 	}
-	s.expTail = i
+	if k.next != none {
+		of(s.at(k.next)).prev = k.prev
+	} else {
+		l.tail = k.prev
+	}
+	*k = link{prev: none, next: none}
 }
 
-func (s *Set) unlinkExp(i int32) {
-	sl := s.at(i)
-	if sl.expPrev != none {
-		s.at(sl.expPrev).expNext = sl.expNext
-	} else {
-		s.expHead = sl.expNext
-	}
-	if sl.expNext != none {
-		s.at(sl.expNext).expPrev = sl.expPrev
-	} else {
-		s.expTail = sl.expPrev
-	}
-	sl.expPrev, sl.expNext = none, none
-}
+func lruOf(sl *slot) *link { return &sl.lru }
+func expOf(sl *slot) *link { return &sl.exp }
+
+// The two lists: by recency (head most recently used) and by expiry (head
+// expires first: every entry gets the same window, so the latest added
+// expires last).
+func (s *Set) pushLRU(i int32)   { s.pushFront(&s.lru, lruOf, i) }
+func (s *Set) unlinkLRU(i int32) { s.unlink(&s.lru, lruOf, i) }
+func (s *Set) pushExp(i int32)   { s.pushBack(&s.exp, expOf, i) }
+func (s *Set) unlinkExp(i int32) { s.unlink(&s.exp, expOf, i) }
