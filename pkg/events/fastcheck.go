@@ -66,6 +66,15 @@ type bound struct {
 
 type verdict uint8
 
+// and folds r into v, the verdict of checks that must all hold (invalid
+// beats unknown beats valid); false once v is invalid.
+func (v *verdict) and(r verdict) bool {
+	if r == invalid || (r == unknown && *v == valid) {
+		*v = r
+	}
+	return *v != invalid
+}
+
 const (
 	valid verdict = iota
 	invalid
@@ -238,11 +247,6 @@ func (ch *check) eval(v any, depth int) verdict {
 	}
 	result := valid
 	// and folds a sub-verdict into result: invalid wins over unknown.
-	and := func(r verdict) {
-		if r == invalid || (r == unknown && result == valid) {
-			result = r
-		}
-	}
 	t := typeOfValue(v)
 	if t == 0 {
 		return unknown
@@ -255,14 +259,14 @@ func (ch *check) eval(v any, depth int) verdict {
 		case invalid:
 			return invalid
 		case unknown:
-			and(unknown)
+			result.and(unknown)
 		}
 	}
 	if ch.consts != nil {
 		s, ok := v.(string)
 		switch {
 		case !ok:
-			and(unknown)
+			result.and(unknown)
 		case s != *ch.consts:
 			return invalid
 		}
@@ -284,32 +288,32 @@ func (ch *check) eval(v any, depth int) verdict {
 		}
 	}
 	if ch.ref != nil {
-		if and(ch.ref.eval(v, depth)); result == invalid {
+		if !result.and(ch.ref.eval(v, depth)) {
 			return invalid
 		}
 	}
 	switch v := v.(type) {
 	case map[string]any:
-		and(ch.object(v, depth))
+		result.and(ch.object(v, depth))
 	case []any:
-		and(ch.array(v, depth))
+		result.and(ch.array(v, depth))
 	case string:
-		and(ch.str(v))
+		result.and(ch.str(v))
 	case json.Number:
-		and(ch.number(v))
+		result.and(ch.number(v))
 	}
 	if result == invalid {
 		return invalid
 	}
 	for _, sub := range ch.allOf {
-		and(sub.evalOrUnknown(v, depth))
+		result.and(sub.evalOrUnknown(v, depth))
 	}
 	if ch.not != nil {
 		switch ch.not.eval(v, depth) {
 		case valid:
 			return invalid
 		case unknown:
-			and(unknown)
+			result.and(unknown)
 		}
 	}
 	if len(ch.anyOf) > 0 {
@@ -327,7 +331,7 @@ func (ch *check) eval(v any, depth int) verdict {
 				break
 			}
 		}
-		and(r)
+		result.and(r)
 	}
 	if len(ch.oneOf) > 0 {
 		n, unsure := 0, false
@@ -343,7 +347,7 @@ func (ch *check) eval(v any, depth int) verdict {
 		case n > 1:
 			return invalid
 		case unsure:
-			and(unknown)
+			result.and(unknown)
 		case n == 0:
 			return invalid
 		}
@@ -351,11 +355,11 @@ func (ch *check) eval(v any, depth int) verdict {
 	if ch.ifc != nil {
 		switch ch.ifc.eval(v, depth) {
 		case valid:
-			and(ch.thenc.evalOrValid(v, depth))
+			result.and(ch.thenc.evalOrValid(v, depth))
 		case invalid:
-			and(ch.elsec.evalOrValid(v, depth))
+			result.and(ch.elsec.evalOrValid(v, depth))
 		default:
-			and(unknown)
+			result.and(unknown)
 		}
 	}
 	return result
@@ -398,11 +402,8 @@ func (ch *check) object(m map[string]any, depth int) verdict {
 			if p.check == nil {
 				return unknown
 			}
-			switch p.check.eval(pv, depth) {
-			case invalid:
+			if !result.and(p.check.eval(pv, depth)) {
 				return invalid
-			case unknown:
-				result = unknown
 			}
 		}
 		return result
@@ -420,11 +421,8 @@ func (ch *check) object(m map[string]any, depth int) verdict {
 		default:
 			continue
 		}
-		switch sub.eval(pv, depth) {
-		case invalid:
+		if !result.and(sub.eval(pv, depth)) {
 			return invalid
-		case unknown:
-			result = unknown
 		}
 	}
 	return result
@@ -443,11 +441,8 @@ func (ch *check) array(a []any, depth int) verdict {
 	}
 	result := valid
 	for _, e := range a {
-		switch ch.items.eval(e, depth) {
-		case invalid:
+		if !result.and(ch.items.eval(e, depth)) {
 			return invalid
-		case unknown:
-			result = unknown
 		}
 	}
 	return result
