@@ -29,6 +29,8 @@
 //
 // A file may hold several statements: a statement ends at a line ending in
 // ";" (a line that is only ";" works too); "--" comment lines never end one.
+// Statements are split before they are rendered, so a template action must
+// not span two statements; a statement that renders to nothing is skipped.
 // Statements should be idempotent (IF NOT EXISTS): if a migration fails
 // half-way, the next run starts it again from its first statement.
 //

@@ -101,6 +101,9 @@ func Render(name, src string, opts Options) ([]string, error) {
 		if err := tmpl.Execute(&b, data); err != nil {
 			return nil, fmt.Errorf("render migration %s statement %d: %w", name, i+1, err)
 		}
+		if !hasCode(b.String()) { // a statement a template condition left out
+			continue
+		}
 		out = append(out, strings.TrimSpace(b.String()))
 		if opts.IsSharded(table) {
 			out = append(out, opts.distributed(table))

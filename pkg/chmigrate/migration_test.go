@@ -87,6 +87,16 @@ func TestRenderSharded(t *testing.T) {
 	assert.Equal(t, "ALTER TABLE cem.events ON CLUSTER 'prod' ADD COLUMN x String", stmts[2])
 }
 
+func TestRenderSkipsEmptyStatements(t *testing.T) {
+	src := "{{if .Cluster}}SYSTEM SYNC REPLICA {{.DB}}.t{{end}};\nSELECT 2"
+	stmts, err := Render("t", src, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"SELECT 2"}, stmts)
+	stmts, err = Render("t", src, Options{Cluster: "c"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"SYSTEM SYNC REPLICA cem.t", "SELECT 2"}, stmts)
+}
+
 func TestLayout(t *testing.T) {
 	sharded := Options{Cluster: "c", Sharded: true}
 	assert.Equal(t, "events_local", sharded.Local("events"))
