@@ -1,8 +1,7 @@
 package stage
 
 import (
-	"strings"
-
+	"github.com/cemhq/cem/pkg/eventrows"
 	"github.com/cemhq/cem/pkg/events"
 )
 
@@ -51,39 +50,6 @@ func New(ev events.Event, reserved events.Reserved, partition int, offset int64)
 	if c := ev.Context.Campaign; c != nil {
 		e.Campaign = c.Name
 	}
-	e.Touchpoint = Touchpoint(&e.Event, e.Channel)
+	e.Touchpoint = eventrows.Touchpoint(&e.Event, e.Channel)
 	return e
-}
-
-// Touchpoint returns the stable touchpoint label of ev: channel + ":" + the
-// page path (page calls; falling back to the page name), the screen name
-// (screen calls), the event name (track calls) or the call type (identify,
-// group, alias). The label has no query string or fragment, so it stays a
-// small set per site.
-func Touchpoint(ev *events.Event, channel string) string {
-	var what string
-	switch ev.Type {
-	case events.TypePage:
-		if p := ev.Context.Page; p != nil && p.Path != "" {
-			what = p.Path
-		} else {
-			what = ev.Name
-		}
-	case events.TypeScreen:
-		what = ev.Name
-	case events.TypeTrack:
-		what = ev.Event
-	default:
-		what = string(ev.Type)
-	}
-	if i := strings.IndexAny(what, "?#"); i >= 0 {
-		what = what[:i]
-	}
-	if what == "" {
-		what = string(ev.Type)
-	}
-	if channel == "" {
-		channel = "unknown"
-	}
-	return channel + ":" + what
 }

@@ -57,7 +57,7 @@ func Rows(evs []*stage.Event, version uint64) sink.Block {
 	c := eventrows.NewColumnar(len(evs))
 	var r eventrows.Row
 	for _, e := range evs {
-		sig := SignalOf(e)
+		sig := eventrows.SignalOf(&e.Event, &e.Reserved)
 		r = eventrows.Row{
 			Event: &e.Event, Reserved: &e.Reserved, ID: e.ID, Key: e.Key, CustomerID: e.CustomerID, SessionID: e.SessionID,
 			Channel: e.Channel, Touchpoint: e.Touchpoint, Campaign: e.Campaign, Signal: sig.Name, SignalWeight: sig.Weight, TsMs: e.TsMs,

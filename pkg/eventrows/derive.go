@@ -1,6 +1,43 @@
-package timeline
+package eventrows
 
-import "github.com/cemhq/cem/services/processor/internal/stage"
+import (
+	"strings"
+
+	"github.com/cemhq/cem/pkg/events"
+)
+
+// Touchpoint returns the stable touchpoint label of ev: channel + ":" + the
+// page path (page calls; falling back to the page name), the screen name
+// (screen calls), the event name (track calls) or the call type (identify,
+// group, alias). The label has no query string or fragment, so it stays a
+// small set per site.
+func Touchpoint(ev *events.Event, channel string) string {
+	var what string
+	switch ev.Type {
+	case events.TypePage:
+		if p := ev.Context.Page; p != nil && p.Path != "" {
+			what = p.Path
+		} else {
+			what = ev.Name
+		}
+	case events.TypeScreen:
+		what = ev.Name
+	case events.TypeTrack:
+		what = ev.Event
+	default:
+		what = string(ev.Type)
+	}
+	if i := strings.IndexAny(what, "?#"); i >= 0 {
+		what = what[:i]
+	}
+	if what == "" {
+		what = string(ev.Type)
+	}
+	if channel == "" {
+		channel = "unknown"
+	}
+	return channel + ":" + what
+}
 
 // Signal names an experience signal and its weight in [-1, 1]: negative for
 // bad experiences, positive for good ones.
@@ -33,19 +70,20 @@ var surveys = map[string][2]float64{
 	"CES Submitted":  {4, 3},
 }
 
-// SignalOf returns the experience signal of ev, or the zero Signal.
-// Surveys weigh by their score, clamped to [-1, 1]; "Feedback Given" is the
-// signal feedback with weight 0 (its text needs a human).
-func SignalOf(ev *stage.Event) Signal {
-	name := ev.Event.Event
+// SignalOf returns the experience signal of ev with its reserved
+// properties res, or the zero Signal. Surveys weigh by their score, clamped
+// to [-1, 1]; "Feedback Given" is the signal feedback with weight 0 (its
+// text needs a human).
+func SignalOf(ev *events.Event, res *events.Reserved) Signal {
+	name := ev.Event
 	if s, ok := fixed[name]; ok {
 		return s
 	}
 	if p, ok := surveys[name]; ok {
-		if ev.Reserved.Score == nil {
+		if res.Score == nil {
 			return Signal{"survey", 0}
 		}
-		w := (*ev.Reserved.Score - p[0]) / p[1]
+		w := (*res.Score - p[0]) / p[1]
 		return Signal{"survey", max(-1, min(1, w))}
 	}
 	if name == "Feedback Given" {
