@@ -2,7 +2,6 @@ package events_test
 
 import (
 	"bytes"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,24 +9,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/cemhq/cem/pkg/events"
+	"github.com/cemhq/cem/pkg/events/eventstest"
 )
-
-func benchBatch(n int) []byte {
-	var b bytes.Buffer
-	b.WriteString(`{"sentAt":"2026-05-01T12:00:01.000Z","batch":[`)
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, `{"type":"track","messageId":"m-%d","anonymousId":"anon-%d","userId":"user-%d","event":"Product Viewed","timestamp":"2026-05-01T12:00:00.%03dZ",`+
-			`"properties":{"product_id":"p-%d","name":"Running Shoe","price":89.9,"category":"shoes"},`+
-			`"context":{"library":{"name":"analytics.js","version":"5.2.0"},"page":{"path":"/p/%d","url":"https://shop.example/p/%d","referrer":"https://www.google.com/","title":"Running Shoe"},`+
-			`"userAgent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36","locale":"de-DE","campaign":{"name":"spring","source":"news","medium":"email"}}}`,
-			i, i%50, i%50, i%1000, i, i, i)
-	}
-	b.WriteString(`]}`)
-	return b.Bytes()
-}
 
 // BenchmarkDecodeBatch is the per-event cost of decoding, validating and
 // normalizing a 100-event SDK batch (see the events/s metric).
@@ -36,7 +19,7 @@ func BenchmarkDecodeBatch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	body := benchBatch(100)
+	body := eventstest.Batch(100, 0)
 	now := time.Now()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -53,7 +36,7 @@ func BenchmarkWireUnmarshal(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	body, err := d.DecodeBatch(benchBatch(1), time.Now())
+	body, err := d.DecodeBatch(eventstest.Batch(1, 0), time.Now())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -76,7 +59,7 @@ func BenchmarkValidate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	raw := benchBatch(1)
+	raw := eventstest.Batch(1, 0)
 	raw = raw[bytes.IndexByte(raw, '[')+1 : len(raw)-2]
 	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(string(raw)))
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/cemhq/cem/pkg/events/eventstest"
 	"github.com/cemhq/cem/services/collector/internal/ingest"
 )
 
@@ -22,24 +23,6 @@ type nopSink struct{}
 
 func (nopSink) Produce(context.Context, []kafka.Message) error    { return nil }
 func (nopSink) DeadLetter(context.Context, []kafka.Message) error { return nil }
-
-// batchBody is a realistic SDK batch of n events (~600 bytes each).
-func batchBody(n, seq int) []byte {
-	var b bytes.Buffer
-	b.WriteString(`{"sentAt":"2026-05-01T12:00:01.000Z","batch":[`)
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, `{"type":"track","messageId":"m-%d-%d","anonymousId":"anon-%d","userId":"user-%d","event":"Product Viewed","timestamp":"2026-05-01T12:00:00.%03dZ",`+
-			`"properties":{"product_id":"p-%d","name":"Running Shoe","price":89.9,"category":"shoes"},`+
-			`"context":{"library":{"name":"analytics.js","version":"5.2.0"},"page":{"path":"/p/%d","url":"https://shop.example/p/%d","referrer":"https://www.google.com/","title":"Running Shoe"},`+
-			`"userAgent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36","locale":"de-DE","campaign":{"name":"spring","source":"news","medium":"email"}}}`,
-			seq, i, i%50, i%50, i%1000, i, i, i)
-	}
-	b.WriteString(`]}`)
-	return b.Bytes()
-}
 
 // BenchmarkBatch measures the request path (decode, validate, enrich,
 // dedup, encode) with a sink that acknowledges at once. Reported per event.
@@ -55,7 +38,7 @@ func BenchmarkBatch(b *testing.B) {
 	const perBatch = 100
 	bodies := make([][]byte, 64)
 	for i := range bodies {
-		bodies[i] = batchBody(perBatch, i)
+		bodies[i] = eventstest.Batch(perBatch, i)
 	}
 	b.ReportAllocs()
 	b.SetBytes(int64(len(bodies[0])))
@@ -84,7 +67,7 @@ func BenchmarkBatch(b *testing.B) {
 // BenchmarkDecodeOnlyBaseline is the floor the collector is compared with:
 // read the body and JSON-decode every event, nothing else.
 func BenchmarkDecodeOnlyBaseline(b *testing.B) {
-	body := batchBody(100, 0)
+	body := eventstest.Batch(100, 0)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	cpu := startCPU()
