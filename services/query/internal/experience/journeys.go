@@ -33,6 +33,10 @@ type Journeys struct {
 // detractor-leaning first.
 func CompareJourneys(ctx context.Context, pe *paths.Engine, q paths.Query) (*Journeys, error) {
 	q.Anchor, q.Previous = "NPS Submitted", true
+	q, err := pe.Resolve(ctx, q) // one range for both groups
+	if err != nil {
+		return nil, err
+	}
 	det, err := pe.RunWhere(ctx, q, "isNotNull(score) AND score <= 6", nil)
 	if err != nil {
 		return nil, err

@@ -122,12 +122,9 @@ func (e *Engine) Run(ctx context.Context, q Query) (*Result, error) {
 // condition anchorCond over events columns (a constant of the caller with
 // "?" placeholders bound to anchorArgs).
 func (e *Engine) RunWhere(ctx context.Context, q Query, anchorCond string, anchorArgs []any) (*Result, error) {
-	if q.FromMs == 0 && q.RecentDays > 0 {
-		from, err := e.recentFrom(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		q.FromMs = from
+	q, err := e.Resolve(ctx, q)
+	if err != nil {
+		return nil, err
 	}
 	cond := chstore.StepExpr + " = ?"
 	args := []any{q.Anchor}
@@ -182,7 +179,7 @@ LIMIT %d BY length(rest) = 0`, nb, rest, occ, q.Limit+2)
 	if q.Previous {
 		res.Direction = "previous"
 	}
-	err := e.st.Select(ctx, func(rows driver.Rows) error {
+	err = e.st.Select(ctx, func(rows driver.Rows) error {
 		var (
 			step  string
 			after []string
@@ -218,6 +215,20 @@ func pathSteps(q Query, nb string, beyond []string) []string {
 		return append(append(beyond, nb), q.Anchor)
 	}
 	return append([]string{q.Anchor, nb}, beyond...)
+}
+
+// Resolve turns q.RecentDays into q.FromMs. RunWhere does it itself; a
+// caller that runs the same q several times resolves it once first.
+func (e *Engine) Resolve(ctx context.Context, q Query) (Query, error) {
+	if q.FromMs != 0 || q.RecentDays <= 0 {
+		return q, nil
+	}
+	from, err := e.recentFrom(ctx, q)
+	if err != nil {
+		return q, err
+	}
+	q.FromMs, q.RecentDays = from, 0
+	return q, nil
 }
 
 // recentFrom is the start of the last q.RecentDays days of data before
