@@ -7,6 +7,7 @@ import (
 
 	"github.com/cemhq/cem/pkg/chconn"
 	"github.com/cemhq/cem/pkg/telemetry"
+	"github.com/cemhq/cem/services/query/internal/httpapi"
 	"github.com/cemhq/cem/services/query/internal/servicelevel"
 )
 
@@ -27,7 +28,10 @@ type Config struct {
 // Query configures the API.
 type Query struct {
 	// Tokens are the accepted bearer tokens, comma-separated
-	// (CEM_QUERY_TOKENS). Required.
+	// (CEM_QUERY_TOKENS). Required. Each entry is a bare token (full
+	// access, as before scopes existed), "name:token" (full access) or
+	// "name:token:scope+scope" with scopes read, export, erase, write and
+	// admin (all of them); the name is what the audit log records.
 	Tokens []string `envconfig:"TOKENS"`
 	// Timeout bounds one API request, ClickHouse time included
 	// (CEM_QUERY_TIMEOUT). Default 30s.
@@ -67,18 +71,8 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	q := c.Query
-	n := 0
-	for _, t := range q.Tokens {
-		if t != "" {
-			n++
-		}
-		if t != "" && len(t) < 16 {
-			errs = append(errs, errors.New("CEM_QUERY_TOKENS: every token needs at least 16 characters"))
-			break
-		}
-	}
-	if n == 0 {
-		errs = append(errs, errors.New("CEM_QUERY_TOKENS: at least one token is required"))
+	if _, err := httpapi.ParseTokens(q.Tokens); err != nil {
+		errs = append(errs, fmt.Errorf("CEM_QUERY_TOKENS: %w", err))
 	}
 	if q.Timeout <= 0 || q.EraseTimeout <= 0 || q.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("query: timeouts must be positive"))

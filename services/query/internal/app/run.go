@@ -66,6 +66,10 @@ func NewHandler(conn chstore.Conn, cfg Config, log *slog.Logger, reg *prometheus
 	if err != nil {
 		return nil, err
 	}
+	tokens, err := httpapi.ParseTokens(cfg.Query.Tokens)
+	if err != nil {
+		return nil, fmt.Errorf("CEM_QUERY_TOKENS: %w", err)
+	}
 	health := telemetry.NewHealth()
 	health.AddCheck("clickhouse", st.Ping)
 	pe := paths.New(st)
@@ -75,7 +79,7 @@ func NewHandler(conn chstore.Conn, cfg Config, log *slog.Logger, reg *prometheus
 		Registry: reg,
 		Health:   health,
 		Metrics:  httpapi.NewMetrics(reg),
-		Auth:     httpapi.NewAuth(cfg.Query.Tokens),
+		Auth:     httpapi.NewAuth(tokens),
 		Limits: httpapi.Limits{
 			Timeout: cfg.Query.Timeout, EraseTimeout: cfg.Query.EraseTimeout,
 			MaxRows: cfg.Query.MaxRows, MinN: cfg.Query.MinN,

@@ -72,7 +72,7 @@ func NewHandler(d Deps) http.Handler {
 		if timeout == 0 {
 			timeout = d.Limits.Timeout
 		}
-		mux.Handle(rt.pattern, d.Metrics.instrument(rt.pattern, d.Auth.Wrap(s.wrap(rt.h, timeout))))
+		mux.Handle(rt.pattern, d.Metrics.instrument(rt.pattern, d.Auth.Wrap(rt.scope, s.wrap(rt.h, timeout))))
 	}
 	mux.Handle("/api/", d.Metrics.instrument("unknown", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
@@ -85,27 +85,28 @@ type route struct {
 	pattern string
 	h       handlerFunc
 	timeout time.Duration // 0: Limits.Timeout
+	scope   Scope         // what the token must grant
 }
 
 // routes is the API route table.
 func (s *server) routes() []route {
 	return []route{
-		{"GET /api/v1/customers", s.lookup, 0},
-		{"GET /api/v1/customers/{id}", s.profile, 0},
-		{"GET /api/v1/customers/{id}/timeline", s.timeline, 0},
-		{"GET /api/v1/customers/{id}/export", s.export, 0},
-		{"DELETE /api/v1/customers/{id}", s.erase, s.Limits.EraseTimeout},
-		{"POST /api/v1/funnels", s.funnel, 0},
-		{"GET /api/v1/paths", s.paths, 0},
-		{"GET /api/v1/retention", s.retention, 0},
-		{"GET /api/v1/experience", s.experience, 0},
-		{"GET /api/v1/experience/touchpoints/worst", s.worstTouchpoints, 0},
-		{"GET /api/v1/experience/journeys", s.journeys, 0},
-		{"GET /api/v1/service", s.service, 0},
-		{"GET /api/v1/segments", s.segmentList, 0},
-		{"GET /api/v1/segments/{name}", s.segment, 0},
-		{"GET /api/v1/segments/{name}/history", s.segmentHistory, 0},
-		{"GET /api/v1/alerts", s.alertList, 0},
+		{"GET /api/v1/customers", s.lookup, 0, ScopeRead},
+		{"GET /api/v1/customers/{id}", s.profile, 0, ScopeRead},
+		{"GET /api/v1/customers/{id}/timeline", s.timeline, 0, ScopeRead},
+		{"GET /api/v1/customers/{id}/export", s.export, 0, ScopeExport},
+		{"DELETE /api/v1/customers/{id}", s.erase, s.Limits.EraseTimeout, ScopeErase},
+		{"POST /api/v1/funnels", s.funnel, 0, ScopeRead},
+		{"GET /api/v1/paths", s.paths, 0, ScopeRead},
+		{"GET /api/v1/retention", s.retention, 0, ScopeRead},
+		{"GET /api/v1/experience", s.experience, 0, ScopeRead},
+		{"GET /api/v1/experience/touchpoints/worst", s.worstTouchpoints, 0, ScopeRead},
+		{"GET /api/v1/experience/journeys", s.journeys, 0, ScopeRead},
+		{"GET /api/v1/service", s.service, 0, ScopeRead},
+		{"GET /api/v1/segments", s.segmentList, 0, ScopeRead},
+		{"GET /api/v1/segments/{name}", s.segment, 0, ScopeRead},
+		{"GET /api/v1/segments/{name}/history", s.segmentHistory, 0, ScopeRead},
+		{"GET /api/v1/alerts", s.alertList, 0, ScopeRead},
 	}
 }
 

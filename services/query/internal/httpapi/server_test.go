@@ -33,11 +33,15 @@ func (downConn) Query(context.Context, string, ...any) (driver.Rows, error) {
 	return nil, errDown
 }
 
-const token = "unit-test-token-0123456789"
+const (
+	token     = "unit-test-token-0123456789"
+	readToken = "read-only-token-0123456789"
+	dpoToken  = "dpo-token-0123456789"
+)
 
 func newServer(t *testing.T) (*httptest.Server, *app.Config) {
 	t.Helper()
-	cfg := &app.Config{HTTPAddr: ":0", Query: app.Query{Tokens: []string{token, "second-token-0123456789"}, Timeout: 5 * time.Second,
+	cfg := &app.Config{HTTPAddr: ":0", Query: app.Query{Tokens: []string{token, "second-token-0123456789", "reader:" + readToken + ":read", "dpo:" + dpoToken + ":export+erase"}, Timeout: 5 * time.Second,
 		EraseTimeout: 5 * time.Second, MaxRows: 100, ExportMaxRows: 100, MinN: 1, ServiceTargets: "*=1h/1h"}}
 	cfg.ClickHouse.Database = "cem"
 	reg := telemetry.NewRegistry("query", "test")
@@ -81,6 +85,74 @@ func TestAuth(t *testing.T) {
 			assert.True(t, strings.HasPrefix(body, `{"error":{"code":"`), body)
 		})
 	}
+}
+
+func do(t *testing.T, method, url, tok string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestScopes: a token's scopes decide what it may call (403 otherwise); a
+// token configured without scopes (the old format) may call everything.
+func TestScopes(t *testing.T) {
+	srv, _ := newServer(t)
+	for _, tc := range []struct {
+		name, method, path, tok string
+		want                    int
+	}{
+		{"read token reads", "GET", "/api/v1/retention?grain=year", readToken, http.StatusBadRequest},
+		{"read token cannot export", "GET", "/api/v1/customers/u-1/export", readToken, http.StatusForbidden},
+		{"read token cannot erase", "DELETE", "/api/v1/customers/u-1", readToken, http.StatusForbidden},
+		{"dpo token cannot read analyses", "GET", "/api/v1/retention?grain=year", dpoToken, http.StatusForbidden},
+		{"dpo token exports", "GET", "/api/v1/customers/u-1/export", dpoToken, http.StatusInternalServerError},
+		{"dpo token erases", "DELETE", "/api/v1/customers/u-1", dpoToken, http.StatusInternalServerError},
+		{"unscoped token exports", "GET", "/api/v1/customers/u-1/export", token, http.StatusInternalServerError},
+		{"unscoped token erases", "DELETE", "/api/v1/customers/u-1", token, http.StatusInternalServerError},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// ClickHouse is down here: 500 means the request got past auth.
+			code, body := do(t, tc.method, srv.URL+tc.path, tc.tok)
+			assert.Equal(t, tc.want, code, body)
+			if tc.want == http.StatusForbidden {
+				assert.Contains(t, body, `"forbidden"`)
+			}
+		})
+	}
+}
+
+func TestParseTokens(t *testing.T) {
+	ts, err := httpapi.ParseTokens([]string{token, " ", "dpo:" + dpoToken + ":export+Erase", "ops:" + readToken, "root:" + token + "x:admin"})
+	require.NoError(t, err)
+	require.Len(t, ts, 4)
+	assert.Regexp(t, `^token-[0-9a-f]{8}$`, ts[0].Name, "a bare token gets a name that is not its secret")
+	assert.NotContains(t, ts[0].Name, token[:8])
+	for _, s := range []httpapi.Scope{httpapi.ScopeRead, httpapi.ScopeExport, httpapi.ScopeErase, httpapi.ScopeWrite, httpapi.ScopeAdmin} {
+		assert.True(t, ts[0].Allows(s), "bare token: %s", s)
+		assert.True(t, ts[2].Allows(s), "name:token: %s", s)
+		assert.True(t, ts[3].Allows(s), "admin: %s", s)
+	}
+	assert.Equal(t, "dpo", ts[1].Name)
+	assert.Equal(t, []httpapi.Scope{httpapi.ScopeExport, httpapi.ScopeErase}, ts[1].Scopes())
+	assert.False(t, ts[1].Allows(httpapi.ScopeRead))
+	for entry, msg := range map[string]string{
+		"a:" + token + ":read:x": "want token",
+		"a:short:read":           "16 characters",
+		"a b:" + token:           "name",
+		"a:" + token + ":delete": "unknown scope",
+		"":                       "at least one token",
+	} {
+		_, err := httpapi.ParseTokens([]string{entry})
+		assert.ErrorContains(t, err, msg, entry)
+	}
+	_, err = httpapi.ParseTokens([]string{"a:" + token, "a:" + dpoToken})
+	assert.ErrorContains(t, err, "used twice")
 }
 
 func TestHealthAndErrors(t *testing.T) {
