@@ -25,6 +25,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/cemhq/cem/pkg/events"
+	"github.com/cemhq/cem/pkg/httpjson"
 	"github.com/cemhq/cem/pkg/suppress"
 	"github.com/cemhq/cem/services/collector/internal/dedup"
 	"github.com/cemhq/cem/services/collector/internal/enrich"
@@ -393,7 +394,7 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, 
 		resp.Success = false
 		code = http.StatusBadRequest
 	}
-	writeJSON(w, code, resp)
+	_ = httpjson.Write(w, code, resp) // a Response always encodes
 }
 
 func (h *Handler) failure(source string, it *events.Item, reason events.Reason, msg, mid string) kafka.Message {
@@ -516,11 +517,5 @@ func (h *Handler) unavailable(w http.ResponseWriter, retryAfter int, msg string)
 }
 
 func (h *Handler) fail(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, Response{Success: false, Error: msg})
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
+	_ = httpjson.Write(w, code, Response{Success: false, Error: msg})
 }

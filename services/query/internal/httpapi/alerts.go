@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cemhq/cem/pkg/httpjson"
 	"github.com/cemhq/cem/services/query/internal/alerts"
 	"github.com/cemhq/cem/services/query/internal/apierr"
 	"github.com/cemhq/cem/services/query/internal/segments"
@@ -25,8 +26,7 @@ func (s *server) alertList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"alerts": list, "days": f.Days})
-	return nil
+	return httpjson.Write(w, http.StatusOK, map[string]any{"alerts": list, "days": f.Days})
 }
 
 // segmentHistory: GET /api/v1/segments/{name}/history?from=&to= (days,
@@ -60,6 +60,5 @@ func (s *server) segmentHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"segment": seg.Name(), "from": from.Format(time.DateOnly), "to": to.Format(time.DateOnly), "points": points})
-	return nil
+	return httpjson.Write(w, http.StatusOK, map[string]any{"segment": seg.Name(), "from": from.Format(time.DateOnly), "to": to.Format(time.DateOnly), "points": points})
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 
+	"github.com/cemhq/cem/pkg/httpjson"
 	"github.com/cemhq/cem/services/query/internal/apierr"
 	"github.com/cemhq/cem/services/query/internal/experience"
 	"github.com/cemhq/cem/services/query/internal/funnel"
@@ -24,8 +25,7 @@ func (s *server) funnel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
+	return httpjson.Write(w, http.StatusOK, res)
 }
 
 // DefaultPathDays is the window of paths and journeys without "from": the
@@ -66,8 +66,7 @@ func (s *server) paths(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
+	return httpjson.Write(w, http.StatusOK, res)
 }
 
 // retention: GET /api/v1/retention.
@@ -91,8 +90,7 @@ func (s *server) retention(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, m)
-	return nil
+	return httpjson.Write(w, http.StatusOK, m)
 }
 
 func (s *server) experienceQuery(p *params, by string) experience.Query {
@@ -138,8 +136,7 @@ func (s *server) runExperience(w http.ResponseWriter, r *http.Request, p *params
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, rep)
-	return nil
+	return httpjson.Write(w, http.StatusOK, rep)
 }
 
 // journeys: GET /api/v1/experience/journeys.
@@ -157,8 +154,7 @@ func (s *server) journeys(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, res)
-	return nil
+	return httpjson.Write(w, http.StatusOK, res)
 }
 
 // service: GET /api/v1/service.
@@ -175,6 +171,5 @@ func (s *server) service(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, rep)
-	return nil
+	return httpjson.Write(w, http.StatusOK, rep)
 }

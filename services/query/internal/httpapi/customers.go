@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/cemhq/cem/pkg/httpjson"
 	"github.com/cemhq/cem/services/query/internal/apierr"
 	"github.com/cemhq/cem/services/query/internal/journey"
 )
@@ -67,8 +68,7 @@ func (s *server) lookup(w http.ResponseWriter, r *http.Request) error {
 		}
 		out = append(out, match{CustomerID: c, IDs: ids})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"customers": out})
-	return nil
+	return httpjson.Write(w, http.StatusOK, map[string]any{"customers": out})
 }
 
 // customer resolves the {id} path value to the canonical customer and ids;
@@ -99,8 +99,7 @@ func (s *server) profile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, p)
-	return nil
+	return httpjson.Write(w, http.StatusOK, p)
 }
 
 // timeline: GET /api/v1/customers/{id}/timeline.
@@ -132,6 +131,5 @@ func (s *server) timeline(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, t)
-	return nil
+	return httpjson.Write(w, http.StatusOK, t)
 }

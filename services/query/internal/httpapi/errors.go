@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/cemhq/cem/pkg/httpjson"
 	"github.com/cemhq/cem/services/query/internal/apierr"
 )
 
@@ -24,24 +24,8 @@ const (
 	chQueryWasCancelled = 394
 )
 
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	_ = enc.Encode(v)
-}
-
 func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, errorBody{Error: errorDetail{Code: code, Message: msg}})
+	_ = httpjson.Write(w, status, httpjson.ErrorBody{Error: httpjson.ErrorDetail{Code: code, Message: msg}})
 }
 
 // classify maps an error to its HTTP status, code and message.
@@ -69,6 +53,11 @@ func classify(err error) (int, string, string) {
 
 // fail writes err as a JSON error and logs server-side failures.
 func fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if errors.Is(err, httpjson.ErrEncode) {
+		// The answer could not be encoded; httpjson.Write already answered 500.
+		log.Error("request failed", "method", r.Method, "route", r.Pattern, "status", http.StatusInternalServerError, "err", err)
+		return
+	}
 	if errors.Is(r.Context().Err(), context.Canceled) {
 		return // the client went away
 	}

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"net/http"
+
+	"github.com/cemhq/cem/pkg/httpjson"
 )
 
 // erase: DELETE /api/v1/customers/{id}.
@@ -15,8 +17,7 @@ func (s *server) erase(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.Log.Info("customer erased", "receipt_id", rec.ReceiptID, "ids", len(rec.IDs), "tables", len(rec.Tables))
-	writeJSON(w, http.StatusOK, rec)
-	return nil
+	return httpjson.Write(w, http.StatusOK, rec)
 }
 
 // export: GET /api/v1/customers/{id}/export.
@@ -30,6 +31,5 @@ func (s *server) export(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="customer-export.json"`)
-	writeJSON(w, http.StatusOK, x)
-	return nil
+	return httpjson.Write(w, http.StatusOK, x)
 }

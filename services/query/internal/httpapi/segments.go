@@ -6,14 +6,14 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/cemhq/cem/pkg/httpjson"
 	"github.com/cemhq/cem/services/query/internal/apierr"
 	"github.com/cemhq/cem/services/query/internal/segments"
 )
 
 // segmentList: GET /api/v1/segments.
 func (s *server) segmentList(w http.ResponseWriter, _ *http.Request) error {
-	writeJSON(w, http.StatusOK, map[string]any{"segments": s.Segments.List()})
-	return nil
+	return httpjson.Write(w, http.StatusOK, map[string]any{"segments": s.Segments.List()})
 }
 
 // segment: GET /api/v1/segments/{name}?limit=&after=&format=json|csv.
@@ -44,8 +44,7 @@ func (s *server) segment(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if format == "json" {
-		writeJSON(w, http.StatusOK, m)
-		return nil
+		return httpjson.Write(w, http.StatusOK, m)
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, seg.Name()))
