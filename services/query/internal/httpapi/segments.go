@@ -4,7 +4,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/cemhq/cem/pkg/httpjson"
 	"github.com/cemhq/cem/services/query/internal/apierr"
@@ -51,7 +50,7 @@ func (s *server) segment(w http.ResponseWriter, r *http.Request) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write(append([]string{"customer_id"}, m.Columns...))
 	for _, mem := range m.Members {
-		row := []string{mem.CustomerID}
+		row := []string{csvText(mem.CustomerID)}
 		for _, c := range m.Columns {
 			row = append(row, csvCell(mem.Fields[c]))
 		}
@@ -59,18 +58,4 @@ func (s *server) segment(w http.ResponseWriter, r *http.Request) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// csvCell formats v for CSV, defusing spreadsheet formulas.
-func csvCell(v any) string {
-	if v == nil {
-		return ""
-	}
-	s := fmt.Sprint(v)
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		if _, isNum := v.(float64); !isNum {
-			s = "'" + s
-		}
-	}
-	return s
 }
