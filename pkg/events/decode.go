@@ -263,6 +263,9 @@ func sharedFields(ctx, integ json.RawMessage) (*shared, error) {
 		}
 		*f.dst = m
 	}
+	if s.context != nil {
+		dropContextNulls(s.context)
+	}
 	if s.context == nil && s.integrations == nil {
 		return nil, nil
 	}
@@ -306,6 +309,7 @@ func (d *Decoder) fromValue(it *Item, at string, doc any, typ Type, sentAt time.
 		it.Err = fieldErr(ReasonFormat, at, "", "must be a JSON object")
 		return
 	}
+	dropNulls(m) // null is absent (Segment semantics), before the batch's fields fill gaps
 	if typ != "" {
 		m["type"] = string(typ)
 	}

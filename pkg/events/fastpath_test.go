@@ -34,6 +34,9 @@ var fastPathSeeds = []string{
 	`{"userId":"u","event":"A","context":{"page":{"path":1}}}`, `{"userId":"","anonymousId":""}`,
 	`{"userId":"u","event":"` + strings.Repeat("x", 5000) + `"}`,
 	`{"type":"track","userId":"u","event":"Order Completed","properties":{"order_id":"o","revenue":1e-99999999,"x":[1e-401]}}`,
+	`{"context":{"ip":null,"page":{"path":null}},"batch":[{"type":"track","anonymousId":"a","userId":null,"groupId":null,"event":"A","channel":"web",` +
+		`"context":{"campaign":null,"library":{"name":"analytics.js","version":null},"app":{"name":"x"}},"traits":{"a":null}},{"type":"alias","userId":"u","previousId":null}]}`,
+	`{"userId":null,"anonymousId":"a","event":"A","context":{"page":null,"channel":null},"writeKey":null}`,
 }
 
 // TestFastPathsMatchReference decodes every seed with and without the

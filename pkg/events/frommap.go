@@ -40,6 +40,9 @@ func fillFromDoc(ev *Event, m map[string]any, at string) *FieldError {
 			return fieldErr(ReasonFormat, at, "context", err.Error())
 		}
 	}
+	if ev.Context.Channel == "" {
+		ev.Context.Channel = topLevelChannel(m["channel"]) // RudderStack's
+	}
 	var issues []Issue
 	for _, f := range []struct {
 		name string

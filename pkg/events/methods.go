@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 
 	gojson "github.com/goccy/go-json"
 )
@@ -19,24 +18,6 @@ func (e *Event) CustomerKey() string {
 		return e.AnonymousID
 	}
 	return e.UserID
-}
-
-// Channel is the touchpoint channel of the event: context.channel when set
-// (lower-cased), else "app" for events from a mobile SDK (screen calls,
-// context.app or context.device), else "web" for events from a browser
-// (page calls, context.page or a user agent), else "" (unknown; server-side
-// systems should always set context.channel).
-func (e *Event) Channel() string {
-	if c := e.Context.Channel; c != "" {
-		return strings.ToLower(strings.TrimSpace(c))
-	}
-	switch {
-	case e.Type == TypeScreen || e.Context.App != nil || e.Context.Device != nil:
-		return "app"
-	case e.Type == TypePage || e.Context.Page != nil || e.Context.UserAgent != "":
-		return "web"
-	}
-	return ""
 }
 
 // Channels are the touchpoint channel names context.channel may carry (the
