@@ -5,7 +5,8 @@
 # each fuzz target briefly, checks the Prometheus rules, then starts the
 # whole stack (run.sh on test ports) for an end-to-end smoke test, a real
 # Prometheus scrape and the browser tests, and once more on the cluster for
-# the smoke test. Exits non-zero on any failure.
+# the smoke test. Every module must also be tidy on its own (go mod tidy
+# -diff with GOWORK=off) and pass staticcheck. Exits non-zero on any failure.
 #
 #   CEM_TEST_FUZZTIME   time per fuzz target        (default 5s)
 #   CEM_TEST_TIMEOUT    go test -timeout            (default 20m)
@@ -18,6 +19,8 @@ source "$(dirname "$0")/lib/common.sh"
 cd "$ROOT"
 
 FUZZTIME=${CEM_TEST_FUZZTIME:-5s}
+# staticcheck (honnef.co/go/tools) is pinned; it is installed once under .data/tools.
+STATICCHECK_VERSION=v0.8.2
 TIMEOUT=${CEM_TEST_TIMEOUT:-20m}
 TDATA=$ROOT/.data/test
 mkdir -p "$TDATA"
@@ -57,6 +60,24 @@ stage "build and vet every module"
 for m in $MODULES; do
 	(cd "$m" && go build ./... && go vet ./...) || fail "build/vet $(basename "$m")"
 done
+
+stage "go mod tidy -diff (every module, on its own)"
+for m in $MODULES; do
+	(cd "$m" && GOWORK=off go mod tidy -diff) || fail "go mod tidy $(basename "$m")"
+done
+
+stage "staticcheck $STATICCHECK_VERSION"
+SC_BIN=$ROOT/.data/tools/staticcheck-$STATICCHECK_VERSION
+if [[ ! -x $SC_BIN ]]; then
+	mkdir -p "$ROOT/.data/tools"
+	GOBIN=$ROOT/.data/tools go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION" &&
+		mv "$ROOT/.data/tools/staticcheck" "$SC_BIN" || fail "install staticcheck"
+fi
+if [[ -x $SC_BIN ]]; then
+	for m in $MODULES; do
+		(cd "$m" && "$SC_BIN" ./...) || fail "staticcheck $(basename "$m")"
+	done
+fi
 
 stage "ClickHouse for integration tests (127.0.0.1:$CEM_CH_TCP_PORT)"
 "$ROOT/scripts/clickhouse.sh" start

@@ -33,18 +33,17 @@ type gen struct {
 	seq int
 	ip  string
 
-	loggedIn     []bool // per browser
-	appLoggedIn  bool
-	orders       int
-	points       float64
-	tier         string
-	loyalty      bool
-	contractID   string
-	contractEnd  time.Time
-	openTickets  int
-	referralSeq  int
-	ticketSeq    int
-	orderSeqBase string
+	loggedIn    []bool // per browser
+	appLoggedIn bool
+	orders      int
+	points      float64
+	tier        string
+	loyalty     bool
+	contractID  string
+	contractEnd time.Time
+	openTickets int
+	referralSeq int
+	ticketSeq   int
 }
 
 // Journey returns every event of customer i in event-time order. Events are
