@@ -58,8 +58,23 @@ type Config struct {
 	// (CEM_DEDUP_WINDOW, CEM_DEDUP_SIZE; size 0 disables it).
 	DedupWindow time.Duration `envconfig:"DEDUP_WINDOW" default:"24h"`
 	DedupSize   int           `envconfig:"DEDUP_SIZE" default:"1000000"`
-	// CORSOrigins are allowed browser origins, * for any (CEM_CORS_ORIGINS).
+	// CORSOrigins are the origins browsers may post from, * for any
+	// (CEM_CORS_ORIGINS); others get 403 and count in
+	// cem_collector_cors_refused_total.
 	CORSOrigins []string `envconfig:"CORS_ORIGINS" default:"*"`
+	// CORSHeaders are request headers allowed in addition to the ones the
+	// browser SDKs send (ingest.SDKHeaders) (CEM_CORS_HEADERS, default none).
+	CORSHeaders []string `envconfig:"CORS_HEADERS"`
+	// CORSCredentials answers Access-Control-Allow-Credentials: true; it
+	// needs listed origins, not * (CEM_CORS_CREDENTIALS, default false).
+	CORSCredentials bool `envconfig:"CORS_CREDENTIALS" default:"false"`
+	// CORSMaxAge is how long browsers cache a preflight answer
+	// (CEM_CORS_MAX_AGE, default 2h).
+	CORSMaxAge time.Duration `envconfig:"CORS_MAX_AGE" default:"2h"`
+	// PublicURL is the collector's address as browsers reach it, e.g.
+	// https://collector.example; the SDK settings it serves send events
+	// there (CEM_PUBLIC_URL; default empty: the settings request's Host).
+	PublicURL string `envconfig:"PUBLIC_URL"`
 	// TrustedProxies may set X-Forwarded-For: IPs or CIDRs
 	// (CEM_TRUSTED_PROXIES).
 	TrustedProxies []string `envconfig:"TRUSTED_PROXIES" default:"127.0.0.1/32,::1/128"`
@@ -112,7 +127,8 @@ func (c Config) HandlerConfig(version string) (ingest.Config, error) {
 		ImportLimits:     events.Limits{MaxEventBytes: c.MaxEventBytes, MaxBatchBytes: c.ImportMaxBytes},
 		MaxInflightBytes: c.MaxInflightBytes, MaxConcurrent: c.MaxConcurrent, ProduceTimeout: c.ProduceTimeout,
 		RateLimit: c.RateLimit, RateBurst: c.RateBurst, DedupSize: c.DedupSize, DedupWindow: c.DedupWindow,
-		CORSOrigins: c.CORSOrigins, TrustedProxies: c.TrustedProxies, Version: version,
+		CORS:      ingest.CORSConfig{Origins: c.CORSOrigins, Headers: c.CORSHeaders, Credentials: c.CORSCredentials, MaxAge: c.CORSMaxAge},
+		PublicURL: c.PublicURL, TrustedProxies: c.TrustedProxies, Version: version,
 	}, nil
 }
 

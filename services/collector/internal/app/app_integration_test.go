@@ -103,6 +103,7 @@ func (s *stack) post(path, key, body string) (int, map[string]any) {
 	require.NoError(s.t, err)
 	req.SetBasicAuth(key, "")
 	req.Header.Set("User-Agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1")
+	req.Header.Set("Origin", "https://shop.example") // a browser's request: its user agent is parsed
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(s.t, err)
 	defer resp.Body.Close()

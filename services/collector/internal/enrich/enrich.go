@@ -137,9 +137,11 @@ func looksScripted(s string) bool {
 }
 
 // Apply fills ev.Enrichment from the request: the user agent is the event's
-// context.userAgent (a server-side SDK forwards the end user's), else the
-// request's; the IP is context.ip when a server-side source set it, else the
-// client IP.
+// context.userAgent (the end user's, also when a server-side SDK forwards
+// it), else requestUA, which is BrowserUA of the request: the user agent of
+// a browser, "" for a server-side post (whose HTTP client is not the end
+// user: no bot flag, no device); the IP is context.ip when a server-side
+// source set it, else the client IP.
 func (e *Enricher) Apply(ev *events.Event, clientIP, requestUA string) {
 	ip := ev.Context.IP
 	if ip == "" {

@@ -13,6 +13,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,8 +64,12 @@ type Config struct {
 	// DedupSize and DedupWindow bound the messageId deduplication.
 	DedupSize   int
 	DedupWindow time.Duration
-	// CORSOrigins are the allowed browser origins ("*" for any).
-	CORSOrigins []string
+	// CORS is the policy for browsers posting from other origins.
+	CORS CORSConfig
+	// PublicURL is the collector's address as browsers reach it (e.g.
+	// https://collector.example), written into the SDK settings it serves;
+	// empty: taken from each settings request's Host.
+	PublicURL string
 	// TrustedProxies may set X-Forwarded-For.
 	TrustedProxies []string
 	// Version is written into DLQ records.
@@ -83,6 +88,8 @@ type Handler struct {
 	inflight   *semaphore.Weighted
 	slots      chan struct{}
 	m          *metrics
+	cors       *cors
+	public     *url.URL // PublicURL parsed; nil: from the request
 	log        *slog.Logger
 	now        func() time.Time
 
@@ -125,16 +132,13 @@ func New(cfg Config, sink Sink, suppressor Suppressor, reg prometheus.Registerer
 		h.keys = append(h.keys, [2]string{k, src})
 	}
 	h.m = newMetrics(reg, h.dedup.Len)
-	return h, nil
-}
-
-// Register adds the endpoints to mux.
-func (h *Handler) Register(mux *http.ServeMux) {
-	for _, t := range events.Types {
-		mux.Handle("/v1/"+string(t), h.endpoint(string(t), kindSingle, t))
+	if h.cors, err = newCORS(cfg.CORS, reg); err != nil {
+		return nil, err
 	}
-	mux.Handle("/v1/batch", h.endpoint("batch", kindBatch, ""))
-	mux.Handle("/v1/import", h.endpoint("import", kindImport, ""))
+	if h.public, err = parsePublicURL(cfg.PublicURL); err != nil {
+		return nil, err
+	}
+	return h, nil
 }
 
 type kind int
@@ -163,51 +167,6 @@ type Response struct {
 	Duplicates int         `json:"duplicates"`
 	Rejected   []Rejection `json:"rejected,omitempty"`
 	Error      string      `json:"error,omitempty"`
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	code int
-}
-
-func (w *statusWriter) WriteHeader(c int) { w.code = c; w.ResponseWriter.WriteHeader(c) }
-
-func (h *Handler) endpoint(name string, k kind, typ events.Type) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := h.now()
-		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
-		h.cors(sw, r)
-		switch r.Method {
-		case http.MethodOptions:
-			sw.WriteHeader(http.StatusNoContent)
-		case http.MethodPost:
-			h.serve(sw, r, k, typ)
-		default:
-			sw.Header().Set("Allow", "POST, OPTIONS")
-			h.fail(sw, http.StatusMethodNotAllowed, "use POST")
-		}
-		h.m.requests.WithLabelValues(name, strconv.Itoa(sw.code)).Inc()
-		h.m.duration.WithLabelValues(name).Observe(time.Since(start).Seconds())
-	})
-}
-
-func (h *Handler) cors(w http.ResponseWriter, r *http.Request) {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return
-	}
-	for _, o := range h.cfg.CORSOrigins {
-		if o == "*" || o == origin {
-			hd := w.Header()
-			hd.Set("Access-Control-Allow-Origin", origin)
-			hd.Set("Access-Control-Allow-Credentials", "true")
-			hd.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
-			hd.Set("Access-Control-Allow-Headers", "Content-Type, Content-Encoding, Authorization")
-			hd.Set("Access-Control-Max-Age", "86400")
-			hd.Add("Vary", "Origin")
-			return
-		}
-	}
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, k kind, typ events.Type) {
@@ -244,7 +203,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, k kind, typ even
 	defer func() { h.inflight.Release(n); h.m.inflight.Sub(float64(n)) }()
 
 	// Authenticate before decoding when the key is in the header.
-	user, _, hasBasic := r.BasicAuth()
+	user, hasBasic := requestKey(r)
 	source := ""
 	if hasBasic {
 		if source = h.source(user); source == "" {
@@ -293,7 +252,7 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, 
 		inRequest = make(map[string]bool, len(b.Items))
 		counts    = map[[2]string]int{}
 		clientIP  = h.enr.ClientIP(r)
-		ua        = r.UserAgent()
+		ua        = enrich.BrowserUA(r) // "" for server-side posts: not bots, no device
 	)
 	reject := func(it *events.Item, reason events.Reason, msg string, toDLQ bool) {
 		mid := it.Event.MessageID

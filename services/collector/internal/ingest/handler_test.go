@@ -81,7 +81,7 @@ func config() ingest.Config {
 		Limits:         events.DefaultLimits(),
 		ImportLimits:   events.Limits{MaxEventBytes: 32 << 10, MaxBatchBytes: 8 << 20},
 		ProduceTimeout: 2 * time.Second, DedupSize: 1000, DedupWindow: time.Hour,
-		CORSOrigins: []string{"https://shop.example"}, TrustedProxies: []string{"10.0.0.0/8"}, Version: "test",
+		CORS: ingest.CORSConfig{Origins: []string{"https://shop.example"}}, TrustedProxies: []string{"10.0.0.0/8"}, Version: "test",
 	}
 }
 
@@ -136,7 +136,7 @@ func TestEveryEndpoint(t *testing.T) {
 		"alias":    `{"userId":"u1","previousId":"a1","messageId":"m-alias"}`,
 	}
 	for typ, body := range bodies {
-		w, resp := f.post("/v1/"+typ, "k-web", body, "User-Agent", chromeUA)
+		w, resp := f.post("/v1/"+typ, "k-web", body, "User-Agent", chromeUA, "Origin", "https://shop.example")
 		require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 		assert.Equal(t, ingest.Response{Success: true, Accepted: 1}, resp)
 	}
@@ -332,6 +332,7 @@ func TestEnrichment(t *testing.T) {
 	r.RemoteAddr = "10.1.2.3:4444"
 	r.Header.Set("X-Forwarded-For", "1.1.1.1, 198.51.100.7, 10.9.9.9")
 	r.Header.Set("User-Agent", "Googlebot/2.1 (+http://www.google.com/bot.html)")
+	r.Header.Set("Origin", "https://shop.example") // a crawler running the page's JavaScript
 	r.SetBasicAuth("k-web", "")
 	rec := httptest.NewRecorder()
 	f.srv.ServeHTTP(rec, r)
