@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,12 +26,12 @@ type Config struct {
 	Partitions int `envconfig:"DEVBROKER_PARTITIONS" default:"6"`
 }
 
-// Validate reports configuration errors.
+// Validate reports configuration errors, each naming its variable.
 func (c Config) Validate() error {
-	if c.Addr == "" || c.Partitions < 1 {
-		return fmt.Errorf("need CEM_DEVBROKER_ADDR and CEM_DEVBROKER_PARTITIONS >= 1, got %q and %d", c.Addr, c.Partitions)
-	}
-	return nil
+	var v telemetry.ConfigCheck
+	v.Require(c.Addr != "", "CEM_DEVBROKER_ADDR", "is required")
+	v.Require(c.Partitions >= 1, "CEM_DEVBROKER_PARTITIONS", "must be at least 1, got %d", c.Partitions)
+	return v.Err()
 }
 
 func main() {

@@ -12,7 +12,23 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/cemhq/cem/pkg/telemetry/maintest"
 )
+
+func TestMain(m *testing.M) {
+	maintest.Dispatch[Config](main)
+	os.Exit(m.Run())
+}
+
+// TestInvalidConfigExits2 starts the real main function with one invalid
+// variable per rule of Config.Validate: exit status 2, the variable named.
+func TestInvalidConfigExits2(t *testing.T) {
+	maintest.ExpectConfigErrors(t, []string{"CEM_DEVBROKER_DATA_DIR="}, []maintest.Case{
+		{Env: "CEM_DEVBROKER_ADDR="},
+		{Env: "CEM_DEVBROKER_PARTITIONS=0"},
+	})
+}
 
 func TestConfigDefaults(t *testing.T) {
 	for _, k := range []string{"CEM_DEVBROKER_ADDR", "CEM_DEVBROKER_DATA_DIR", "CEM_DEVBROKER_PARTITIONS"} {

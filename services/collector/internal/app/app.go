@@ -18,6 +18,7 @@ import (
 	"github.com/cemhq/cem/pkg/events"
 	"github.com/cemhq/cem/pkg/suppress"
 	"github.com/cemhq/cem/pkg/telemetry"
+	"github.com/cemhq/cem/services/collector/internal/enrich"
 	"github.com/cemhq/cem/services/collector/internal/ingest"
 	"github.com/cemhq/cem/services/collector/internal/kafkasink"
 )
@@ -113,6 +114,43 @@ func (c Config) WriteKeyMap() (map[string]string, error) {
 		return nil, errors.New("CEM_WRITE_KEYS: no write keys")
 	}
 	return m, nil
+}
+
+// Validate reports configuration errors, each naming its variable.
+func (c *Config) Validate() error {
+	var v telemetry.ConfigCheck
+	_, err := c.WriteKeyMap()
+	v.Add(err) // names CEM_WRITE_KEYS
+	v.Require(c.HTTPAddr != "", "CEM_HTTP_ADDR", "is required")
+	v.Require(c.MaxEventBytes > 0, "CEM_MAX_EVENT_BYTES", "must be positive, got %d", c.MaxEventBytes)
+	v.Require(c.MaxBatchBytes >= c.MaxEventBytes, "CEM_MAX_BATCH_BYTES", "(%d) must not be below CEM_MAX_EVENT_BYTES (%d)", c.MaxBatchBytes, c.MaxEventBytes)
+	v.Require(c.ImportMaxBytes >= c.MaxEventBytes, "CEM_IMPORT_MAX_BYTES", "(%d) must not be below CEM_MAX_EVENT_BYTES (%d)", c.ImportMaxBytes, c.MaxEventBytes)
+	v.Require(c.MaxInflightBytes > 0, "CEM_MAX_INFLIGHT_BYTES", "must be positive, got %d", c.MaxInflightBytes)
+	v.Require(c.MaxConcurrent > 0, "CEM_MAX_CONCURRENT", "must be positive, got %d", c.MaxConcurrent)
+	v.Require(c.RequestTimeout > 0, "CEM_REQUEST_TIMEOUT", "must be positive, got %s", c.RequestTimeout)
+	v.Require(c.ProduceTimeout > 0, "CEM_PRODUCE_TIMEOUT", "must be positive, got %s", c.ProduceTimeout)
+	v.Require(c.ShutdownTimeout > 0, "CEM_SHUTDOWN_TIMEOUT", "must be positive, got %s", c.ShutdownTimeout)
+	v.Require(c.RateLimit >= 0, "CEM_RATE_LIMIT", "must not be negative, got %g", c.RateLimit)
+	v.Require(c.RateLimit == 0 || c.RateBurst > 0, "CEM_RATE_BURST", "must be positive with a rate limit, got %d", c.RateBurst)
+	v.Require(c.DedupSize >= 0, "CEM_DEDUP_SIZE", "must not be negative, got %d", c.DedupSize)
+	v.Require(c.DedupSize == 0 || c.DedupWindow > 0, "CEM_DEDUP_WINDOW", "must be positive, got %s", c.DedupWindow)
+	if _, err := enrich.New(c.TrustedProxies); err != nil {
+		v.Require(false, "CEM_TRUSTED_PROXIES", "%v", err)
+	}
+	k := c.Kafka
+	v.Require(len(k.Brokers) > 0, "CEM_KAFKA_BROKERS", "is required")
+	v.Require(k.Topic != "", "CEM_KAFKA_TOPIC", "is required")
+	v.Require(k.DLQTopic != "", "CEM_KAFKA_DLQ_TOPIC", "is required")
+	v.Require(kafkasink.KnownCompression(k.Compression), "CEM_KAFKA_COMPRESSION", "%q is not none, gzip, snappy, lz4 or zstd", k.Compression)
+	v.Require(k.Linger >= 0, "CEM_KAFKA_LINGER", "must not be negative, got %s", k.Linger)
+	v.Require(k.BatchSize > 0, "CEM_KAFKA_BATCH_SIZE", "must be positive, got %d", k.BatchSize)
+	v.Require(k.WriteTimeout > 0, "CEM_KAFKA_WRITE_TIMEOUT", "must be positive, got %s", k.WriteTimeout)
+	v.Require(k.MaxAttempts > 0, "CEM_KAFKA_MAX_ATTEMPTS", "must be positive, got %d", k.MaxAttempts)
+	if c.Suppression.Enabled {
+		v.Require(c.Suppression.Interval > 0, "CEM_SUPPRESSION_INTERVAL", "must be positive, got %s", c.Suppression.Interval)
+		v.Add(c.ClickHouse.Validate())
+	}
+	return v.Err()
 }
 
 // HandlerConfig derives the ingestion handler's configuration.

@@ -48,6 +48,12 @@ type Sink struct {
 
 var codecs = map[string]kafka.Compression{"none": 0, "gzip": kafka.Gzip, "snappy": kafka.Snappy, "lz4": kafka.Lz4, "zstd": kafka.Zstd}
 
+// KnownCompression reports whether name is a Compression New accepts.
+func KnownCompression(name string) bool {
+	_, ok := codecs[name]
+	return ok
+}
+
 // New returns a Sink; it connects lazily.
 func New(cfg Config) (*Sink, error) {
 	if len(cfg.Brokers) == 0 {

@@ -1,8 +1,6 @@
 package app
 
 import (
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/cemhq/cem/pkg/chconn"
@@ -109,30 +107,29 @@ type Processor struct {
 	JunkIDs []string `envconfig:"JUNK_IDS" default:"null,undefined,0,-1,guest,anonymous,unknown,none,nan,n/a,test"`
 }
 
-// Validate reports configuration errors.
+// Validate reports configuration errors, each naming its variable.
 func (c *Config) Validate() error {
 	p := c.Processor
-	var errs []error
-	if len(c.Kafka.Brokers) == 0 || c.Kafka.Topic == "" || c.Kafka.DLQTopic == "" {
-		errs = append(errs, errors.New("kafka: brokers, topic and dlq topic are required"))
-	}
-	if p.Group == "" {
-		errs = append(errs, errors.New("processor: group is required"))
-	}
-	if p.FlushRows <= 0 || p.FlushInterval <= 0 || p.FetchMaxWait <= 0 {
-		errs = append(errs, errors.New("processor: flush rows, flush interval and fetch max wait must be positive"))
-	}
-	if p.SessionGap <= 0 || p.SessionMax < p.SessionGap || p.AllowedLateness < 0 {
-		errs = append(errs, fmt.Errorf("processor: need 0 < session gap (%s) <= session max (%s) and lateness >= 0", p.SessionGap, p.SessionMax))
-	}
-	if p.StateMaxCustomers <= 0 || p.IdentityMaxClusters <= 0 || p.SessionMaxEvents <= 0 {
-		errs = append(errs, errors.New("processor: state limits must be positive"))
-	}
-	if p.RetryInitial <= 0 || p.RetryMax < p.RetryInitial || p.ShutdownTimeout <= 0 {
-		errs = append(errs, errors.New("processor: need 0 < retry initial <= retry max and a positive shutdown timeout"))
-	}
+	var v telemetry.ConfigCheck
+	v.Require(len(c.Kafka.Brokers) > 0, "CEM_KAFKA_BROKERS", "is required")
+	v.Require(c.Kafka.Topic != "", "CEM_KAFKA_TOPIC", "is required")
+	v.Require(c.Kafka.DLQTopic != "", "CEM_KAFKA_DLQ_TOPIC", "is required")
+	v.Add(c.ClickHouse.Validate())
+	v.Require(p.Group != "", "CEM_PROCESSOR_GROUP", "is required")
+	v.Require(p.FlushRows > 0, "CEM_PROCESSOR_FLUSH_ROWS", "must be positive, got %d", p.FlushRows)
+	v.Require(p.FlushInterval > 0, "CEM_PROCESSOR_FLUSH_INTERVAL", "must be positive, got %s", p.FlushInterval)
+	v.Require(p.FetchMaxWait > 0, "CEM_PROCESSOR_FETCH_MAX_WAIT", "must be positive, got %s", p.FetchMaxWait)
+	v.Require(p.SessionGap > 0, "CEM_PROCESSOR_SESSION_GAP", "must be positive, got %s", p.SessionGap)
+	v.Require(p.SessionMax >= p.SessionGap, "CEM_PROCESSOR_SESSION_MAX", "(%s) must not be below CEM_PROCESSOR_SESSION_GAP (%s)", p.SessionMax, p.SessionGap)
+	v.Require(p.AllowedLateness >= 0, "CEM_PROCESSOR_ALLOWED_LATENESS", "must not be negative, got %s", p.AllowedLateness)
+	v.Require(p.StateMaxCustomers > 0, "CEM_PROCESSOR_STATE_MAX_CUSTOMERS", "must be positive, got %d", p.StateMaxCustomers)
+	v.Require(p.IdentityMaxClusters > 0, "CEM_PROCESSOR_IDENTITY_MAX_CLUSTERS", "must be positive, got %d", p.IdentityMaxClusters)
+	v.Require(p.SessionMaxEvents > 0, "CEM_PROCESSOR_SESSION_MAX_EVENTS", "must be positive, got %d", p.SessionMaxEvents)
+	v.Require(p.RetryInitial > 0, "CEM_PROCESSOR_RETRY_INITIAL", "must be positive, got %s", p.RetryInitial)
+	v.Require(p.RetryMax >= p.RetryInitial, "CEM_PROCESSOR_RETRY_MAX", "(%s) must not be below CEM_PROCESSOR_RETRY_INITIAL (%s)", p.RetryMax, p.RetryInitial)
+	v.Require(p.ShutdownTimeout > 0, "CEM_PROCESSOR_SHUTDOWN_TIMEOUT", "must be positive, got %s", p.ShutdownTimeout)
 	if c.Scores.Enabled {
-		errs = append(errs, c.Scores.Validate())
+		v.Add(c.Scores.Validate())
 	}
-	return errors.Join(errs...)
+	return v.Err()
 }

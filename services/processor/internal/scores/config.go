@@ -1,9 +1,11 @@
 package scores
 
 import (
-	"errors"
-	"fmt"
+	"maps"
+	"slices"
 	"time"
+
+	"github.com/cemhq/cem/pkg/telemetry"
 )
 
 // Config holds every weight, threshold and schedule of the scores. It is
@@ -148,33 +150,50 @@ func DefaultConfig() Config {
 	}
 }
 
-// Validate reports configuration errors.
+// Validate reports configuration errors, each naming its variable
+// (CEM_SCORES_*, as the processor loads it).
 func (c Config) Validate() error {
-	var errs []error
-	add := func(bad bool, format string, a ...any) {
-		if bad {
-			errs = append(errs, fmt.Errorf("scores: "+format, a...))
-		}
+	var v telemetry.ConfigCheck
+	positive := func(d time.Duration, name string) {
+		v.Require(d > 0, "CEM_SCORES_"+name, "must be positive, got %s", d)
 	}
-	add(c.Interval <= 0 || c.RunTimeout <= 0, "interval and run timeout must be positive")
-	add(c.HalfLife <= 0 || c.Prior < 0 || c.TopSignals < 0, "half life must be positive, prior and top signals not negative")
-	for name, w := range c.SignalWeights {
-		add(w < -1 || w > 1, "signal weight %s=%g is outside [-1, 1]", name, w)
+	notNegative := func(n float64, name string) {
+		v.Require(n >= 0, "CEM_SCORES_"+name, "must not be negative, got %g", n)
 	}
-	for name, p := range c.Penalties {
-		add(p < 0 || p > 100, "penalty %s=%g is outside [0, 100]", name, p)
+	positive(c.Interval, "INTERVAL")
+	positive(c.RunTimeout, "RUN_TIMEOUT")
+	positive(c.HalfLife, "HALF_LIFE")
+	notNegative(c.Prior, "PRIOR")
+	notNegative(float64(c.TopSignals), "TOP_SIGNALS")
+	for _, name := range slices.Sorted(maps.Keys(c.SignalWeights)) {
+		w := c.SignalWeights[name]
+		v.Require(w >= -1 && w <= 1, "CEM_SCORES_SIGNAL_WEIGHTS", "weight %s=%g is outside [-1, 1]", name, w)
 	}
-	add(c.ResponseTargets["default"] <= 0 || c.ResolutionTargets["default"] <= 0, "response and resolution targets need a positive default")
-	add(!(0 < c.ChurnHighBelow && c.ChurnHighBelow <= c.ChurnMediumBelow && c.ChurnMediumBelow <= 100),
-		"need 0 < churn high below (%g) <= churn medium below (%g) <= 100", c.ChurnHighBelow, c.ChurnMediumBelow)
-	add(c.RecentDays <= 0 || c.ContractEndingDays < 0, "recent days must be positive, contract ending days not negative")
-	add(c.OrderDecline <= 0 || c.OrderDecline >= 1, "order decline must be in (0, 1)")
-	add(c.SleeperK <= 0 || c.SleeperMinDays < 0 || c.SleeperMinActiveDays < 2, "need sleeper k > 0, min days >= 0, min active days >= 2")
-	add(!(0 < c.NewDays && 0 < c.DormantDays && c.DormantDays <= c.ChurnedDays && c.ResurrectDays > 0),
-		"need positive new, dormant, resurrect days and dormant <= churned days")
-	add(c.MinResponses < 1, "min responses must be at least 1")
-	add(c.AlertCooldown < 0 || c.AlertLookback < 0 || c.AlertLateness < 0 || c.AlertTopic == "", "alert durations must not be negative and the topic is required")
-	return errors.Join(errs...)
+	for _, name := range slices.Sorted(maps.Keys(c.Penalties)) {
+		p := c.Penalties[name]
+		v.Require(p >= 0 && p <= 100, "CEM_SCORES_PENALTIES", "penalty %s=%g is outside [0, 100]", name, p)
+	}
+	positive(c.ResponseTargets["default"], "RESPONSE_TARGETS default")
+	positive(c.ResolutionTargets["default"], "RESOLUTION_TARGETS default")
+	v.Require(0 < c.ChurnHighBelow && c.ChurnHighBelow <= c.ChurnMediumBelow, "CEM_SCORES_CHURN_HIGH_BELOW",
+		"need 0 < %g <= CEM_SCORES_CHURN_MEDIUM_BELOW (%g)", c.ChurnHighBelow, c.ChurnMediumBelow)
+	v.Require(c.ChurnMediumBelow <= 100, "CEM_SCORES_CHURN_MEDIUM_BELOW", "must be at most 100, got %g", c.ChurnMediumBelow)
+	positive(days(c.RecentDays), "RECENT_DAYS")
+	notNegative(float64(c.ContractEndingDays), "CONTRACT_ENDING_DAYS")
+	v.Require(c.OrderDecline > 0 && c.OrderDecline < 1, "CEM_SCORES_ORDER_DECLINE", "must be in (0, 1), got %g", c.OrderDecline)
+	v.Require(c.SleeperK > 0, "CEM_SCORES_SLEEPER_K", "must be positive, got %g", c.SleeperK)
+	notNegative(float64(c.SleeperMinDays), "SLEEPER_MIN_DAYS")
+	v.Require(c.SleeperMinActiveDays >= 2, "CEM_SCORES_SLEEPER_MIN_ACTIVE_DAYS", "must be at least 2, got %d", c.SleeperMinActiveDays)
+	positive(days(c.NewDays), "NEW_DAYS")
+	positive(days(c.DormantDays), "DORMANT_DAYS")
+	v.Require(c.DormantDays <= c.ChurnedDays, "CEM_SCORES_CHURNED_DAYS", "(%d) must not be below CEM_SCORES_DORMANT_DAYS (%d)", c.ChurnedDays, c.DormantDays)
+	positive(days(c.ResurrectDays), "RESURRECT_DAYS")
+	v.Require(c.MinResponses >= 1, "CEM_SCORES_MIN_RESPONSES", "must be at least 1, got %d", c.MinResponses)
+	notNegative(c.AlertCooldown.Seconds(), "ALERT_COOLDOWN")
+	notNegative(c.AlertLookback.Seconds(), "ALERT_LOOKBACK")
+	notNegative(c.AlertLateness.Seconds(), "ALERT_LATENESS")
+	v.Require(c.AlertTopic != "", "CEM_SCORES_ALERT_TOPIC", "is required")
+	return v.Err()
 }
 
 func (c Config) penalty(factor string) float64 { return c.Penalties[factor] }

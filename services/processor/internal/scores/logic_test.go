@@ -31,8 +31,8 @@ func TestConfigDefaultsMatchEnvconfig(t *testing.T) {
 	bad := DefaultConfig()
 	bad.ChurnHighBelow = 90
 	bad.SignalWeights = map[string]float64{"x": 2}
-	assert.ErrorContains(t, bad.Validate(), "churn high below")
-	assert.ErrorContains(t, bad.Validate(), "signal weight x=2")
+	assert.ErrorContains(t, bad.Validate(), "CEM_SCORES_CHURN_HIGH_BELOW")
+	assert.ErrorContains(t, bad.Validate(), "weight x=2")
 }
 
 func TestFigure(t *testing.T) {

@@ -1,8 +1,6 @@
 package app
 
 import (
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/cemhq/cem/pkg/chconn"
@@ -61,27 +59,22 @@ type Query struct {
 	ShutdownTimeout time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"15s"`
 }
 
-// Validate reports configuration errors.
+// Validate reports configuration errors, each naming its variable.
 func (c *Config) Validate() error {
-	var errs []error
-	if c.HTTPAddr == "" {
-		errs = append(errs, errors.New("CEM_HTTP_ADDR is required"))
-	}
-	if err := c.ClickHouse.Validate(); err != nil {
-		errs = append(errs, err)
-	}
+	var v telemetry.ConfigCheck
 	q := c.Query
+	v.Require(c.HTTPAddr != "", "CEM_HTTP_ADDR", "is required")
+	v.Add(c.ClickHouse.Validate())
 	if _, err := httpapi.ParseTokens(q.Tokens); err != nil {
-		errs = append(errs, fmt.Errorf("CEM_QUERY_TOKENS: %w", err))
+		v.Require(false, "CEM_QUERY_TOKENS", "%v", err)
 	}
-	if q.Timeout <= 0 || q.EraseTimeout <= 0 || q.ShutdownTimeout <= 0 {
-		errs = append(errs, errors.New("query: timeouts must be positive"))
-	}
-	if q.MaxRows < 1 || q.ExportMaxRows < 1 {
-		errs = append(errs, fmt.Errorf("query: max rows (%d) and export max rows (%d) must be positive", q.MaxRows, q.ExportMaxRows))
-	}
+	v.Require(q.Timeout > 0, "CEM_QUERY_TIMEOUT", "must be positive, got %s", q.Timeout)
+	v.Require(q.EraseTimeout > 0, "CEM_QUERY_ERASE_TIMEOUT", "must be positive, got %s", q.EraseTimeout)
+	v.Require(q.ShutdownTimeout > 0, "CEM_QUERY_SHUTDOWN_TIMEOUT", "must be positive, got %s", q.ShutdownTimeout)
+	v.Require(q.MaxRows > 0, "CEM_QUERY_MAX_ROWS", "must be positive, got %d", q.MaxRows)
+	v.Require(q.ExportMaxRows > 0, "CEM_QUERY_EXPORT_MAX_ROWS", "must be positive, got %d", q.ExportMaxRows)
 	if _, err := servicelevel.ParseTargets(q.ServiceTargets); err != nil {
-		errs = append(errs, fmt.Errorf("CEM_QUERY_SERVICE_TARGETS: %w", err))
+		v.Require(false, "CEM_QUERY_SERVICE_TARGETS", "%v", err)
 	}
-	return errors.Join(errs...)
+	return v.Err()
 }
