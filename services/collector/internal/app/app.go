@@ -27,6 +27,9 @@ import (
 // envconfig.Process("cem", &cfg): every variable starts with CEM_.
 type Config struct {
 	telemetry.LogConfig
+	// HTTPConfig: CEM_HTTP_* (header, body and idle timeouts, minimum body
+	// rate, header size).
+	telemetry.HTTPConfig
 	// Kafka: CEM_KAFKA_*.
 	Kafka kafkasink.Config `envconfig:"KAFKA"`
 	// HTTPAddr is the listen address (CEM_HTTP_ADDR).
@@ -40,14 +43,28 @@ type Config struct {
 	MaxBatchBytes int `envconfig:"MAX_BATCH_BYTES" default:"512000"`
 	// ImportMaxBytes limits a /v1/import body (CEM_IMPORT_MAX_BYTES).
 	ImportMaxBytes int `envconfig:"IMPORT_MAX_BYTES" default:"20971520"`
-	// MaxInflightBytes bounds the memory held by requests in progress,
-	// estimated as ten times their body bytes; beyond it the collector
-	// answers 503 (CEM_MAX_INFLIGHT_BYTES).
+	// MaxInflightBytes bounds the memory held by requests in progress:
+	// reserved before each body buffer is allocated (inflated bytes), then
+	// ten times the body for its decoding; beyond it the collector answers
+	// 503 (CEM_MAX_INFLIGHT_BYTES, bytes).
 	MaxInflightBytes int64 `envconfig:"MAX_INFLIGHT_BYTES" default:"268435456"`
-	// MaxConcurrent bounds requests in progress (CEM_MAX_CONCURRENT).
+	// MaxConcurrent bounds requests being decoded and produced; a request
+	// takes a slot once its body is read (CEM_MAX_CONCURRENT).
 	MaxConcurrent int `envconfig:"MAX_CONCURRENT" default:"1024"`
-	// RequestTimeout bounds reading a request (CEM_REQUEST_TIMEOUT).
-	RequestTimeout time.Duration `envconfig:"REQUEST_TIMEOUT" default:"30s"`
+	// MaxConcurrentPerClient bounds the requests in progress of one client
+	// address (after CEM_TRUSTED_PROXIES), body reading included; 429
+	// beyond, 0 = unbounded (CEM_MAX_CONCURRENT_PER_CLIENT).
+	MaxConcurrentPerClient int `envconfig:"MAX_CONCURRENT_PER_CLIENT" default:"128"`
+	// UnauthMaxBytes bounds the body of a request without basic auth,
+	// whose write key is in the body (sendBeacon): it is read before the
+	// key is known (CEM_UNAUTHENTICATED_MAX_BYTES, bytes, before and after
+	// gzip). UnauthBodyTimeout bounds reading it
+	// (CEM_UNAUTHENTICATED_BODY_TIMEOUT).
+	UnauthMaxBytes    int           `envconfig:"UNAUTHENTICATED_MAX_BYTES" default:"65536"`
+	UnauthBodyTimeout time.Duration `envconfig:"UNAUTHENTICATED_BODY_TIMEOUT" default:"10s"`
+	// MaxInflateRatio bounds how many times a gzip body may inflate; 413
+	// beyond, 0 = unbounded (CEM_MAX_INFLATE_RATIO).
+	MaxInflateRatio int `envconfig:"MAX_INFLATE_RATIO" default:"100"`
 	// ProduceTimeout bounds the wait for Kafka acks before answering 503
 	// (CEM_PRODUCE_TIMEOUT).
 	ProduceTimeout time.Duration `envconfig:"PRODUCE_TIMEOUT" default:"10s"`
@@ -164,6 +181,8 @@ func (c Config) HandlerConfig(version string) (ingest.Config, error) {
 		Limits:           events.Limits{MaxEventBytes: c.MaxEventBytes, MaxBatchBytes: c.MaxBatchBytes},
 		ImportLimits:     events.Limits{MaxEventBytes: c.MaxEventBytes, MaxBatchBytes: c.ImportMaxBytes},
 		MaxInflightBytes: c.MaxInflightBytes, MaxConcurrent: c.MaxConcurrent, ProduceTimeout: c.ProduceTimeout,
+		MaxConcurrentPerClient: c.MaxConcurrentPerClient, UnauthMaxBytes: c.UnauthMaxBytes,
+		UnauthBodyTimeout: c.UnauthBodyTimeout, MaxInflateRatio: c.MaxInflateRatio,
 		RateLimit: c.RateLimit, RateBurst: c.RateBurst, DedupSize: c.DedupSize, DedupWindow: c.DedupWindow,
 		CORS:      ingest.CORSConfig{Origins: c.CORSOrigins, Headers: c.CORSHeaders, Credentials: c.CORSCredentials, MaxAge: c.CORSMaxAge},
 		PublicURL: c.PublicURL, TrustedProxies: c.TrustedProxies, Version: version,
@@ -196,13 +215,8 @@ func Run(ctx context.Context, cfg Config, version string, ln net.Listener, log *
 	mux := http.NewServeMux()
 	health.Register(mux, reg)
 	h.Register(mux)
-	srv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       cfg.RequestTimeout,
-		WriteTimeout:      cfg.RequestTimeout + cfg.ProduceTimeout,
-		IdleTimeout:       2 * time.Minute,
-	}
+	srv := cfg.HTTPConfig.Server(mux)
+	srv.WriteTimeout = cfg.HTTPConfig.WithDefaults().BodyTimeout + cfg.ProduceTimeout
 	if ln == nil {
 		if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 			return fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)

@@ -4,18 +4,15 @@
 package ingest
 
 import (
-	"compress/gzip"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -53,8 +50,20 @@ type Config struct {
 	// estimated as ten times their body size; beyond it requests are
 	// answered 503 with Retry-After.
 	MaxInflightBytes int64
-	// MaxConcurrent bounds requests in progress (503 beyond).
+	// MaxConcurrent bounds requests being decoded and produced (503
+	// beyond); a request takes a slot once its body is read.
 	MaxConcurrent int
+	// MaxConcurrentPerClient bounds the requests in progress of one client
+	// address, body reading included (429 beyond; 0: unbounded).
+	MaxConcurrentPerClient int
+	// UnauthMaxBytes bounds the body of a request without basic auth: its
+	// write key is in the body (sendBeacon), so it is read before the key
+	// is known. UnauthBodyTimeout bounds the time to read it.
+	UnauthMaxBytes    int
+	UnauthBodyTimeout time.Duration
+	// MaxInflateRatio bounds how many times a gzip body may inflate (413
+	// beyond; 0: unbounded).
+	MaxInflateRatio int
 	// ProduceTimeout bounds the wait for Kafka acks (503 after).
 	ProduceTimeout time.Duration
 	// RateLimit is the events/s allowed per source (0: unlimited), with
@@ -87,6 +96,7 @@ type Handler struct {
 	suppressor Suppressor
 	inflight   *semaphore.Weighted
 	slots      chan struct{}
+	clients    *clientSlots
 	m          *metrics
 	cors       *cors
 	public     *url.URL // PublicURL parsed; nil: from the request
@@ -121,11 +131,18 @@ func New(cfg Config, sink Sink, suppressor Suppressor, reg prometheus.Registerer
 	if cfg.MaxInflightBytes <= 0 {
 		cfg.MaxInflightBytes = 256 << 20
 	}
+	if cfg.UnauthMaxBytes <= 0 {
+		cfg.UnauthMaxBytes = 64 << 10
+	}
+	if cfg.UnauthBodyTimeout <= 0 {
+		cfg.UnauthBodyTimeout = 10 * time.Second
+	}
 	h := &Handler{
 		cfg: cfg, dec: dec, imp: imp, sink: sink, enr: enr, suppressor: suppressor,
 		dedup:    dedup.New(cfg.DedupSize, cfg.DedupWindow),
 		inflight: semaphore.NewWeighted(cfg.MaxInflightBytes),
 		slots:    make(chan struct{}, cfg.MaxConcurrent),
+		clients:  newClientSlots(cfg.MaxConcurrentPerClient),
 		log:      log, now: time.Now, limiters: map[string]*rate.Limiter{},
 	}
 	for k, src := range cfg.WriteKeys {
@@ -170,6 +187,23 @@ type Response struct {
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, k kind, typ events.Type) {
+	addr := h.enr.ClientIP(r)
+	if !h.clients.acquire(addr) {
+		h.m.overload.WithLabelValues("client").Inc()
+		w.Header().Set("Retry-After", "1")
+		h.fail(w, http.StatusTooManyRequests, "too many requests in progress from this client address")
+		return
+	}
+	defer h.clients.release(addr)
+	res := &reservation{sem: h.inflight, max: h.cfg.MaxInflightBytes, gauge: h.m.inflight}
+	defer res.release()
+	source, body, ok := h.readRequest(w, r, k, res)
+	if !ok {
+		return
+	}
+	// The global slots bound the requests being decoded and produced; a
+	// request takes one only with its body in hand, so that slow clients
+	// cannot hold them.
 	select {
 	case h.slots <- struct{}{}:
 		defer func() { <-h.slots }()
@@ -178,41 +212,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, k kind, typ even
 		h.unavailable(w, 1, "too many requests in progress")
 		return
 	}
-	lim := h.cfg.Limits
-	if k == kindImport {
-		lim = h.cfg.ImportLimits
-	}
-	body, status, err := readBody(r, lim.MaxBatchBytes)
-	if err != nil {
-		h.fail(w, status, err.Error())
-		return
-	}
-	// A request holds its body and, while it is decoded, validated and
-	// encoded, about ten times that in events (measured: ~20 KB allocated
-	// per ~1 KB event); bound that estimate, not just the body.
-	n := int64(len(body)) * memPerBodyByte
-	if n > h.cfg.MaxInflightBytes {
-		n = h.cfg.MaxInflightBytes // one huge import may still run alone
-	}
-	if !h.inflight.TryAcquire(n) {
-		h.m.overload.WithLabelValues("memory").Inc()
-		h.unavailable(w, 1, "in-flight memory limit reached")
-		return
-	}
-	h.m.inflight.Add(float64(n))
-	defer func() { h.inflight.Release(n); h.m.inflight.Sub(float64(n)) }()
-
-	// Authenticate before decoding when the key is in the header.
-	user, hasBasic := requestKey(r)
-	source := ""
-	if hasBasic {
-		if source = h.source(user); source == "" {
-			h.fail(w, http.StatusUnauthorized, "unknown write key")
-			return
-		}
-	}
 	received := h.now()
-	var b *events.Body
+	var (
+		b   *events.Body
+		err error
+	)
 	switch {
 	case k == kindSingle:
 		b, err = h.dec.DecodeEvent(body, typ, received)
@@ -407,67 +411,6 @@ func (h *Handler) allow(source string, n int) bool {
 	}
 	h.limMu.Unlock()
 	return l.AllowN(h.now(), n)
-}
-
-// readBody reads the request body, gunzipping it when Content-Encoding says
-// gzip, and refuses more than limit bytes (before and after decompression).
-func readBody(r *http.Request, limit int) ([]byte, int, error) {
-	var rd io.Reader = io.LimitReader(r.Body, int64(limit)+1)
-	// Content-Length sizes the buffer of a plain body at once (io.ReadAll
-	// grows from 512 bytes, allocating about twice the body), up to
-	// maxPrealloc: a client that only claims a large body (a slow import)
-	// must not make every request slot hold that much before sending it.
-	size := 0
-	if r.ContentLength > 0 {
-		size = int(min(r.ContentLength, int64(limit), maxPrealloc))
-	}
-	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
-		gz, err := gzip.NewReader(rd)
-		if err != nil {
-			return nil, http.StatusBadRequest, fmt.Errorf("body: invalid gzip: %v", err)
-		}
-		defer gz.Close()
-		rd = io.LimitReader(gz, int64(limit)+1)
-		size = 0
-	}
-	body, err := readAll(rd, size)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("body: larger than %d bytes", limit)
-		}
-		return nil, http.StatusBadRequest, fmt.Errorf("body: %v", err)
-	}
-	if len(body) > limit {
-		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("body: larger than the limit of %d bytes", limit)
-	}
-	return body, 0, nil
-}
-
-// maxPrealloc caps the buffer readBody allocates from Content-Length
-// before any byte arrived (a whole default batch, 500 KB, fits).
-const maxPrealloc = 1 << 20
-
-// readAll is io.ReadAll into a buffer of size+1 bytes to start with (the
-// extra byte lets it see the end without growing); size 0 is io.ReadAll.
-func readAll(r io.Reader, size int) ([]byte, error) {
-	if size <= 0 {
-		return io.ReadAll(r)
-	}
-	b := make([]byte, 0, size+1)
-	for {
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)] // grow as append does
-		}
-	}
 }
 
 func (h *Handler) unavailable(w http.ResponseWriter, retryAfter int, msg string) {

@@ -13,6 +13,7 @@ type metrics struct {
 	dlqErrors     prometheus.Counter
 	inflight      prometheus.Gauge
 	overload      *prometheus.CounterVec
+	body          *prometheus.CounterVec
 	dedupSize     prometheus.GaugeFunc
 }
 
@@ -46,15 +47,19 @@ func newMetrics(reg prometheus.Registerer, dedupLen func() int) *metrics {
 			Name: "cem_collector_dlq_errors_total", Help: "Failed writes of rejected events to the DLQ topic.",
 		}),
 		inflight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "cem_collector_inflight_bytes", Help: "Estimated memory held by requests in progress (ten times their body bytes).",
+			Name: "cem_collector_inflight_bytes", Help: "Memory reserved by requests in progress: their body buffers while reading (inflated bytes), then ten times their body bytes.",
 		}),
 		overload: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "cem_collector_overload_rejections_total", Help: "Requests refused for overload (503 concurrency/memory, 429 rate limit).",
+			Name: "cem_collector_overload_rejections_total", Help: "Requests refused for overload: 503 concurrency/memory, 429 rate (a source's rate limit) or client (a client address's concurrent requests).",
 		}, []string{"cause"}),
+		body: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cem_collector_body_rejections_total",
+			Help: "Request bodies refused while reading, by reason: too_large, unauthenticated_too_large (key in the body, beyond CEM_UNAUTHENTICATED_MAX_BYTES), inflation (gzip ratio), slow (408), invalid.",
+		}, []string{"reason"}),
 		dedupSize: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "cem_collector_dedup_entries", Help: "messageIds held by the deduplication window.",
 		}, func() float64 { return float64(dedupLen()) }),
 	}
-	reg.MustRegister(m.requests, m.duration, m.events, m.rejected, m.batch, m.produce, m.produceErrors, m.dlqErrors, m.inflight, m.overload, m.dedupSize)
+	reg.MustRegister(m.requests, m.duration, m.events, m.rejected, m.batch, m.produce, m.produceErrors, m.dlqErrors, m.inflight, m.overload, m.body, m.dedupSize)
 	return m
 }

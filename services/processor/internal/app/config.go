@@ -13,6 +13,9 @@ import (
 type Config struct {
 	// LogConfig: CEM_LOG_LEVEL (default info), CEM_LOG_FORMAT (default json).
 	telemetry.LogConfig
+	// HTTPConfig: CEM_HTTP_* (header, body and idle timeouts, header size)
+	// of the admin server.
+	telemetry.HTTPConfig
 	// Kafka: CEM_KAFKA_*.
 	Kafka Kafka `envconfig:"KAFKA"`
 	// ClickHouse: CEM_CLICKHOUSE_* (CEM_CLICKHOUSE_ADDR default

@@ -44,7 +44,7 @@ func RunListener(ctx context.Context, cfg Config, ln net.Listener, log *slog.Log
 	health := telemetry.NewHealth()
 	mux := http.NewServeMux()
 	health.Register(mux, reg)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: p.ShutdownTimeout}
+	srv := cfg.HTTPConfig.Server(mux)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return telemetry.Serve(gctx, srv, ln, p.ShutdownTimeout, log) })

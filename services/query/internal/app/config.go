@@ -14,6 +14,8 @@ import (
 type Config struct {
 	// LogConfig: CEM_LOG_LEVEL (default info), CEM_LOG_FORMAT (default json).
 	telemetry.LogConfig
+	// HTTPConfig: CEM_HTTP_* (header, body and idle timeouts, header size).
+	telemetry.HTTPConfig
 	// HTTPAddr is the API listen address (CEM_HTTP_ADDR). Default :8090.
 	HTTPAddr string `envconfig:"HTTP_ADDR" default:":8090"`
 	// ClickHouse: CEM_CLICKHOUSE_* (CEM_CLICKHOUSE_ADDR default
