@@ -63,9 +63,16 @@ type Processor struct {
 	// admin server's drain (CEM_PROCESSOR_SHUTDOWN_TIMEOUT). Default 20s.
 	ShutdownTimeout time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"20s"`
 	// GroupSessionTimeout is the Kafka group session timeout: how soon the
-	// partitions of a dead processor move (CEM_PROCESSOR_GROUP_SESSION_TIMEOUT).
-	// Default 10s.
-	GroupSessionTimeout time.Duration `envconfig:"GROUP_SESSION_TIMEOUT" default:"10s"`
+	// partitions of a dead (kill -9) processor move to the others; heartbeats
+	// go every sixth of it (CEM_PROCESSOR_GROUP_SESSION_TIMEOUT). Default 6s,
+	// the smallest a Kafka broker accepts by default
+	// (group.min.session.timeout.ms); a shorter one needs that broker setting
+	// lowered, and a longer one tolerates longer pauses (GC, a frozen VM).
+	GroupSessionTimeout time.Duration `envconfig:"GROUP_SESSION_TIMEOUT" default:"6s"`
+	// ProbeInterval is how often the owned partitions' offsets are read from
+	// the broker for cem_processor_consumer_lag and /readyz
+	// (CEM_PROCESSOR_PROBE_INTERVAL). Default 2s.
+	ProbeInterval time.Duration `envconfig:"PROBE_INTERVAL" default:"2s"`
 	// RebalanceTimeout is how long a rebalance waits for members to finish
 	// their final flush (CEM_PROCESSOR_REBALANCE_TIMEOUT). Default 30s.
 	RebalanceTimeout time.Duration `envconfig:"REBALANCE_TIMEOUT" default:"30s"`
@@ -91,13 +98,15 @@ type Processor struct {
 	// and still join existing sessions (CEM_PROCESSOR_ALLOWED_LATENESS).
 	// Default 30m.
 	AllowedLateness time.Duration `envconfig:"ALLOWED_LATENESS" default:"30m"`
-	// SessionMaxEvents caps the event ids remembered per session for replay
-	// deduplication and the events read back per key on a state miss
-	// (CEM_PROCESSOR_SESSION_MAX_EVENTS). Default 10000.
-	SessionMaxEvents int `envconfig:"SESSION_MAX_EVENTS" default:"10000"`
 	// StateMaxCustomers caps the customer keys with session state in memory
 	// (CEM_PROCESSOR_STATE_MAX_CUSTOMERS). Default 1000000.
 	StateMaxCustomers int `envconfig:"STATE_MAX_CUSTOMERS" default:"1000000"`
+	// StateMaxBytes caps the estimated bytes of the session state in memory;
+	// the least recently active keys are evicted first and reloaded from
+	// ClickHouse when they return (CEM_PROCESSOR_STATE_MAX_BYTES, bytes).
+	// Default 536870912 (512 MiB). See docs/benchmarks.md for the bytes per
+	// key measured against this estimate.
+	StateMaxBytes int64 `envconfig:"STATE_MAX_BYTES" default:"536870912"`
 	// StateIdle evicts a customer key with no event for this long (wall
 	// clock) (CEM_PROCESSOR_STATE_IDLE). Default 1h.
 	StateIdle time.Duration `envconfig:"STATE_IDLE" default:"1h"`
@@ -127,7 +136,8 @@ func (c *Config) Validate() error {
 	v.Require(p.AllowedLateness >= 0, "CEM_PROCESSOR_ALLOWED_LATENESS", "must not be negative, got %s", p.AllowedLateness)
 	v.Require(p.StateMaxCustomers > 0, "CEM_PROCESSOR_STATE_MAX_CUSTOMERS", "must be positive, got %d", p.StateMaxCustomers)
 	v.Require(p.IdentityMaxClusters > 0, "CEM_PROCESSOR_IDENTITY_MAX_CLUSTERS", "must be positive, got %d", p.IdentityMaxClusters)
-	v.Require(p.SessionMaxEvents > 0, "CEM_PROCESSOR_SESSION_MAX_EVENTS", "must be positive, got %d", p.SessionMaxEvents)
+	v.Require(p.StateMaxBytes > 0, "CEM_PROCESSOR_STATE_MAX_BYTES", "must be positive, got %d", p.StateMaxBytes)
+	v.Require(p.ProbeInterval > 0, "CEM_PROCESSOR_PROBE_INTERVAL", "must be positive, got %s", p.ProbeInterval)
 	v.Require(p.RetryInitial > 0, "CEM_PROCESSOR_RETRY_INITIAL", "must be positive, got %s", p.RetryInitial)
 	v.Require(p.RetryMax >= p.RetryInitial, "CEM_PROCESSOR_RETRY_MAX", "(%s) must not be below CEM_PROCESSOR_RETRY_INITIAL (%s)", p.RetryMax, p.RetryInitial)
 	v.Require(p.ShutdownTimeout > 0, "CEM_PROCESSOR_SHUTDOWN_TIMEOUT", "must be positive, got %s", p.ShutdownTimeout)

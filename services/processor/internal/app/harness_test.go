@@ -51,8 +51,17 @@ func forEachLayout(t *testing.T, test func(t *testing.T, e *env)) {
 
 func startEnv(t testing.TB, conn driver.Conn, ch chconn.Config) *env {
 	t.Helper()
-	b := itest.Kafka(t)
-	e := &env{t: t, broker: b.Addr(), conn: conn, chAddr: ch.Addr, db: ch.Database, ch: ch}
+	return envOn(t, conn, ch, itest.Kafka(t).Addr())
+}
+
+// newEnvWith is newEnv on a broker the test runs itself.
+func newEnvWith(t testing.TB, conn driver.Conn, chAddr, db, broker string) *env {
+	return envOn(t, conn, chconn.Config{Addr: chAddr, Database: db}, broker)
+}
+
+func envOn(t testing.TB, conn driver.Conn, ch chconn.Config, broker string) *env {
+	t.Helper()
+	e := &env{t: t, broker: broker, conn: conn, chAddr: ch.Addr, db: ch.Database, ch: ch}
 	e.w = &kafka.Writer{
 		Addr: kafka.TCP(e.broker), Topic: "cem.events", Balancer: &kafka.Hash{},
 		RequiredAcks: kafka.RequireAll, BatchTimeout: 5 * time.Millisecond, BatchSize: 1000,
@@ -70,10 +79,10 @@ func (e *env) config(group string) app.Config {
 		ClickHouse: e.ch,
 		Processor: app.Processor{
 			Group: group, FlushRows: 50000, FlushInterval: 200 * time.Millisecond, FetchMaxWait: 100 * time.Millisecond,
-			ShutdownTimeout: 10 * time.Second, GroupSessionTimeout: 6 * time.Second, RebalanceTimeout: 10 * time.Second,
+			ShutdownTimeout: 10 * time.Second, GroupSessionTimeout: 6 * time.Second, RebalanceTimeout: 10 * time.Second, ProbeInterval: 500 * time.Millisecond,
 			RetryInitial: 50 * time.Millisecond, RetryMax: 500 * time.Millisecond, Migrate: true,
 			SessionGap: 30 * time.Minute, SessionMax: 24 * time.Hour, AllowedLateness: 30 * time.Minute,
-			SessionMaxEvents: 10000, StateMaxCustomers: 100000, StateIdle: time.Hour, IdentityMaxClusters: 100000,
+			StateMaxCustomers: 100000, StateMaxBytes: 256 << 20, StateIdle: time.Hour, IdentityMaxClusters: 100000,
 			JunkIDs: []string{"null", "undefined", "0", "-1", "guest", "anonymous", "unknown", "none", "nan", "n/a", "test"},
 		},
 	}

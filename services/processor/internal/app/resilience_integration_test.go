@@ -53,19 +53,19 @@ func workload(b *evb, keys, perKey int) []*events.Event {
 // expectedSessions runs the session rules over evs in produce order (the
 // order of each key's partition) and returns "id|count" per key.
 func expectedSessions(evs []*events.Event) map[string][]string {
-	r := session.Rules{Gap: 30 * time.Minute, MaxLength: 24 * time.Hour, Lateness: 30 * time.Minute, MaxEventIDs: 10000}
+	r := session.Rules{Gap: 30 * time.Minute, MaxLength: 24 * time.Hour, Lateness: 30 * time.Minute}
 	custs := map[string]*session.Customer{}
 	for _, ev := range evs {
 		k := ev.CustomerKey()
 		if custs[k] == nil {
-			custs[k] = &session.Customer{Key: k}
+			custs[k] = session.NewCustomer(k, 0)
 		}
 		r.Assign(custs[k], session.Input{EventID: ev.Source + ":" + ev.MessageID, TsMs: ev.Timestamp.UnixMilli()})
 	}
 	out := map[string][]string{}
 	for k, c := range custs {
 		for _, s := range c.Sessions {
-			out[k] = append(out[k], fmt.Sprintf("%s|%d", s.ID, s.Count))
+			out[k] = append(out[k], fmt.Sprintf("%s|%d", s.ID(), s.Count))
 		}
 		sort.Strings(out[k])
 	}

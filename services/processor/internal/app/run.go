@@ -77,8 +77,9 @@ func RunListener(ctx context.Context, cfg Config, ln net.Listener, log *slog.Log
 			Brokers: cfg.Kafka.Brokers, Topic: cfg.Kafka.Topic, Group: p.Group,
 			FlushRows: p.FlushRows, FlushInterval: p.FlushInterval, MaxWait: p.FetchMaxWait,
 			FinalFlushTimeout: p.ShutdownTimeout, SessionTimeout: p.GroupSessionTimeout,
-			RebalanceTimeout: p.RebalanceTimeout,
+			RebalanceTimeout: p.RebalanceTimeout, ProbeInterval: p.ProbeInterval,
 		}, pl, ingest.NewMetrics(reg), log)
+		health.AddCheck("kafka", c.Ready)
 		ig, ictx := errgroup.WithContext(gctx)
 		if cfg.Scores.Enabled {
 			ig.Go(func() error { return runScorer(ictx, cfg, conn, reg, log) })
@@ -115,9 +116,9 @@ func Stages(cfg Config, w *sink.Writer, reg prometheus.Registerer, log *slog.Log
 	p := cfg.Processor
 	sess, err := session.NewStage(session.Config{
 		Rules: session.Rules{
-			Gap: p.SessionGap, MaxLength: p.SessionMax, Lateness: p.AllowedLateness, MaxEventIDs: p.SessionMaxEvents,
+			Gap: p.SessionGap, MaxLength: p.SessionMax, Lateness: p.AllowedLateness,
 		},
-		MaxCustomers: p.StateMaxCustomers, IdleAfter: p.StateIdle, RestoreLimit: p.SessionMaxEvents,
+		MaxCustomers: p.StateMaxCustomers, MaxBytes: p.StateMaxBytes, IdleAfter: p.StateIdle,
 	}, w, session.NewMetrics(reg), log)
 	if err != nil {
 		return nil, err

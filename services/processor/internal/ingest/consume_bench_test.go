@@ -12,12 +12,13 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/cemhq/cem/pkg/itest"
+	"github.com/cemhq/cem/pkg/record"
 	"github.com/cemhq/cem/services/processor/internal/ingest"
 )
 
 type countHandler struct{ n atomic.Int64 }
 
-func (h *countHandler) Handle(_ context.Context, msgs []kafka.Message) error {
+func (h *countHandler) Handle(_ context.Context, msgs []record.Record) error {
 	h.n.Add(int64(len(msgs)))
 	return nil
 }

@@ -7,18 +7,21 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/cemhq/cem/pkg/record"
 )
 
-// Handler processes flushes. Handle returns nil when the messages' results
-// are durable; an error (only when ctx ends) means nothing of the flush may
-// be committed. Reset drops in-memory state; it is called after a failed
-// Handle and whenever the partition assignment may have changed.
+// Handler processes flushes. Handle returns nil when the records' results
+// are durable. An error while ctx is live is fatal (a permanent failure such
+// as a rejected statement): the consumer stops without committing and Run
+// returns it. An error after ctx ended means nothing of the flush may be
+// committed. Reset drops in-memory state; it is called after a failed Handle
+// and whenever the partition assignment may have changed.
 type Handler interface {
-	Handle(ctx context.Context, msgs []kafka.Message) error
+	Handle(ctx context.Context, recs []record.Record) error
 	Reset()
 }
 
@@ -30,9 +33,9 @@ type Config struct {
 	Topic string
 	// Group is the consumer group id.
 	Group string
-	// FlushRows flushes when this many messages are pending.
+	// FlushRows flushes when this many records are pending.
 	FlushRows int
-	// FlushInterval flushes when the oldest pending message is this old.
+	// FlushInterval flushes when the oldest pending record is this old.
 	FlushInterval time.Duration
 	// MaxWait bounds how long a fetch waits for new data.
 	MaxWait time.Duration
@@ -44,23 +47,32 @@ type Config struct {
 	// RebalanceTimeout is how long the coordinator waits for members to
 	// rejoin in a rebalance (the final flush must fit in it).
 	RebalanceTimeout time.Duration
+	// ProbeInterval is how often the owned partitions' end offsets are read
+	// from the broker, for the lag gauge and readiness (default 2s).
+	ProbeInterval time.Duration
 }
 
 // Consumer is a consumer group member feeding a Handler.
 type Consumer struct {
-	cfg Config
-	h   Handler
-	m   *Metrics
-	log *slog.Logger
+	cfg    Config
+	h      Handler
+	m      *Metrics
+	log    *slog.Logger
+	health health
 }
 
 // New returns a consumer; Run starts it.
 func New(cfg Config, h Handler, m *Metrics, log *slog.Logger) *Consumer {
-	return &Consumer{cfg: cfg, h: h, m: m, log: log}
+	if cfg.ProbeInterval <= 0 {
+		cfg.ProbeInterval = 2 * time.Second
+	}
+	c := &Consumer{cfg: cfg, h: h, m: m, log: log}
+	c.health.set(nil, errors.New("not a member of the consumer group yet"))
+	return c
 }
 
 // Run joins the group and consumes until ctx ends, then flushes, commits and
-// leaves the group.
+// leaves the group. It returns an error when the Handler fails permanently.
 func (c *Consumer) Run(ctx context.Context) error {
 	group, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
 		ID:                c.cfg.Group,
@@ -78,30 +90,39 @@ func (c *Consumer) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("consumer group: %w", err)
 	}
+	// fatal ends Run with the Handler's permanent error.
+	rctx, fatal := context.WithCancelCause(ctx)
+	defer fatal(nil)
 	for {
-		gen, err := group.Next(ctx)
-		if ctx.Err() != nil {
+		gen, err := group.Next(rctx)
+		if rctx.Err() != nil {
 			// Close ends the current generation and waits for its final
 			// flush and commit before leaving the group.
 			_ = group.Close()
+			c.health.set(nil, errors.New("left the consumer group"))
+			if ctx.Err() == nil {
+				return context.Cause(rctx)
+			}
 			return nil
 		}
 		if errors.Is(err, kafka.ErrGroupClosed) {
 			return nil
 		}
 		if err != nil {
+			c.health.set(nil, fmt.Errorf("join consumer group: %w", err))
 			c.log.Warn("kafka group generation failed; rejoining", "err", err)
 			continue
 		}
-		gen.Start(func(gctx context.Context) { c.runGeneration(gctx, gen) })
+		gen.Start(func(gctx context.Context) {
+			if err := c.runGeneration(gctx, gen); err != nil {
+				c.log.Error("flush failed permanently; stopping", "err", err)
+				fatal(err)
+			}
+		})
 	}
 }
 
-type partitionState struct {
-	next int64 // offset after the last message of the flush
-}
-
-func (c *Consumer) runGeneration(gctx context.Context, gen *kafka.Generation) {
+func (c *Consumer) runGeneration(gctx context.Context, gen *kafka.Generation) error {
 	assigned := gen.Assignments[c.cfg.Topic]
 	c.h.Reset()
 	c.m.Lag.Reset()
@@ -112,47 +133,56 @@ func (c *Consumer) runGeneration(gctx context.Context, gen *kafka.Generation) {
 	c.log.Info("partitions assigned", "generation", gen.ID, "member", gen.MemberID, "partitions", ids)
 
 	rctx, stopReaders := context.WithCancel(gctx)
-	in := make(chan kafka.Message, max(1024, c.cfg.FlushRows))
-	// hwm is each partition's high-water mark as its reader last fetched
-	// it: the lag of a flush counts from there, so messages fetched but
-	// still waiting in the channel count as lag.
-	hwm := make(map[int]*atomic.Int64, len(assigned))
+	defer stopReaders()
+	in := make(chan record.Record, max(1024, c.cfg.FlushRows))
+	parts := make(map[int]*partition, len(assigned))
 	for _, a := range assigned {
-		hwm[a.ID] = &atomic.Int64{}
+		p := &partition{}
+		p.committed.Store(a.Offset)
+		parts[a.ID] = p
 	}
 	var wg sync.WaitGroup
+	wg.Go(func() { c.probe(rctx, parts) })
 	for _, a := range assigned {
-		wg.Go(func() { c.readPartition(rctx, a, in, hwm[a.ID]) })
+		wg.Go(func() { c.readPartition(rctx, a, in, parts[a.ID]) })
 	}
-	b := &batcher{c: c, gen: gen, parts: map[int]*partitionState{}, hwm: hwm}
+	b := &batcher{c: c, gen: gen, parts: parts}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
+		var err error
 		select {
 		case <-gctx.Done():
 			stopReaders()
 			wg.Wait()
 			fctx, cancel := context.WithTimeout(context.Background(), c.cfg.FinalFlushTimeout)
-			b.flush(fctx)
+			err = b.flush(fctx)
 			cancel()
 			c.h.Reset()
-			return
-		case m := <-in:
-			if len(b.msgs) == 0 {
+			c.health.set(nil, errors.New("generation ended; rejoining the consumer group"))
+			if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+				return err
+			}
+			return nil
+		case r := <-in:
+			if len(b.recs) == 0 {
 				timer.Reset(c.cfg.FlushInterval)
 			}
-			b.add(m)
-			if len(b.msgs) >= c.cfg.FlushRows {
+			b.add(r)
+			if len(b.recs) >= c.cfg.FlushRows {
 				timer.Stop()
-				b.flush(gctx)
+				err = b.flush(gctx)
 			}
 		case <-timer.C:
-			b.flush(gctx)
+			err = b.flush(gctx)
+		}
+		if err != nil && gctx.Err() == nil {
+			return err
 		}
 	}
 }
 
-func (c *Consumer) readPartition(ctx context.Context, a kafka.PartitionAssignment, out chan<- kafka.Message, hwm *atomic.Int64) {
+func (c *Consumer) readPartition(ctx context.Context, a kafka.PartitionAssignment, out chan<- record.Record, p *partition) {
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers:   c.cfg.Brokers,
 		Topic:     c.cfg.Topic,
@@ -181,65 +211,74 @@ func (c *Consumer) readPartition(ctx context.Context, a kafka.PartitionAssignmen
 			continue
 		}
 		c.m.Consumed.Inc()
-		if m.HighWaterMark > hwm.Load() { // this goroutine is the only writer
-			hwm.Store(m.HighWaterMark)
-		}
+		p.seen(m.HighWaterMark)
 		select {
-		case out <- m:
+		case out <- toRecord(m):
 		case <-ctx.Done():
 			return
 		}
 	}
 }
 
+// toRecord converts at the edge: only this package sees kafka-go's type.
+func toRecord(m kafka.Message) record.Record {
+	r := record.Record{Key: m.Key, Value: m.Value, Partition: m.Partition, Offset: m.Offset}
+	if len(m.Headers) > 0 {
+		r.Headers = make([]record.Header, len(m.Headers))
+		for i, h := range m.Headers {
+			r.Headers[i] = record.Header{Key: h.Key, Value: h.Value}
+		}
+	}
+	return r
+}
+
 // batcher holds the pending flush of one generation.
 type batcher struct {
 	c     *Consumer
 	gen   *kafka.Generation
-	msgs  []kafka.Message
-	parts map[int]*partitionState
-	hwm   map[int]*atomic.Int64
+	recs  []record.Record
+	next  map[int]int64 // partition -> offset after its last pending record
+	parts map[int]*partition
 	dirty bool // the handler's state is ahead of ClickHouse
 }
 
-func (b *batcher) add(m kafka.Message) {
-	b.msgs = append(b.msgs, m)
-	p := b.parts[m.Partition]
-	if p == nil {
-		p = &partitionState{}
-		b.parts[m.Partition] = p
+func (b *batcher) add(r record.Record) {
+	b.recs = append(b.recs, r)
+	if b.next == nil {
+		b.next = map[int]int64{}
 	}
-	p.next = m.Offset + 1
+	b.next[r.Partition] = r.Offset + 1
 }
 
-// flush hands the pending messages to the handler and commits their offsets
-// when it succeeds. On failure the messages stay pending (the final flush
-// of the generation retries them) and the handler is reset.
-func (b *batcher) flush(ctx context.Context) {
-	if len(b.msgs) == 0 {
-		return
+// flush hands the pending records to the handler and commits their offsets
+// when it succeeds. On failure the records stay pending (the final flush of
+// the generation retries them) and the handler is reset; the error is
+// returned.
+func (b *batcher) flush(ctx context.Context) error {
+	if len(b.recs) == 0 {
+		return nil
 	}
 	if b.dirty {
 		b.c.h.Reset()
 		b.dirty = false
 	}
-	if err := b.c.h.Handle(ctx, b.msgs); err != nil {
+	if err := b.c.h.Handle(ctx, b.recs); err != nil {
 		b.dirty = true
-		b.c.log.Warn("flush abandoned; offsets not committed", "messages", len(b.msgs), "err", err)
-		return
+		b.c.log.Warn("flush abandoned; offsets not committed", "records", len(b.recs), "err", err)
+		return err
 	}
-	offsets := map[int]int64{}
-	for id, p := range b.parts {
-		offsets[id] = p.next
-		var hwm int64
-		if h := b.hwm[id]; h != nil {
-			hwm = h.Load()
-		}
-		b.c.m.Lag.WithLabelValues(strconv.Itoa(id)).Set(float64(max(0, hwm-p.next)))
+	offsets := make(map[int]int64, len(b.next))
+	for id, next := range b.next {
+		offsets[id] = next
+		p := b.parts[id]
+		p.committed.Store(next)
+		b.c.m.Lag.WithLabelValues(strconv.Itoa(id)).Set(float64(p.lag()))
 	}
 	if err := b.gen.CommitOffsets(map[string]map[int]int64{b.c.cfg.Topic: offsets}); err != nil {
 		// The rows are written; the next owner replays them idempotently.
 		b.c.log.Warn("commit offsets failed", "err", err)
 	}
-	b.msgs = b.msgs[:0]
+	b.recs = b.recs[:0]
+	clear(b.next)
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cemhq/cem/pkg/itest"
+	"github.com/cemhq/cem/pkg/record"
 	"github.com/cemhq/cem/services/processor/internal/ingest"
 )
 
@@ -28,7 +29,7 @@ type gateHandler struct {
 	calls   int
 }
 
-func (h *gateHandler) Handle(ctx context.Context, msgs []kafka.Message) error {
+func (h *gateHandler) Handle(ctx context.Context, msgs []record.Record) error {
 	h.calls++
 	switch h.calls {
 	case 1:

@@ -21,7 +21,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		Lag: f.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "cem_processor_consumer_lag",
-			Help: "Messages of an owned partition not yet written: its high watermark at the last fetch minus the next offset to commit (messages fetched but not yet processed count).",
+			Help: "Records of an owned partition not yet written: its high-water mark (from the latest fetch or the broker probe every CEM_PROCESSOR_PROBE_INTERVAL) minus the next offset to commit. Records fetched but not yet written count, and it keeps growing while flushes are stuck (ClickHouse down).",
 		}, []string{"partition"}),
 	}
 }

@@ -4,9 +4,8 @@ import (
 	"errors"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-
 	"github.com/cemhq/cem/pkg/events"
+	"github.com/cemhq/cem/pkg/record"
 	"github.com/cemhq/cem/services/processor/internal/stage"
 )
 
@@ -14,7 +13,7 @@ import (
 // it to the DLQ: reason decode when the bytes are not a wire event, schema
 // when the event fails the re-check (envelope fields the processor relies
 // on, typed reserved properties).
-func decode(m kafka.Message, now time.Time) (*stage.Event, *events.Failure) {
+func decode(m record.Record, now time.Time) (*stage.Event, *events.Failure) {
 	ev, err := events.Unmarshal(m.Value)
 	if err != nil {
 		return nil, newFailure(m, nil, events.ReasonDecode, err, now)
@@ -45,7 +44,7 @@ func recheck(ev *events.Event) error {
 	return nil
 }
 
-func newFailure(m kafka.Message, ev *events.Event, reason events.Reason, err error, now time.Time) *events.Failure {
+func newFailure(m record.Record, ev *events.Event, reason events.Reason, err error, now time.Time) *events.Failure {
 	f := &events.Failure{
 		V:      1,
 		Stage:  "processor",

@@ -7,9 +7,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-
 	"github.com/cemhq/cem/pkg/events"
+	"github.com/cemhq/cem/pkg/record"
 	"github.com/cemhq/cem/pkg/suppress"
 	"github.com/cemhq/cem/services/processor/internal/sink"
 	"github.com/cemhq/cem/services/processor/internal/stage"
@@ -18,11 +17,12 @@ import (
 // Publisher sends DLQ records. Publish returns nil once the broker has
 // acknowledged every message, and an error only when ctx ends first.
 type Publisher interface {
-	Publish(ctx context.Context, msgs []kafka.Message) error
+	Publish(ctx context.Context, recs []record.Record) error
 }
 
 // Writer writes blocks to ClickHouse (sink.Writer): it retries until every
-// block is written and returns an error only when ctx ends first.
+// block is written and returns an error when ctx ends first or ClickHouse
+// rejects a block as such (sink.IsPermanent).
 type Writer interface {
 	Write(ctx context.Context, blocks []sink.Block) error
 }
@@ -51,13 +51,15 @@ func New(stages []stage.Stage, w Writer, dlq Publisher, m *Metrics, log *slog.Lo
 func (p *Pipeline) Suppress(s Suppressor) { p.suppress = s }
 
 // Handle processes one flush. It returns nil when every row and DLQ record
-// is written; otherwise (only when ctx ends) the stages may hold state ahead
-// of ClickHouse and the caller must call Reset before the next Handle.
-func (p *Pipeline) Handle(ctx context.Context, msgs []kafka.Message) error {
-	evs := make([]*stage.Event, 0, len(msgs))
-	src := make([]kafka.Message, 0, len(msgs))
-	var dead []kafka.Message
-	for _, m := range msgs {
+// is written. Otherwise the stages may hold state ahead of ClickHouse and the
+// caller must call Reset before the next Handle: the error is ctx's when ctx
+// ended, else a permanent one (a statement ClickHouse rejects) that retrying
+// cannot fix.
+func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
+	evs := make([]*stage.Event, 0, len(recs))
+	src := make([]record.Record, 0, len(recs))
+	var dead []record.Record
+	for _, m := range recs {
 		ev, f := decode(m, p.now())
 		if f != nil {
 			dead = append(dead, p.failure(m, f))
@@ -127,12 +129,12 @@ func process(s stage.Stage, ev *stage.Event) (err error) {
 	return nil
 }
 
-func (p *Pipeline) failure(m kafka.Message, f *events.Failure) kafka.Message {
+func (p *Pipeline) failure(m record.Record, f *events.Failure) record.Record {
 	p.m.DLQ.WithLabelValues(string(f.Reason)).Inc()
 	p.log.Warn("poison message to dlq", "partition", m.Partition, "offset", m.Offset, "reason", f.Reason, "err", f.Error)
 	b, err := json.Marshal(f)
 	if err != nil {
 		b = m.Value
 	}
-	return kafka.Message{Key: m.Key, Value: b}
+	return record.Record{Key: m.Key, Value: b}
 }

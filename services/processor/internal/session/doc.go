@@ -19,13 +19,34 @@
 // same ids. Sessions are upserts (ReplacingMergeTree by version): every flush
 // writes the latest state of each session it touched; read them with FINAL.
 //
-// State is bounded and restorable. Per key the stage keeps the sessions that
-// late events may still join, with the hashes of their event ids (so a replayed
-// event is recognised and never counted twice). Keys are held in an LRU capped
-// at MaxCustomers and evicted after IdleAfter without events. On a miss, the
-// key's recent events are read back from the events table (FINAL) and its
-// sessions rebuilt from them, so after a restart or a rebalance the stage
-// continues exactly where the stored events leave off. Because the sessions
-// are rebuilt from the events, not from the sessions table, a crash between
-// the two table writes cannot inflate or lose counts.
+// State is small, bounded and restorable. Per key the stage keeps only the
+// aggregates of the sessions that late events may still join (start, end,
+// count, entry and exit touchpoints, channel, campaign, converted, customer
+// id; labels interned, strings cloned so no Kafka record stays pinned) and
+// the hashes of the key's 4 newest event ids: a few hundred bytes per key
+// (Customer.Size; docs/benchmarks.md has the measured figure). Keys are held
+// in an LRU capped at MaxCustomers and MaxBytes and evicted after IdleAfter
+// without events.
+//
+// On a miss (a key not held, or an event older than what memory is complete
+// for) the key's sessions are rebuilt from the events table in bulk, for all
+// the keys of a flush at once: one aggregate row per session, every event id
+// counted once however many copies are stored and however long the session,
+// so a restart costs time proportional to the keys that become active, not
+// to their history.
+//
+// Replays and re-sent events are recognised against the stored events
+// instead of per-session event-id sets: the event ids of a flush that may be
+// copies (every event of a key just restored with stored sessions, an event
+// not newer than its key's watermark, or one of the key's 4 newest ids) are
+// looked up in one query; a stored one keeps its stored session id and is
+// not counted again, and so is a second copy within one flush. Because the
+// sessions are rebuilt from the events, not from the sessions table, a crash
+// between the two table writes cannot inflate or lose counts.
+//
+// One case is not recognised: a copy of a key's newest event that arrives
+// with a later skew-corrected time, after the key was restored from storage
+// in an earlier flush (the 4 newest ids are remembered only for events this
+// instance processed). Its session then counts it twice; the events table
+// still holds it once.
 package session

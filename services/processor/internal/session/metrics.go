@@ -10,6 +10,8 @@ type Metrics struct {
 	Opened    prometheus.Counter
 	Closed    prometheus.Counter
 	Customers prometheus.Gauge
+	Bytes     prometheus.Gauge
+	Replays   prometheus.Counter
 }
 
 // NewMetrics registers the session metrics on reg.
@@ -27,6 +29,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Customers: f.NewGauge(prometheus.GaugeOpts{
 			Name: "cem_processor_state_customers",
 			Help: "Customer keys whose session state is held in memory.",
+		}),
+		Bytes: f.NewGauge(prometheus.GaugeOpts{
+			Name: "cem_processor_state_bytes",
+			Help: "Estimated bytes of the session state held in memory (bounded by CEM_PROCESSOR_STATE_MAX_BYTES).",
+		}),
+		Replays: f.NewCounter(prometheus.CounterOpts{
+			Name: "cem_processor_session_replays_total",
+			Help: "Events found already stored when they arrived again (Kafka replay after a restart or rebalance, or a re-sent event): not counted again in their session.",
 		}),
 	}
 }

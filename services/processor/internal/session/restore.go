@@ -2,61 +2,50 @@ package session
 
 import (
 	"cmp"
+	"encoding/hex"
 	"slices"
+	"strings"
 )
 
-// Stored is one event of a key as read back from the events table.
+// Stored is one session of a key as aggregated back from the stored events:
+// every distinct event id of the session counted once, whatever the number
+// of its copies, and however long the session.
 type Stored struct {
-	EventID    string
 	SessionID  string
-	TsMs       int64
-	Touchpoint string
+	StartMs    int64
+	EndMs      int64
+	Count      uint64
+	Entry      string
+	Exit       string
 	Channel    string
 	Campaign   string
 	Converted  bool
 	CustomerID string
 }
 
-// Rebuild returns the session state of key from its stored events (in any
-// order): each distinct session id becomes a session with the aggregates of
-// its events. Events without a session id are ignored. validFrom is the
-// earliest event time the stored events are complete for (see
-// Customer.ValidFrom).
+// Rebuild returns the session state of key from its stored sessions (in any
+// order). validFrom is the earliest event time the stored sessions are
+// complete for (see Customer.ValidFrom). A stored session whose id is not
+// one of ours (32 hex characters) is skipped: no event can join it.
 func (r Rules) Rebuild(key string, stored []Stored, validFrom int64) *Customer {
-	slices.SortStableFunc(stored, func(a, b Stored) int {
-		return cmp.Or(cmp.Compare(a.TsMs, b.TsMs), cmp.Compare(a.EventID, b.EventID))
+	slices.SortFunc(stored, func(a, b Stored) int {
+		return cmp.Or(cmp.Compare(a.StartMs, b.StartMs), strings.Compare(a.SessionID, b.SessionID))
 	})
-	c := &Customer{Key: key, ValidFrom: validFrom}
-	byID := map[string]*Session{}
-	for _, e := range stored {
-		if e.SessionID == "" {
+	c := NewCustomer(key, validFrom)
+	for _, st := range stored {
+		s := &Session{
+			StartMs: st.StartMs, EndMs: st.EndMs, Count: st.Count,
+			entry: intern(st.Entry), exit: intern(st.Exit), channel: intern(st.Channel), campaign: intern(st.Campaign),
+			Converted: st.Converted,
+		}
+		if n, err := hex.Decode(s.id[:], []byte(st.SessionID)); err != nil || n != len(s.id) {
 			continue
 		}
-		s := byID[e.SessionID]
-		if s == nil {
-			s = &Session{
-				ID: e.SessionID, Key: key, StartMs: e.TsMs, EndMs: e.TsMs,
-				Entry: e.Touchpoint, Exit: e.Touchpoint, Channel: e.Channel, Campaign: e.Campaign,
-				ids: map[uint64]struct{}{},
-			}
-			byID[e.SessionID] = s
-			c.Sessions = append(c.Sessions, s)
+		setCustomer(c, s, st.CustomerID)
+		c.Sessions = append(c.Sessions, s)
+		if !c.hasEvents || st.EndMs > c.Watermark {
+			c.Watermark = st.EndMs
 		}
-		s.Count++
-		if len(s.ids) < r.MaxEventIDs {
-			s.ids[idHash(e.EventID)] = struct{}{}
-		}
-		s.EndMs, s.Exit = e.TsMs, e.Touchpoint
-		if s.Campaign == "" {
-			s.Campaign = e.Campaign
-		}
-		if e.Converted {
-			s.Converted = true
-		}
-		if e.CustomerID != "" {
-			s.CustomerID = e.CustomerID
-		}
-		c.Watermark = e.TsMs
 		c.hasEvents = true
 	}
 	return c

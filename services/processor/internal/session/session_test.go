@@ -1,6 +1,7 @@
 package session
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -8,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var rules = Rules{Gap: 30 * time.Minute, MaxLength: 24 * time.Hour, Lateness: 30 * time.Minute, MaxEventIDs: 100}
+var rules = Rules{Gap: 30 * time.Minute, MaxLength: 24 * time.Hour, Lateness: 30 * time.Minute}
 
 var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC).UnixMilli()
 
@@ -60,13 +61,8 @@ func TestAssign(t *testing.T) {
 			counts: map[string]uint64{"s1": 1, "s2": 1, "s3": 1},
 		},
 		{
-			name:   "replayed event is not counted twice",
-			steps:  []step{{"a", 0, "", "s1"}, {"b", 5, "", "s1"}, {"a", 0, "", "s1"}, {"b", 5, "", "s1"}},
-			counts: map[string]uint64{"s1": 2},
-		},
-		{
 			name:   "max length splits a busy session",
-			rules:  Rules{Gap: 30 * time.Minute, MaxLength: time.Hour, Lateness: time.Minute, MaxEventIDs: 100},
+			rules:  Rules{Gap: 30 * time.Minute, MaxLength: time.Hour, Lateness: time.Minute},
 			steps:  []step{{"a", 0, "", "s1"}, {"b", 25, "", "s1"}, {"c", 50, "", "s1"}, {"d", 61, "", "s2"}},
 			counts: map[string]uint64{"s1": 3, "s2": 1},
 		},
@@ -104,47 +100,78 @@ func TestAssignAggregates(t *testing.T) {
 	rules.Assign(c, Input{EventID: "c", TsMs: at(20), Touchpoint: "web:Order Completed", Channel: "web", Converted: true, CustomerID: "u1"})
 	s, opened := rules.Assign(c, Input{EventID: "a", TsMs: at(5), Touchpoint: "app:/home", Channel: "app"})
 	assert.False(t, opened)
-	assert.Equal(t, SessionID("dev-1", "b"), s.ID, "id comes from the opening event")
+	assert.Equal(t, SessionID("dev-1", "b"), s.ID(), "id comes from the opening event")
 	assert.Equal(t, at(5), s.StartMs)
 	assert.Equal(t, at(20), s.EndMs)
-	assert.Equal(t, "app:/home", s.Entry)
-	assert.Equal(t, "app", s.Channel)
-	assert.Equal(t, "web:Order Completed", s.Exit)
+	assert.Equal(t, "app:/home", s.Entry())
+	assert.Equal(t, "app", s.Channel())
+	assert.Equal(t, "web:Order Completed", s.Exit())
 	assert.True(t, s.Converted)
 	assert.Equal(t, "u1", s.CustomerID)
 	assert.Equal(t, uint64(3), s.Count)
 }
 
+// TestRebuildMatchesLiveState: sessions rebuilt from their stored
+// aggregates (what the restore query returns) continue exactly like the live
+// state: same sessions, and the next events land in the same sessions.
 func TestRebuildMatchesLiveState(t *testing.T) {
-	c := &Customer{Key: "k"}
-	var stored []Stored
+	c := NewCustomer("k", 0)
 	for i, m := range []int{0, 10, 70, 75, 200, 65} {
 		id := string(rune('a' + i))
-		s, _ := rules.Assign(c, Input{EventID: id, TsMs: at(m), Touchpoint: "web:" + id, Channel: "web", CustomerID: "cust"})
-		stored = append(stored, Stored{EventID: id, SessionID: s.ID, TsMs: at(m), Touchpoint: "web:" + id, Channel: "web", CustomerID: "cust"})
+		rules.Assign(c, Input{EventID: id, TsMs: at(m), Touchpoint: "web:" + id, Channel: "web", CustomerID: "cust", Campaign: map[bool]string{true: "spring"}[i == 4]})
 	}
+	var stored []Stored
+	for _, s := range c.Sessions {
+		stored = append(stored, Stored{
+			SessionID: s.ID(), StartMs: s.StartMs, EndMs: s.EndMs, Count: s.Count, Entry: s.Entry(), Exit: s.Exit(),
+			Channel: s.Channel(), Campaign: s.Campaign(), Converted: s.Converted, CustomerID: s.CustomerID,
+		})
+	}
+	stored = append(stored, Stored{SessionID: "not-ours", StartMs: at(-5), EndMs: at(-5), Count: 1})
 	r := rules.Rebuild("k", stored, 0)
-	require.Len(t, r.Sessions, len(c.Sessions))
+	require.Len(t, r.Sessions, len(c.Sessions), "foreign session ids are skipped")
 	for i := range c.Sessions {
 		want, got := *c.Sessions[i], *r.Sessions[i]
 		want.dirty, want.standalone = false, false
 		assert.Equal(t, want, got)
 	}
 	assert.Equal(t, c.Watermark, r.Watermark)
-	// Replaying every stored event into the rebuilt state changes nothing.
-	for _, e := range stored {
-		s, opened := rules.Assign(r, Input{EventID: e.EventID, TsMs: e.TsMs, Touchpoint: e.Touchpoint, Channel: "web"})
-		assert.False(t, opened)
-		assert.Equal(t, e.SessionID, s.ID)
+	for _, m := range []int{80, 230, 12} {
+		id := fmt.Sprint("n", m)
+		live, _ := rules.Assign(c, Input{EventID: id, TsMs: at(m)})
+		rebuilt, _ := rules.Assign(r, Input{EventID: id, TsMs: at(m)})
+		assert.Equal(t, live.ID(), rebuilt.ID(), "event at %d min", m)
+		assert.Equal(t, live.Count, rebuilt.Count)
 	}
-	for i := range c.Sessions {
-		assert.Equal(t, c.Sessions[i].Count, r.Sessions[i].Count)
+}
+
+// TestCustomerSize: the estimate grows with sessions and a customer id
+// other than the key, and does not count the key twice.
+func TestCustomerSize(t *testing.T) {
+	c := NewCustomer("device-0001", 0)
+	empty := c.Size()
+	rules.Assign(c, Input{EventID: "a", TsMs: at(0), CustomerID: "device-0001"})
+	one := c.Size()
+	assert.Greater(t, one, empty)
+	rules.Assign(c, Input{EventID: "b", TsMs: at(100), CustomerID: "user-42"})
+	assert.Greater(t, c.Size(), one+int64(len("user-42")))
+	assert.Less(t, c.Size(), int64(600), "a key with two sessions fits in a few hundred bytes")
+}
+
+func TestRecentIDs(t *testing.T) {
+	c := NewCustomer("k", 0)
+	for i := range recentIDs + 1 {
+		rules.Assign(c, Input{EventID: fmt.Sprint("e", i), TsMs: at(i)})
 	}
+	assert.False(t, c.recentlySeen("e0"), "only the newest ids are remembered")
+	assert.True(t, c.recentlySeen(fmt.Sprint("e", recentIDs)))
+	assert.False(t, c.recentlySeen("never"))
 }
 
 func TestPrune(t *testing.T) {
 	c := &Customer{Key: "k"}
 	old, _ := rules.Assign(c, Input{EventID: "a", TsMs: at(0)})
+	oldID := old.ID()
 	rules.Assign(c, Input{EventID: "b", TsMs: at(200)})
 	assert.Equal(t, 0, rules.Prune(c), "dirty sessions are kept until written")
 	for _, s := range c.Sessions {
@@ -153,5 +180,5 @@ func TestPrune(t *testing.T) {
 	assert.Equal(t, 1, rules.Prune(c))
 	require.Len(t, c.Sessions, 1)
 	assert.Equal(t, at(30)+1, c.ValidFrom, "events up to the pruned end + gap need a reload")
-	assert.NotEqual(t, old.ID, c.Sessions[0].ID)
+	assert.NotEqual(t, oldID, c.Sessions[0].ID())
 }

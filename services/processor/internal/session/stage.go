@@ -19,10 +19,11 @@ type Config struct {
 	Rules
 	// MaxCustomers caps the customer keys held in memory after a flush.
 	MaxCustomers int
+	// MaxBytes caps the estimated bytes of the held state after a flush
+	// (see Customer.Size); the least recently used keys go first.
+	MaxBytes int64
 	// IdleAfter evicts a key that saw no event for this long (wall clock).
 	IdleAfter time.Duration
-	// RestoreLimit caps the stored events read back per key on a miss.
-	RestoreLimit int
 }
 
 // Querier reads from ClickHouse, retrying until ctx ends (sink.Writer).
@@ -31,17 +32,31 @@ type Querier interface {
 	DB() string
 }
 
+// dirtySession is a session to write with its key.
+type dirtySession struct {
+	c *Customer
+	s *Session
+}
+
 // Stage is the session stage. See the package doc.
 type Stage struct {
-	cfg     Config
-	q       Querier
-	m       *Metrics
-	log     *slog.Logger
-	now     func() time.Time
-	lru     *simplelru.LRU[string, *Customer]
-	dirty   []*Session
-	touched map[string]*Customer // session id -> customer, since the last Drain
-	custs   map[string]*Customer // customer keys processed since the last Written
+	cfg   Config
+	q     Querier
+	m     *Metrics
+	log   *slog.Logger
+	now   func() time.Time
+	lru   *simplelru.LRU[string, *Customer]
+	bytes int64 // Size of every held Customer, as of their last flush
+	dirty []dirtySession
+	// touched lists the sessions in dirty; custs the keys processed since
+	// the last Written.
+	touched map[*Session]bool
+	custs   map[*Customer]bool
+	// stored maps the events of the batch that are already in ClickHouse
+	// (replays) to their stored session id; inBatch the ids processed in
+	// this flush to the session they were given.
+	stored  map[string]string
+	inBatch map[string]string
 	version uint64
 }
 
@@ -49,33 +64,62 @@ var _ stage.Stage = (*Stage)(nil)
 
 // NewStage returns a session stage reading state back through q.
 func NewStage(cfg Config, q Querier, m *Metrics, log *slog.Logger) (*Stage, error) {
-	lru, err := simplelru.NewLRU[string, *Customer](math.MaxInt, nil)
+	s := &Stage{
+		cfg: cfg, q: q, m: m, log: log, now: time.Now,
+		touched: map[*Session]bool{}, custs: map[*Customer]bool{}, stored: map[string]string{}, inBatch: map[string]string{},
+	}
+	lru, err := simplelru.NewLRU[string, *Customer](math.MaxInt, func(_ string, c *Customer) {
+		s.bytes -= c.size
+		s.m.Closed.Add(float64(len(c.Sessions)))
+	})
 	if err != nil {
 		return nil, fmt.Errorf("session lru: %w", err)
 	}
-	return &Stage{cfg: cfg, q: q, m: m, log: log, now: time.Now, lru: lru, touched: map[string]*Customer{}, custs: map[string]*Customer{}}, nil
+	s.lru = lru
+	return s, nil
 }
 
 // Name implements stage.Stage.
 func (s *Stage) Name() string { return "session" }
 
-// Load implements stage.Stage: it rebuilds the state of every key of the
-// batch from the key's stored events when the key is not in memory or the
-// batch has an event older than what the memory is complete for (after
-// pruning, or a replay after a restart).
+// Load implements stage.Stage. It rebuilds, in one query per 5,000 keys,
+// the sessions of every key of the batch that is not in memory or has an
+// event older than what the memory is complete for (after pruning, or a
+// replay after a restart), and looks up which of the batch's events that may
+// be re-deliveries are already stored (see the package doc).
 func (s *Stage) Load(ctx context.Context, batch []*stage.Event) error {
+	clear(s.stored)
 	minTs := map[string]int64{}
+	var check []*stage.Event
 	for _, ev := range batch {
 		if c, ok := s.lru.Peek(ev.Key); ok && ev.TsMs >= c.ValidFrom {
+			if c.hasEvents && (ev.TsMs <= c.Watermark || c.recentlySeen(ev.ID)) {
+				check = append(check, ev)
+			}
 			continue
 		}
 		if t, ok := minTs[ev.Key]; !ok || ev.TsMs < t {
 			minTs[ev.Key] = ev.TsMs
 		}
 	}
-	if len(minTs) == 0 {
-		return nil
+	if len(minTs) > 0 {
+		restored, err := s.restore(ctx, minTs)
+		if err != nil {
+			return err
+		}
+		// Only a key with stored sessions in the window can see a replay.
+		for _, ev := range batch {
+			if restored[ev.Key] {
+				check = append(check, ev)
+			}
+		}
 	}
+	return s.lookup(ctx, check)
+}
+
+// restore rebuilds the keys of minTs from the stored events and reports the
+// keys that had stored sessions.
+func (s *Stage) restore(ctx context.Context, minTs map[string]int64) (map[string]bool, error) {
 	keys := make([]string, 0, len(minTs))
 	from := int64(math.MaxInt64)
 	for k, t := range minTs {
@@ -87,36 +131,52 @@ func (s *Stage) Load(ctx context.Context, batch []*stage.Event) error {
 	from -= (s.cfg.MaxLength + s.cfg.Gap + s.cfg.Lateness).Milliseconds()
 	stored := map[string][]Stored{}
 	for chunk := range chunks(keys, 5000) {
-		if err := s.restore(ctx, chunk, from, stored); err != nil {
-			return err
+		if err := s.restoreChunk(ctx, chunk, from, stored); err != nil {
+			return nil, err
 		}
 	}
+	found := make(map[string]bool, len(stored))
 	for _, k := range keys {
-		s.lru.Add(k, s.cfg.Rebuild(k, stored[k], minTs[k]))
+		if old, ok := s.lru.Peek(k); ok {
+			s.lru.Remove(k) // reloaded over a pruned or stale state
+			_ = old
+		}
+		c := s.cfg.Rebuild(k, stored[k], minTs[k])
+		c.size = c.Size()
+		s.bytes += c.size
+		s.lru.Add(c.Key, c)
+		found[k] = len(c.Sessions) > 0
 	}
-	return nil
+	return found, nil
 }
 
-func (s *Stage) restore(ctx context.Context, keys []string, fromMs int64, into map[string][]Stored) error {
-	q := fmt.Sprintf(`SELECT customer_key, event_id, session_id, ts_ms, touchpoint, channel, campaign_name, event, customer_id
-FROM %s.events FINAL
-WHERE customer_key IN ? AND ts_ms >= ?
-ORDER BY customer_key, ts_ms DESC
-LIMIT %d BY customer_key`, s.q.DB(), s.cfg.RestoreLimit)
+// restoreQuery aggregates each stored session of the keys from the events
+// table: one row per session, every event id counted once however many
+// copies it has, without a cap on the session's length.
+const restoreQuery = `SELECT customer_key, session_id, min(ts_ms), max(ts_ms), uniqExact(event_id),
+  argMin(touchpoint, ts_ms), argMax(touchpoint, ts_ms), argMin(channel, ts_ms),
+  argMinIf(campaign_name, ts_ms, campaign_name != ''), max(event = 'Order Completed'),
+  argMaxIf(customer_id, ts_ms, customer_id != '')
+FROM %s.events
+WHERE customer_key IN ? AND ts_ms >= ? AND session_id != ''
+GROUP BY customer_key, session_id`
+
+func (s *Stage) restoreChunk(ctx context.Context, keys []string, fromMs int64, into map[string][]Stored) error {
 	var got map[string][]Stored
 	err := s.q.Query(ctx, func(rows driver.Rows) error {
 		got = map[string][]Stored{}
 		for rows.Next() {
-			var key, event string
+			var key string
+			var conv uint8
 			var e Stored
-			if err := rows.Scan(&key, &e.EventID, &e.SessionID, &e.TsMs, &e.Touchpoint, &e.Channel, &e.Campaign, &event, &e.CustomerID); err != nil {
-				return fmt.Errorf("scan stored event: %w", err)
+			if err := rows.Scan(&key, &e.SessionID, &e.StartMs, &e.EndMs, &e.Count, &e.Entry, &e.Exit, &e.Channel, &e.Campaign, &conv, &e.CustomerID); err != nil {
+				return fmt.Errorf("scan stored session: %w", err)
 			}
-			e.Converted = event == OrderCompleted
+			e.Converted = conv == 1
 			got[key] = append(got[key], e)
 		}
 		return nil
-	}, q, sink.Set(keys), fromMs)
+	}, fmt.Sprintf(restoreQuery, s.q.DB()), sink.Set(keys), fromMs)
 	if err != nil {
 		return fmt.Errorf("restore sessions: %w", err)
 	}
@@ -126,18 +186,76 @@ LIMIT %d BY customer_key`, s.q.DB(), s.cfg.RestoreLimit)
 	return nil
 }
 
+// lookup fills s.stored with the events of check that ClickHouse already
+// holds, with the session id they were stored with.
+func (s *Stage) lookup(ctx context.Context, check []*stage.Event) error {
+	if len(check) == 0 {
+		return nil
+	}
+	keys, ids := map[string]bool{}, map[string]bool{}
+	for _, ev := range check {
+		keys[ev.Key], ids[ev.ID] = true, true
+	}
+	q := fmt.Sprintf(`SELECT event_id, argMax(session_id, version) FROM %s.events
+WHERE customer_key IN ? AND event_id IN ? GROUP BY event_id`, s.q.DB())
+	var got map[string]string
+	err := s.q.Query(ctx, func(rows driver.Rows) error {
+		got = map[string]string{}
+		for rows.Next() {
+			var id, sid string
+			if err := rows.Scan(&id, &sid); err != nil {
+				return fmt.Errorf("scan stored event: %w", err)
+			}
+			got[id] = sid
+		}
+		return nil
+	}, q, sink.Set(setKeys(keys)), sink.Set(setKeys(ids)))
+	if err != nil {
+		return fmt.Errorf("look up replayed events: %w", err)
+	}
+	for id, sid := range got {
+		if sid != "" {
+			s.stored[id] = sid
+		}
+	}
+	return nil
+}
+
+func setKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
 // OrderCompleted is the event name that marks a session as converted.
 const OrderCompleted = "Order Completed"
 
-// Process implements stage.Stage: it assigns ev.SessionID.
+// Process implements stage.Stage: it assigns ev.SessionID. A re-delivered
+// event (already stored, or earlier in this flush) keeps the session it was
+// first given and is not counted again.
 func (s *Stage) Process(ev *stage.Event) error {
 	c, ok := s.lru.Get(ev.Key)
 	if !ok { // Load always runs first; a key without events is fresh
-		c = &Customer{Key: ev.Key, ValidFrom: ev.TsMs}
-		s.lru.Add(ev.Key, c)
+		c = NewCustomer(ev.Key, ev.TsMs)
+		s.lru.Add(c.Key, c)
 	}
-	c.seen = s.now()
-	s.custs[ev.Key] = c
+	c.seen = s.now().Unix()
+	s.custs[c] = true
+	sid, replay := s.stored[ev.ID]
+	if !replay {
+		sid, replay = s.inBatch[ev.ID]
+	}
+	if replay {
+		s.m.Replays.Inc()
+		ev.SessionID = sid
+		if sess := c.Find(sid); sess != nil {
+			c.Replayed(sess, ev.CustomerID)
+			s.markDirty(c, sess)
+		}
+		return nil
+	}
 	sess, opened := s.cfg.Assign(c, Input{
 		EventID: ev.ID, TsMs: ev.TsMs, Touchpoint: ev.Touchpoint, Channel: ev.Channel,
 		Campaign: ev.Campaign, Converted: ev.Event.Event == OrderCompleted, CustomerID: ev.CustomerID,
@@ -145,12 +263,18 @@ func (s *Stage) Process(ev *stage.Event) error {
 	if opened {
 		s.m.Opened.Inc()
 	}
-	if _, listed := s.touched[sess.ID]; !listed {
-		s.touched[sess.ID] = c
-		s.dirty = append(s.dirty, sess)
-	}
-	ev.SessionID = sess.ID
+	s.markDirty(c, sess)
+	ev.SessionID = sess.ID()
+	s.inBatch[ev.ID] = ev.SessionID
 	return nil
+}
+
+func (s *Stage) markDirty(c *Customer, sess *Session) {
+	if !sess.dirty || s.touched[sess] {
+		return
+	}
+	s.touched[sess] = true
+	s.dirty = append(s.dirty, dirtySession{c: c, s: sess})
 }
 
 // Drain implements stage.Stage: one row per session touched since the last
@@ -165,12 +289,13 @@ func (s *Stage) Drain() []sink.Block {
 		count, version                                = make([]uint64, n), make([]uint64, n)
 		converted                                     = make([]uint8, n)
 	)
-	for i, x := range s.dirty {
-		id[i], key[i], cust[i] = x.ID, x.Key, x.CustomerID
+	for i, d := range s.dirty {
+		x := d.s
+		id[i], key[i], cust[i] = x.ID(), d.c.Key, x.CustomerID
 		start[i] = time.UnixMilli(x.StartMs).UTC()
 		startMs[i], endMs[i], duration[i] = x.StartMs, x.EndMs, x.EndMs-x.StartMs
 		count[i], version[i] = x.Count, s.version
-		entry[i], exit[i], channel[i], campaign[i] = x.Entry, x.Exit, x.Channel, x.Campaign
+		entry[i], exit[i], channel[i], campaign[i] = x.Entry(), x.Exit(), x.Channel(), x.Campaign()
 		if x.Converted {
 			converted[i] = 1
 		}
@@ -178,6 +303,7 @@ func (s *Stage) Drain() []sink.Block {
 	}
 	s.dirty = s.dirty[:0]
 	clear(s.touched)
+	clear(s.inBatch)
 	return []sink.Block{{
 		Table: "sessions",
 		Columns: []string{"session_id", "customer_key", "customer_id", "start", "start_ms", "end_ms", "duration_ms",
@@ -188,31 +314,39 @@ func (s *Stage) Drain() []sink.Block {
 }
 
 // Written implements stage.Stage: it drops sessions no event can join any
-// more and evicts idle and surplus keys.
+// more and evicts idle keys, then the least recently used ones beyond
+// MaxCustomers or MaxBytes.
 func (s *Stage) Written() {
-	for _, c := range s.custs {
+	for c := range s.custs {
 		s.m.Closed.Add(float64(s.cfg.Prune(c)))
+		size := c.Size()
+		s.bytes += size - c.size
+		c.size = size
 	}
 	clear(s.custs)
-	idle := s.now().Add(-s.cfg.IdleAfter)
+	idle := s.now().Add(-s.cfg.IdleAfter).Unix()
 	for s.lru.Len() > 0 {
 		_, c, _ := s.lru.GetOldest()
-		if s.lru.Len() <= s.cfg.MaxCustomers && !c.seen.Before(idle) {
+		if s.lru.Len() <= s.cfg.MaxCustomers && (s.cfg.MaxBytes <= 0 || s.bytes <= s.cfg.MaxBytes) && c.seen >= idle {
 			break
 		}
 		s.lru.RemoveOldest()
-		s.m.Closed.Add(float64(len(c.Sessions)))
 	}
 	s.m.Customers.Set(float64(s.lru.Len()))
+	s.m.Bytes.Set(float64(s.bytes))
 }
 
 // Reset implements stage.Stage.
 func (s *Stage) Reset() {
 	s.lru.Purge()
+	s.bytes = 0
 	s.dirty = s.dirty[:0]
 	clear(s.touched)
 	clear(s.custs)
+	clear(s.stored)
+	clear(s.inBatch)
 	s.m.Customers.Set(0)
+	s.m.Bytes.Set(0)
 }
 
 // chunks yields keys in slices of at most n.

@@ -3,8 +3,11 @@ package sink
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -32,15 +35,28 @@ func TestRetry(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled, "gives up only when ctx ends")
 }
 
-func TestBackoff(t *testing.T) {
-	b := Backoff{Initial: 100 * time.Millisecond, Max: 300 * time.Millisecond}
-	var got []time.Duration
-	var d time.Duration
-	for range 4 {
-		d = b.next(d)
-		got = append(got, d)
-	}
-	assert.Equal(t, []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond, 300 * time.Millisecond}, got)
+func TestRetryStopsOnPermanent(t *testing.T) {
+	calls := 0
+	bad := errors.New("syntax error")
+	err := Retry(context.Background(), Backoff{Initial: time.Millisecond}, func(context.Context) error {
+		calls++
+		if calls < 3 {
+			return errors.New("down")
+		}
+		return fmt.Errorf("insert: %w", Permanent(bad))
+	}, nil)
+	assert.Equal(t, 3, calls, "transient errors are retried, the permanent one is not")
+	assert.True(t, IsPermanent(err))
+	assert.ErrorIs(t, err, bad)
+}
+
+func TestClassify(t *testing.T) {
+	syntax := &clickhouse.Exception{Code: 62, Message: "Syntax error"}
+	tooManyParts := &clickhouse.Exception{Code: 252, Message: "Too many parts"}
+	assert.True(t, IsPermanent(Classify(fmt.Errorf("send: %w", syntax))))
+	assert.False(t, IsPermanent(Classify(fmt.Errorf("send: %w", tooManyParts))), "overload is waited out")
+	assert.False(t, IsPermanent(Classify(errors.New("dial tcp: connection refused"))))
+	assert.NoError(t, Classify(nil))
 }
 
 func TestBlockCheck(t *testing.T) {

@@ -51,16 +51,18 @@ func (w *Writer) MarkReady(ok bool) {
 }
 
 // Write inserts every block in order, retrying each failed insert with
-// backoff until it succeeds. It returns nil when all blocks are written and
-// an error only when ctx ends first (then some blocks may be written and
-// others not; the caller must not commit). Empty blocks are skipped.
+// backoff until it succeeds. It returns nil when all blocks are written,
+// a Permanent error when ClickHouse rejects an insert as such (unknown
+// table or column, type mismatch: see Classify) or a block is malformed, and
+// ctx's error when ctx ends first. After an error some blocks may be written
+// and others not; the caller must not commit. Empty blocks are skipped.
 func (w *Writer) Write(ctx context.Context, blocks []Block) error {
 	for _, b := range blocks {
 		if b.Rows == 0 {
 			continue
 		}
 		if err := b.Check(); err != nil {
-			return err
+			return Permanent(err)
 		}
 		err := Retry(ctx, w.backoff, func(ctx context.Context) error {
 			return w.insert(ctx, b)
@@ -71,6 +73,10 @@ func (w *Writer) Write(ctx context.Context, blocks []Block) error {
 			w.log.Warn("clickhouse insert failed; retrying", "table", b.Table, "rows", b.Rows, "attempt", attempt, "err", err)
 		})
 		if err != nil {
+			if IsPermanent(err) {
+				w.MarkReady(false)
+				w.m.InsertErrors.WithLabelValues(b.Table).Inc()
+			}
 			return fmt.Errorf("write %s: %w", b.Table, err)
 		}
 		w.MarkReady(true)
@@ -82,16 +88,16 @@ func (w *Writer) insert(ctx context.Context, b Block) error {
 	start := time.Now()
 	batch, err := w.conn.PrepareBatch(ctx, b.insertSQL(w.db))
 	if err != nil {
-		return fmt.Errorf("prepare insert %s: %w", b.Table, err)
+		return Classify(fmt.Errorf("prepare insert %s: %w", b.Table, err))
 	}
 	defer func() { _ = batch.Abort() }()
 	for i, col := range b.Data {
 		if err := batch.Column(i).Append(col); err != nil {
-			return fmt.Errorf("append column %s.%s: %w", b.Table, b.Columns[i], err)
+			return Permanent(fmt.Errorf("append column %s.%s: %w", b.Table, b.Columns[i], err))
 		}
 	}
 	if err := batch.Send(); err != nil {
-		return fmt.Errorf("send insert %s: %w", b.Table, err)
+		return Classify(fmt.Errorf("send insert %s: %w", b.Table, err))
 	}
 	w.m.InsertDuration.WithLabelValues(b.Table).Observe(time.Since(start).Seconds())
 	w.m.BatchRows.WithLabelValues(b.Table).Observe(float64(b.Rows))
@@ -99,21 +105,23 @@ func (w *Writer) insert(ctx context.Context, b Block) error {
 	return nil
 }
 
-// Query runs a read with the Writer's backoff, retrying until it succeeds or
+// Query runs a read with the Writer's backoff, retrying until it succeeds,
+// ClickHouse rejects the query as such (a Permanent error, see Classify), or
 // ctx ends; scan is called for each attempt's rows and must reset whatever it
-// accumulates when it is called again.
+// accumulates when it is called again. An error returned by scan is
+// Permanent (a column that does not convert).
 func (w *Writer) Query(ctx context.Context, scan func(driver.Rows) error, query string, args ...any) error {
 	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": 64 << 20}))
 	return Retry(ctx, w.backoff, func(ctx context.Context) error {
 		rows, err := w.conn.Query(ctx, query, args...)
 		if err != nil {
-			return fmt.Errorf("query: %w", err)
+			return Classify(fmt.Errorf("query: %w", err))
 		}
 		defer rows.Close()
 		if err := scan(rows); err != nil {
-			return err
+			return Permanent(err)
 		}
-		return rows.Err()
+		return Classify(rows.Err())
 	}, func(err error, attempt int) {
 		w.MarkReady(false)
 		w.log.Warn("clickhouse query failed; retrying", "attempt", attempt, "err", err)
