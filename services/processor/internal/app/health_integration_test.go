@@ -56,7 +56,7 @@ func TestLagGrowsWhileClickHouseDownIntegration(t *testing.T) {
 	px := newProxy(t, e.chAddr)
 	cfg := e.config("cem-processor")
 	cfg.ClickHouse.Addr = px.ln.Addr().String()
-	cfg.Processor.FlushRows = 10 // the readers' prefetch is then 1024 records
+	cfg.Processor.FlushRows = 200 // the readers' prefetch is then 1024 records
 	cfg.Processor.ProbeInterval = 200 * time.Millisecond
 	p := e.start(cfg)
 	evs := workload(newEvb("web"), 50, 80) // 4,000 events
