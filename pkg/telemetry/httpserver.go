@@ -36,6 +36,19 @@ type HTTPConfig struct {
 	MaxHeaderBytes int `envconfig:"HTTP_MAX_HEADER_BYTES" default:"65536"`
 }
 
+// Validate reports negative values, each naming its variable (zero takes
+// the default).
+func (c HTTPConfig) Validate() error {
+	var v ConfigCheck
+	v.Require(c.ReadHeaderTimeout >= 0, "CEM_HTTP_READ_HEADER_TIMEOUT", "must not be negative, got %s", c.ReadHeaderTimeout)
+	v.Require(c.BodyTimeout >= 0, "CEM_HTTP_BODY_TIMEOUT", "must not be negative, got %s", c.BodyTimeout)
+	v.Require(c.BodyGrace >= 0, "CEM_HTTP_BODY_GRACE", "must not be negative, got %s", c.BodyGrace)
+	v.Require(c.BodyMinRate >= 0, "CEM_HTTP_BODY_MIN_RATE", "must not be negative, got %d", c.BodyMinRate)
+	v.Require(c.IdleTimeout >= 0, "CEM_HTTP_IDLE_TIMEOUT", "must not be negative, got %s", c.IdleTimeout)
+	v.Require(c.MaxHeaderBytes >= 0, "CEM_HTTP_MAX_HEADER_BYTES", "must not be negative, got %d", c.MaxHeaderBytes)
+	return v.Err()
+}
+
 // WithDefaults returns c with every zero field set to its default.
 func (c HTTPConfig) WithDefaults() HTTPConfig {
 	def := func(d *time.Duration, v time.Duration) {

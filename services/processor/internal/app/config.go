@@ -123,6 +123,7 @@ type Processor struct {
 func (c *Config) Validate() error {
 	p := c.Processor
 	var v telemetry.ConfigCheck
+	v.Add(c.HTTPConfig.Validate())
 	v.Require(len(c.Kafka.Brokers) > 0, "CEM_KAFKA_BROKERS", "is required")
 	v.Require(c.Kafka.Topic != "", "CEM_KAFKA_TOPIC", "is required")
 	v.Require(c.Kafka.DLQTopic != "", "CEM_KAFKA_DLQ_TOPIC", "is required")

@@ -64,6 +64,7 @@ type Query struct {
 // Validate reports configuration errors, each naming its variable.
 func (c *Config) Validate() error {
 	var v telemetry.ConfigCheck
+	v.Add(c.HTTPConfig.Validate())
 	q := c.Query
 	v.Require(c.HTTPAddr != "", "CEM_HTTP_ADDR", "is required")
 	v.Add(c.ClickHouse.Validate())
