@@ -100,9 +100,9 @@ func computeSleeper(f *Facts, cfg Config, now time.Time, sigs []weighted) Sleepe
 
 // contractState evaluates contracts at now. A contract is active until its
 // end date (open-ended without one) unless cancelled without an end date. A
-// renewal event carrying a new end date moves the end; one without counts
-// as a renewal of the current term when it happened within the year before
-// the end.
+// renewal event carrying a new end date moves the end and starts a term that
+// is not renewed yet; one without counts as a renewal of the current term
+// when it happened within the year before the end.
 func contractState(f *Facts, cfg Config, now time.Time) ContractState {
 	var cs ContractState
 	window := days(cfg.ContractEndingDays)
@@ -118,7 +118,7 @@ func contractState(f *Facts, cfg Config, now time.Time) ContractState {
 			}
 			continue
 		}
-		renewed := !c.Renewed.IsZero() && c.Renewed.After(c.End.AddDate(-1, 0, 0))
+		renewed := !c.termRenewed.IsZero() && c.termRenewed.After(c.End.AddDate(-1, 0, 0))
 		if !active || c.End.IsZero() || renewed {
 			continue
 		}

@@ -159,8 +159,13 @@ type Contract struct {
 	ID        string
 	Started   time.Time
 	End       time.Time
-	Renewed   time.Time
+	Renewed   time.Time // the latest Contract Renewed, with or without an end date
 	Cancelled time.Time
+	// termRenewed is when the current term (the one ending at End) was
+	// renewed: by a Contract Renewed without an end date (or with the same
+	// one). A renewal with a new end date starts a new term that is not
+	// renewed yet.
+	termRenewed time.Time
 }
 
 // Loyalty is the customer's loyalty programme membership.
@@ -336,6 +341,11 @@ func (f *Facts) addContract(r Row) {
 		c.Started = r.At
 	case EvContractRenewed:
 		c.Renewed = r.At
+		if r.ContractEnd.IsZero() || r.ContractEnd.Equal(c.End) {
+			c.termRenewed = r.At
+		} else {
+			c.termRenewed = time.Time{}
+		}
 	case EvContractCancelled:
 		c.Cancelled = r.At
 	}

@@ -231,6 +231,19 @@ func TestHealthReasons(t *testing.T) {
 			{Type: "track", Event: EvContractStarted, ContractID: "k1", At: ago(now, 300), ContractEnd: now.Add(21 * 24 * time.Hour)},
 			{Type: "track", Event: EvContractRenewed, ContractID: "k1", At: ago(now, 3), ContractEnd: now.Add(386 * 24 * time.Hour)},
 		}, []int{1}, "", "", RiskLow},
+		{"renewed with a new end that ends again soon", []Row{
+			{Type: "track", Event: EvContractStarted, ContractID: "k1", At: ago(now, 300), ContractEnd: now.Add(-10 * 24 * time.Hour)},
+			{Type: "track", Event: EvContractRenewed, ContractID: "k1", At: ago(now, 10), ContractEnd: now.Add(20 * 24 * time.Hour)},
+		}, []int{1}, FactorContractEnding, "contract k1 ends in 20 days (no renewal)", RiskMedium},
+		{"term renewed without an end date", []Row{
+			{Type: "track", Event: EvContractStarted, ContractID: "k1", At: ago(now, 300), ContractEnd: now.Add(20 * 24 * time.Hour)},
+			{Type: "track", Event: EvContractRenewed, ContractID: "k1", At: ago(now, 10)},
+		}, []int{1}, "", "", RiskLow},
+		{"renewed without an end date, then with a new end", []Row{
+			{Type: "track", Event: EvContractStarted, ContractID: "k1", At: ago(now, 300), ContractEnd: now.Add(-5 * 24 * time.Hour)},
+			{Type: "track", Event: EvContractRenewed, ContractID: "k1", At: ago(now, 30)},
+			{Type: "track", Event: EvContractRenewed, ContractID: "k1", At: ago(now, 10), ContractEnd: now.Add(20 * 24 * time.Hour)},
+		}, []int{1}, FactorContractEnding, "contract k1 ends in 20 days (no renewal)", RiskMedium},
 		{"cancelled", []Row{{Type: "track", Event: EvContractCancelled, ContractID: "k1", At: ago(now, 3), ContractEnd: now.Add(10 * 24 * time.Hour)}},
 			[]int{1}, FactorContractCancelled, "contract k1 cancelled on 2025-06-12", RiskHigh},
 		{"unresolved tickets", []Row{
