@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS {{.DB}}.` + Table + ` {{.OnCluster}}
     applied_at DateTime
 )
 ENGINE = {{engine "ReplacingMergeTree"}}
-ORDER BY version;`
+ORDER BY version;
+` + lockDDL
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
@@ -61,19 +62,49 @@ func ApplyFS(ctx context.Context, conn driver.Conn, fsys fs.FS, opts Options) ([
 			return nil, fmt.Errorf("create %s.%s: %w", opts.Database, Table, err)
 		}
 	}
-	done, err := applied(ctx, conn, opts.Database)
-	if err != nil {
+	pending := func(ctx context.Context) ([]Migration, error) {
+		done, err := applied(ctx, conn, opts.Database)
+		if err != nil {
+			return nil, err
+		}
+		var out []Migration
+		for _, m := range all {
+			if sum, ok := done[m.Version]; !ok {
+				out = append(out, m)
+			} else if sum != m.Checksum {
+				return nil, fmt.Errorf("migration %04d_%s changed after it was applied (checksum %.12s, recorded %.12s): add a new migration instead",
+					m.Version, m.Name, m.Checksum, sum)
+			}
+		}
+		return out, nil
+	}
+	todo, err := pending(ctx)
+	if err != nil || len(todo) == 0 {
+		return nil, err
+	}
+	// One starter migrates; the others wait until the versions they know
+	// are applied (lock.go).
+	l := newLease(conn, opts.Database)
+	held, err := l.acquire(ctx, func(ctx context.Context) (bool, error) {
+		todo, err := pending(ctx)
+		return len(todo) == 0, err
+	})
+	if err != nil || !held {
+		return nil, err
+	}
+	renewCtx, stopRenew := context.WithCancel(ctx)
+	go l.renew(renewCtx)
+	defer func() {
+		stopRenew()
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = l.write(rctx, true) // unreleased, the claim expires after LeaseTTL
+	}()
+	if todo, err = pending(ctx); err != nil { // applied while we waited
 		return nil, err
 	}
 	var out []Migration
-	for _, m := range all {
-		if sum, ok := done[m.Version]; ok {
-			if sum != m.Checksum {
-				return out, fmt.Errorf("migration %04d_%s changed after it was applied (checksum %.12s, recorded %.12s): add a new migration instead",
-					m.Version, m.Name, m.Checksum, sum)
-			}
-			continue
-		}
+	for _, m := range todo {
 		if err := applyOne(ctx, conn, opts, m); err != nil {
 			return out, err
 		}
@@ -105,13 +136,21 @@ func applied(ctx context.Context, conn driver.Conn, db string) (map[uint32]strin
 }
 
 func applyOne(ctx context.Context, conn driver.Conn, opts Options, m Migration) error {
-	stmts, err := m.Statements(opts)
-	if err != nil {
-		return err
-	}
-	for i, stmt := range stmts {
-		if err := conn.Exec(ctx, stmt); err != nil {
-			return fmt.Errorf("migration %04d_%s statement %d: %w", m.Version, m.Name, i+1, err)
+	for i, part := range Split(m.Source) {
+		stmts, rb, err := renderPart(m.label(), i, m.Version, part, opts)
+		if err != nil {
+			return err
+		}
+		if rb != nil {
+			if err := rebuild(ctx, conn, opts.withDefaults(), m.Version, rb, stmts[0]); err != nil {
+				return fmt.Errorf("migration %s statement %d: %w", m.label(), i+1, err)
+			}
+			continue
+		}
+		for _, stmt := range stmts {
+			if err := conn.Exec(ctx, stmt); err != nil {
+				return fmt.Errorf("migration %s statement %d: %w", m.label(), i+1, err)
+			}
 		}
 	}
 	batch, err := conn.PrepareBatch(ctx, "INSERT INTO "+opts.Database+"."+Table+" (version, name, checksum, applied_at)")

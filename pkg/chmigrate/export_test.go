@@ -13,3 +13,6 @@ func repoMigrations() ([]Migration, error) {
 	}
 	return Load(sub)
 }
+
+// SetCrashAt sets the rebuild's crash hook (nil: none).
+func SetCrashAt(f func(table, step string) error) { crashAt = f }

@@ -65,8 +65,18 @@ func Load(fsys fs.FS) ([]Migration, error) {
 
 // Statements renders the migration for opts and splits it into statements.
 func (m Migration) Statements(opts Options) ([]string, error) {
-	return Render(fmt.Sprintf("%04d_%s", m.Version, m.Name), m.Source, opts)
+	var out []string
+	for i, part := range Split(m.Source) {
+		stmts, _, err := renderPart(m.label(), i, m.Version, part, opts)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, stmts...)
+	}
+	return out, nil
 }
+
+func (m Migration) label() string { return fmt.Sprintf("%04d_%s", m.Version, m.Name) }
 
 // createRE finds the table a statement creates.
 var createRE = regexp.MustCompile(`(?is)^(?:\s*--[^\n]*\n)*\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\{\{\s*\.DB\s*\}\}\.)([A-Za-z_][A-Za-z0-9_]*)`)
@@ -74,42 +84,64 @@ var createRE = regexp.MustCompile(`(?is)^(?:\s*--[^\n]*\n)*\s*CREATE\s+TABLE\s+(
 // Render splits a migration template into statements and renders each with
 // opts (see the package doc). In sharded mode a statement that creates a
 // table of ShardingKeys creates its local table instead and is followed by
-// the statement that creates the Distributed table.
+// the statement that creates the Distributed table. A "-- rebuild"
+// statement renders as the CREATE TABLE of the new table its copy-swap
+// fills (Apply runs the whole copy-swap).
 func Render(name, src string, opts Options) ([]string, error) {
-	opts = opts.withDefaults()
-	if err := opts.Validate(); err != nil {
-		return nil, err
-	}
 	var out []string
 	for i, part := range Split(src) {
-		table := ""
-		if m := createRE.FindStringSubmatchIndex(part); m != nil {
-			table = part[m[4]:m[5]]
-			if opts.IsSharded(table) {
-				part = part[:m[5]] + LocalSuffix + part[m[5]:]
-			}
-		}
-		tmpl, err := template.New(name).Option("missingkey=error").Funcs(template.FuncMap{
-			"engine": func(engine string, args ...string) string { return opts.engine(table, engine, args...) },
-			"local":  opts.Local,
-		}).Parse(part)
+		stmts, _, err := renderPart(name, i, 0, part, opts)
 		if err != nil {
-			return nil, fmt.Errorf("parse migration %s statement %d: %w", name, i+1, err)
+			return nil, err
 		}
-		var b bytes.Buffer
-		data := struct{ DB, Cluster, OnCluster string }{opts.Database, opts.Cluster, opts.OnCluster()}
-		if err := tmpl.Execute(&b, data); err != nil {
-			return nil, fmt.Errorf("render migration %s statement %d: %w", name, i+1, err)
-		}
-		if !hasCode(b.String()) { // a statement a template condition left out
-			continue
-		}
-		out = append(out, strings.TrimSpace(b.String()))
-		if opts.IsSharded(table) {
-			out = append(out, opts.distributed(table))
-		}
+		out = append(out, stmts...)
 	}
 	return out, nil
+}
+
+// renderPart renders statement i of a migration. A rebuild statement of
+// migration version renders as the CREATE TABLE of its fresh table and
+// comes back with its spec.
+func renderPart(name string, i int, version uint32, part string, opts Options) ([]string, *rebuildSpec, error) {
+	opts = opts.withDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, nil, err
+	}
+	rb, err := parseRebuild(part)
+	if err != nil {
+		return nil, nil, fmt.Errorf("migration %s statement %d: %w", name, i+1, err)
+	}
+	table, zk := "", ""
+	if m := createRE.FindStringSubmatchIndex(part); m != nil {
+		table = part[m[4]:m[5]]
+		switch {
+		case rb != nil:
+			n := namesOf(opts, table, version)
+			part, zk = part[:m[4]]+n.fresh+part[m[5]:], n.zk
+		case opts.IsSharded(table):
+			part = part[:m[5]] + LocalSuffix + part[m[5]:]
+		}
+	}
+	tmpl, err := template.New(name).Option("missingkey=error").Funcs(template.FuncMap{
+		"engine": func(engine string, args ...string) string { return opts.engine(table, zk, engine, args...) },
+		"local":  opts.Local,
+	}).Parse(part)
+	if err != nil {
+		return nil, nil, fmt.Errorf("parse migration %s statement %d: %w", name, i+1, err)
+	}
+	var b bytes.Buffer
+	data := struct{ DB, Cluster, OnCluster string }{opts.Database, opts.Cluster, opts.OnCluster()}
+	if err := tmpl.Execute(&b, data); err != nil {
+		return nil, nil, fmt.Errorf("render migration %s statement %d: %w", name, i+1, err)
+	}
+	if !hasCode(b.String()) { // a statement a template condition left out
+		return nil, nil, nil
+	}
+	out := []string{strings.TrimSpace(b.String())}
+	if rb == nil && opts.IsSharded(table) {
+		out = append(out, opts.distributed(table))
+	}
+	return out, rb, nil
 }
 
 // Split splits rendered SQL into statements: a statement ends at a line

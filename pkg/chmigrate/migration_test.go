@@ -28,7 +28,7 @@ func TestEngine(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.opts.Cluster+tt.table+tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, tt.opts.engine(tt.table, tt.name, tt.args...))
+			assert.Equal(t, tt.want, tt.opts.engine(tt.table, "", tt.name, tt.args...))
 		})
 	}
 }

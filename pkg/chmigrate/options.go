@@ -107,7 +107,12 @@ func (o Options) ShardedOf(local string) (string, bool) {
 // ZooKeeper path of a sharded table holds the {shard} macro (a replica set
 // per shard); every other table shares one path over the whole cluster, so
 // each node is a replica of it. {database} and {table} are server macros.
-func (o Options) engine(table, name string, args ...string) string {
+//
+// zk, when set, replaces the {table} macro in the path: a table that a
+// rebuild creates and then renames needs a path that does not follow its
+// name (18.16 expands {table} again from the new name when it attaches the
+// table at the next server start).
+func (o Options) engine(table, zk, name string, args ...string) string {
 	if o.Cluster == "" {
 		return fmt.Sprintf("%s(%s)", name, strings.Join(args, ", "))
 	}
@@ -115,7 +120,10 @@ func (o Options) engine(table, name string, args ...string) string {
 	if o.IsSharded(table) {
 		shard = "{shard}"
 	}
-	all := append([]string{"'/clickhouse/tables/" + shard + "/{database}/{table}'", "'{replica}'"}, args...)
+	if zk == "" {
+		zk = "{table}"
+	}
+	all := append([]string{"'/clickhouse/tables/" + shard + "/{database}/" + zk + "'", "'{replica}'"}, args...)
 	return fmt.Sprintf("Replicated%s(%s)", name, strings.Join(all, ", "))
 }
 

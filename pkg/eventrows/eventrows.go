@@ -131,9 +131,16 @@ func NewColumnar(n int) *Columnar {
 // Len is the number of rows.
 func (c *Columnar) Len() int { return len(c.tsMs) }
 
-// Add appends r with the given version (higher wins when rows with the
-// same key merge).
-func (c *Columnar) Add(r *Row, version uint64) {
+// Version is the events row version of a copy received at receivedAt:
+// bitNot(received ms), so that ReplacingMergeTree (the higher version
+// wins) keeps the FIRST received copy of an event id, whatever the order
+// in which copies are written; replays of one Kafka record share it and
+// the last written wins. Migration 0030 and docs/operations.md ("Event
+// identity") state the same rule.
+func Version(receivedAt time.Time) uint64 { return ^uint64(ms(receivedAt)) }
+
+// Add appends r; its version is Version(r.Event.ReceivedAt).
+func (c *Columnar) Add(r *Row) {
 	for i, col := range strCols {
 		c.str[i] = append(c.str[i], col.get(r))
 	}
@@ -153,7 +160,7 @@ func (c *Columnar) Add(r *Row, version uint64) {
 	c.revenue = append(c.revenue, r.Reserved.Revenue)
 	c.contractEndMs = append(c.contractEndMs, ms(r.Reserved.ContractEnd))
 	c.weight = append(c.weight, r.SignalWeight)
-	c.version = append(c.version, version)
+	c.version = append(c.version, Version(e.ReceivedAt))
 }
 
 // Truncate keeps the first n rows (all when n >= Len).

@@ -40,8 +40,8 @@ func TestColumnar(t *testing.T) {
 	}
 	res := events.Reserved{Score: &score, OrderID: "o1"}
 	c := eventrows.NewColumnar(2)
-	for v := range uint64(3) {
-		c.Add(&eventrows.Row{Event: &ev, Reserved: &res, ID: "survey:m1", Key: "a1", Signal: "survey", SignalWeight: -1, TsMs: ts.UnixMilli()}, v+1)
+	for range 3 {
+		c.Add(&eventrows.Row{Event: &ev, Reserved: &res, ID: "survey:m1", Key: "a1", Signal: "survey", SignalWeight: -1, TsMs: ts.UnixMilli()})
 	}
 	require.Equal(t, 3, c.Len())
 	c.Truncate(2)
@@ -60,9 +60,11 @@ func TestColumnar(t *testing.T) {
 		"page_path": []string{"/p", "/p"}, "page_url": []string{"", ""}, "campaign_medium": []string{"mail", "mail"},
 		"traits": []string{"{}", "{}"}, "order_id": []string{"o1", "o1"}, "is_bot": []uint8{1, 1},
 		"timestamp": []time.Time{ts.Truncate(time.Second), ts.Truncate(time.Second)}, "original_ts_ms": []int64{0, 0},
-		"signal": []string{"survey", "survey"}, "signal_weight": []float64{-1, -1}, "version": []uint64{1, 2},
+		"signal": []string{"survey", "survey"}, "signal_weight": []float64{-1, -1}, "version": []uint64{^uint64(ev.ReceivedAt.UnixMilli()), ^uint64(ev.ReceivedAt.UnixMilli())},
 	} {
 		assert.Equal(t, want, col[name], name)
 	}
 	assert.Equal(t, time.Unix(0, 0).UTC(), eventrows.Secs(time.Time{}), "the zero time is the smallest DateTime")
+	assert.Greater(t, eventrows.Version(ts), eventrows.Version(ts.Add(time.Millisecond)), "the first received copy has the higher version")
+
 }

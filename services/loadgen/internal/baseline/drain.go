@@ -111,7 +111,6 @@ func Drain(ctx context.Context, conn driver.Conn, o DrainOptions) (*DrainResult,
 	}()
 	// Decoders: each builds its own batches (decode and row mapping use
 	// both cores, as the processor may).
-	version := uint64(time.Now().UnixNano())
 	var budget atomic.Int64
 	budget.Store(int64(o.Events))
 	var dwg sync.WaitGroup
@@ -126,7 +125,7 @@ func Drain(ctx context.Context, conn driver.Conn, o DrainOptions) (*DrainResult,
 					return
 				}
 				if ev, err := events.Unmarshal(v); err == nil {
-					cur.Add(&chwrite.Row{Event: &ev, CustomerID: ev.CustomerKey()}, version)
+					cur.Add(&chwrite.Row{Event: &ev, CustomerID: ev.CustomerKey()})
 				}
 				if cur.Len() >= o.BatchRows {
 					inserts <- cur

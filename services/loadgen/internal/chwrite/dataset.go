@@ -52,7 +52,7 @@ type chunk struct {
 }
 
 // customerChunk generates customers [from, to).
-func customerChunk(pop *population.Population, from, to int, version uint64) chunk {
+func customerChunk(pop *population.Population, from, to int) chunk {
 	ch := chunk{cols: NewColumnar((to - from) * 140)}
 	for i := from; i < to; i++ {
 		evs := pop.Journey(i)
@@ -73,7 +73,7 @@ func customerChunk(pop *population.Population, from, to int, version uint64) chu
 				linked[r.Event.AnonymousID] = true
 				ch.links = append(ch.links, Link{ID: r.Event.AnonymousID, Customer: canonical, Cause: "identify", MessageID: r.Event.MessageID, At: r.Event.Timestamp})
 			}
-			ch.cols.Add(r, version)
+			ch.cols.Add(r)
 		}
 	}
 	return ch
@@ -116,7 +116,7 @@ func Load(ctx context.Context, conn driver.Conn, db string, pop *population.Popu
 			case <-ctx.Done():
 				return
 			}
-			go func(from int) { f <- customerChunk(pop, from, from+perChunk, version) }(from)
+			go func(from int) { f <- customerChunk(pop, from, from+perChunk) }(from)
 		}
 	}()
 	written, customers := 0, 0

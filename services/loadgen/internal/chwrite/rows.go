@@ -23,8 +23,8 @@ type Columnar struct{ *eventrows.Columnar }
 // NewColumnar returns an empty Columnar with room for n rows.
 func NewColumnar(n int) *Columnar { return &Columnar{eventrows.NewColumnar(n)} }
 
-// Add appends r with the given version.
-func (c *Columnar) Add(r *Row, version uint64) {
+// Add appends r (version: eventrows.Version of its receive time).
+func (c *Columnar) Add(r *Row) {
 	res, err := r.Event.Reserved()
 	if err != nil {
 		res = events.Reserved{}
@@ -39,5 +39,5 @@ func (c *Columnar) Add(r *Row, version uint64) {
 	if e.Context.Campaign != nil {
 		row.Campaign = e.Context.Campaign.Name
 	}
-	c.Columnar.Add(&row, version)
+	c.Columnar.Add(&row)
 }

@@ -28,7 +28,7 @@ func BenchmarkDecodeAndMap(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		c.Add(&chwrite.Row{Event: &ev, CustomerID: ev.CustomerKey()}, 1)
+		c.Add(&chwrite.Row{Event: &ev, CustomerID: ev.CustomerKey()})
 		i++
 	}
 }

@@ -68,7 +68,7 @@ func BenchmarkBaselineInsert(b *testing.B) {
 		b.StartTimer()
 		start := time.Now()
 		for i := 0; i < len(rows); i += 50000 {
-			require.NoError(b, w.Write(context.Background(), []sink.Block{timeline.Rows(rows[i:min(i+50000, len(rows))], 1)}))
+			require.NoError(b, w.Write(context.Background(), []sink.Block{timeline.Rows(rows[i:min(i+50000, len(rows))])}))
 		}
 		total += time.Since(start)
 	}

@@ -23,7 +23,7 @@ func TestRows(t *testing.T) {
 	}
 	e := stage.New(ev, events.Reserved{Score: &score}, 0, 7)
 	e.CustomerID, e.SessionID = "u1", "s1"
-	b := Rows([]*stage.Event{e}, 42)
+	b := Rows([]*stage.Event{e})
 	require.NoError(t, b.Check())
 	assert.Equal(t, "events", b.Table)
 	col := map[string]any{}
@@ -38,7 +38,7 @@ func TestRows(t *testing.T) {
 		"traits": []string{"{}"}, "browser": []string{"Firefox"}, "is_bot": []uint8{1},
 		"ts_ms": []int64{ts.UnixMilli()}, "timestamp": []time.Time{ts.Truncate(time.Second)},
 		"received_ms": []int64{ts.Add(time.Second).UnixMilli()}, "original_ts_ms": []int64{0},
-		"signal": []string{"survey"}, "signal_weight": []float64{-1}, "version": []uint64{42},
+		"signal": []string{"survey"}, "signal_weight": []float64{-1}, "version": []uint64{^uint64(ts.Add(time.Second).UnixMilli())},
 	} {
 		assert.Equal(t, want, col[name], name)
 	}

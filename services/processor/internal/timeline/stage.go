@@ -2,7 +2,6 @@ package timeline
 
 import (
 	"context"
-	"time"
 
 	"github.com/cemhq/cem/pkg/eventrows"
 	"github.com/cemhq/cem/services/processor/internal/sink"
@@ -12,15 +11,13 @@ import (
 // Stage maps events to rows of the events table. It holds no state beyond
 // the rows of the current flush.
 type Stage struct {
-	now     func() time.Time
-	version uint64
-	evs     []*stage.Event
+	evs []*stage.Event
 }
 
 var _ stage.Stage = (*Stage)(nil)
 
 // NewStage returns the events table stage.
-func NewStage() *Stage { return &Stage{now: time.Now} }
+func NewStage() *Stage { return &Stage{} }
 
 // Name implements stage.Stage.
 func (s *Stage) Name() string { return "timeline" }
@@ -42,18 +39,15 @@ func (s *Stage) Reset() { s.evs = nil }
 
 // Drain implements stage.Stage: one events row per processed event.
 func (s *Stage) Drain() []sink.Block {
-	b := Rows(s.evs, s.nextVersion())
+	b := Rows(s.evs)
 	s.evs = nil
 	return []sink.Block{b}
 }
 
-func (s *Stage) nextVersion() uint64 {
-	s.version = max(s.version+1, uint64(s.now().UnixNano()))
-	return s.version
-}
-
-// Rows maps evs to one block of the events table with the given version.
-func Rows(evs []*stage.Event, version uint64) sink.Block {
+// Rows maps evs to one block of the events table; each row's version is
+// eventrows.Version of its receive time (the first received copy of an
+// event id wins).
+func Rows(evs []*stage.Event) sink.Block {
 	c := eventrows.NewColumnar(len(evs))
 	var r eventrows.Row
 	for _, e := range evs {
@@ -62,7 +56,7 @@ func Rows(evs []*stage.Event, version uint64) sink.Block {
 			Event: &e.Event, Reserved: &e.Reserved, ID: e.ID, Key: e.Key, CustomerID: e.CustomerID, SessionID: e.SessionID,
 			Channel: e.Channel, Touchpoint: e.Touchpoint, Campaign: e.Campaign, Signal: sig.Name, SignalWeight: sig.Weight, TsMs: e.TsMs,
 		}
-		c.Add(&r, version)
+		c.Add(&r)
 	}
 	return sink.Block{Table: "events", Columns: eventrows.Columns(), Data: c.Data(), Rows: len(evs)}
 }
