@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cemhq/cem/pkg/eventsql"
 )
 
 // Store reads the facts and state the scorer needs and writes its output.
@@ -50,14 +52,22 @@ func NewClickHouseStore(conn driver.Conn, db string) *ClickHouseStore {
 	return &ClickHouseStore{conn: conn, db: db}
 }
 
-// resolved selects events (deduplicated with FINAL, bots excluded) with
-// cust, the canonical customer id resolved at read time through
-// identities, so that links made after an event was written count.
-func (s *ClickHouseStore) resolved(cols string) string {
+// resolved selects events (one row per event id, eventsql.Source; bots
+// excluded) with cust, the canonical customer id resolved at read time
+// through identities, so that links made after an event was written count.
+// cols are plain column names; match filters on columns every copy of an
+// event shares (eventsql.Query.Match).
+func (s *ClickHouseStore) resolved(cols, match string) string {
+	inner := []string{"customer_key", "customer_id"}
+	for c := range strings.SplitSeq(cols, ",") {
+		if c = strings.TrimSpace(c); c != "customer_key" && c != "customer_id" {
+			inner = append(inner, c)
+		}
+	}
+	src := eventsql.Source(s.db, eventsql.Query{Cols: inner, Match: match, Where: "is_bot = 0"})
 	return `SELECT if(canonical != '', canonical, if(customer_id != '', customer_id, customer_key)) AS cust, ` + cols + `
-FROM ` + s.db + `.events FINAL
-ANY LEFT JOIN (SELECT id AS customer_key, argMax(customer_id, version) AS canonical FROM ` + s.db + `.identities GROUP BY id) USING customer_key
-WHERE is_bot = 0`
+FROM ` + src + `
+ANY LEFT JOIN (SELECT id AS customer_key, argMax(customer_id, version) AS canonical FROM ` + s.db + `.identities GROUP BY id) USING customer_key`
 }
 
 func quoteList(vals []string) string {
@@ -89,7 +99,7 @@ func (s *ClickHouseStore) LoadFacts(ctx context.Context) ([]*Facts, error) {
 	byID := map[string]*Facts{}
 	q := `SELECT cust, groupUniqArray(customer_key), groupUniqArrayIf(user_id, user_id != ''), count(),
 uniqExactIf(session_id, session_id != ''), min(ts_ms)
-FROM (` + s.resolved("customer_key, user_id, session_id, ts_ms") + `)
+FROM (` + s.resolved("customer_key, user_id, session_id, ts_ms", "") + `)
 GROUP BY cust HAVING countIf(user_id != '') > 0`
 	err := s.query(ctx, q, func(r driver.Rows) error {
 		var (
@@ -110,8 +120,8 @@ GROUP BY cust HAVING countIf(user_id != '') > 0`
 		return nil, fmt.Errorf("load customers: %w", err)
 	}
 	q = `SELECT cust, toDate(timestamp) AS day, channel, count(), max(ts_ms)
-FROM (` + s.resolved("timestamp, channel, ts_ms, type, event") + `)
-WHERE type IN ('track', 'page', 'screen') AND event NOT IN (` + quoteList(PassiveEvents) + `)
+FROM (` + s.resolved("timestamp, channel, ts_ms, type, event",
+		"type IN ('track', 'page', 'screen') AND event NOT IN ("+quoteList(PassiveEvents)+")") + `)
 GROUP BY cust, day, channel`
 	err = s.query(ctx, q, func(r driver.Rows) error {
 		var (
@@ -135,8 +145,8 @@ GROUP BY cust, day, channel`
 if(visitParamExtractString(properties, 'touchpoint') != '', visitParamExtractString(properties, 'touchpoint'), touchpoint),
 score, revenue, currency, order_id, ticket_id, ticket_channel, contract_id, contract_end_ms, properties, traits
 FROM (` + s.resolved(`event_id, type, event, ts_ms, received_ms, source, channel, touchpoint, score, revenue, currency,
-order_id, ticket_id, ticket_channel, contract_id, contract_end_ms, properties, traits`) + `)
-WHERE (type = 'track' AND event IN (` + quoteList(FactEvents) + `)) OR type = 'identify'
+order_id, ticket_id, ticket_channel, contract_id, contract_end_ms, properties, traits`,
+		"(type = 'track' AND event IN ("+quoteList(FactEvents)+")) OR type = 'identify'") + `)
 ORDER BY cust, ts_ms, event_id`
 	err = s.query(ctx, q, func(r driver.Rows) error {
 		var (

@@ -81,11 +81,12 @@ func (e *Engine) perCustomer(r *Request) (string, []any) {
 		}
 		cols = append(cols, "toUInt8(multiIf("+strings.Join(sn, ", ")+", 0)) AS sn")
 	}
-	var where []string
+	var match string
 	if !r.Strict {
-		where = append(where, chstore.StepExpr+" IN ?")
+		match = chstore.StepExpr + " IN ?"
 		args = append(args, chstore.Set(names))
 	}
+	var where []string
 	if r.FromMs > 0 {
 		where = append(where, "ts_ms >= ?")
 		args = append(args, r.FromMs)
@@ -94,7 +95,7 @@ func (e *Engine) perCustomer(r *Request) (string, []any) {
 		where = append(where, "ts_ms < ?")
 		args = append(args, r.ToMs)
 	}
-	src := e.st.CustomerEvents(cols, strings.Join(where, " AND "), false)
+	src := e.st.CustomerEvents(cols, match, strings.Join(where, " AND "))
 
 	conds := make([]string, n)
 	for i := range conds {

@@ -120,7 +120,7 @@ func (r *Resolver) ByTrait(ctx context.Context, t Trait, value string, limit int
 	default:
 		return nil, apierr.BadParam("trait", "unknown trait %q", t)
 	}
-	src := r.st.CustomerEvents(nil, "traits != '' AND traits != '{}' AND "+cond, false)
+	src := r.st.CustomerEvents(nil, "traits != '' AND traits != '{}' AND "+cond, "")
 	q := fmt.Sprintf("SELECT DISTINCT customer FROM %s ORDER BY customer LIMIT %d", src, limit)
 	var out []string
 	err := r.st.Select(ctx, func(rows driver.Rows) error {

@@ -140,9 +140,8 @@ func (e *Engine) RunWhere(ctx context.Context, q Query, anchorCond string, ancho
 	if q.ToMs > 0 {
 		where, args = append(where, "ts_ms < ?"), append(args, q.ToMs)
 	}
-	src := e.st.CustomerEvents(cols, strings.Join(where, " AND "), false)
-	// Per customer: steps s and anchor flags f in time order (arrayDistinct
-	// drops replayed duplicates, so no FINAL is needed); optionally
+	src := e.st.CustomerEvents(cols, "", strings.Join(where, " AND "))
+	// Per customer: steps s and anchor flags f in time order; optionally
 	// collapse consecutive repeats (an anchor is never dropped).
 	// Lambdas take arrays as arguments, never capture them: 18.16 copies a
 	// captured array into every element (quadratic memory).

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cemhq/cem/pkg/eventsql"
 	"github.com/cemhq/cem/services/query/internal/apierr"
 )
 
@@ -100,10 +101,10 @@ FROM (
       argMinIf(channel, ts_ms, event = 'Ticket Opened')) AS ch,
    minIf(ts_ms, event = 'Ticket Opened') AS opened, countIf(event = 'Ticket Opened') AS n_opened,
    groupArrayIf(ts_ms, event = 'Ticket Replied') AS rep, groupArrayIf(ts_ms, event = 'Ticket Resolved') AS resv
-  FROM (SELECT ticket_id, ticket_channel, channel, event, ts_ms FROM %s.events
-   WHERE ticket_id != '' AND event IN ('Ticket Opened', 'Ticket Replied', 'Ticket Resolved') LIMIT 1 BY event_id)
+  FROM %s
   GROUP BY ticket_id HAVING %s))
-GROUP BY ch ORDER BY ch`, r.q.DB(), hv)
+GROUP BY ch ORDER BY ch`, eventsql.Source(r.q.DB(), eventsql.Query{Cols: []string{"ticket_id", "ticket_channel", "channel", "event", "ts_ms"},
+		Match: "ticket_id != '' AND event IN ('Ticket Opened', 'Ticket Replied', 'Ticket Resolved')"}), hv)
 	rep := &Report{Channels: []Channel{}}
 	err := r.q.Select(ctx, func(rows driver.Rows) error {
 		var c Channel

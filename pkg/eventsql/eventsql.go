@@ -1,0 +1,105 @@
+// Package eventsql is the one way to read cem's events table: every reader
+// that counts (the scorer, profiles, timelines, funnels, retention, paths,
+// experience, service levels) takes its events from Source, which sees one
+// row per event id, the copy that wins under the table's rule (the first
+// received; migration 0030, docs/operations.md "Event identity").
+//
+// Several copies of one event id exist until ReplacingMergeTree merges
+// them: a client or SDK that re-sends after a timeout, a second collector
+// instance or one restarted (its dedup set is in memory), a re-send after
+// the dedup window, a Kafka replay. The copies share event_id, customer_key
+// and the client's payload; their skew-corrected time, receive time,
+// session and network fields differ. Source reads with FINAL, so the
+// copies collapse at read time into the winning row; every filter on a
+// column that may differ between copies runs after that (Query.Where), and
+// only filters on columns every copy shares may run before it
+// (Query.Match, a PREWHERE that also keeps FINAL's merge small).
+package eventsql
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Table is the events table, relative to the database.
+const Table = "events"
+
+// Query selects events.
+type Query struct {
+	// Cols are the selected columns or "expr AS alias" (constants of the
+	// caller). Empty selects event_id.
+	Cols []string
+	// Keys restricts the read to customer_key IN ? (one query argument:
+	// the key set): a primary-key range read per key.
+	Keys bool
+	// Match filters on columns that every copy of an event shares (see
+	// Shared), before the copies collapse: cheap, and the right way to
+	// narrow a whole-table read. Source panics when Match names a column
+	// that may differ between copies: such a filter would let a losing
+	// copy stand in for the winner.
+	Match string
+	// Where filters the collapsed rows (any column, e.g. ts_ms ranges,
+	// is_bot, a paging cursor).
+	Where string
+}
+
+// Source returns a parenthesised subquery over the events of db: one row
+// per event id (the winning copy) with q.Cols. Its "?" placeholders are,
+// in order: the key set when q.Keys, then those of q.Match, then those of
+// q.Where.
+func Source(db string, q Query) string {
+	if err := CheckMatch(q.Match); err != nil {
+		panic("eventsql: " + err.Error())
+	}
+	cols := "event_id"
+	if len(q.Cols) > 0 {
+		cols = strings.Join(q.Cols, ", ")
+	}
+	var pre []string
+	if q.Keys {
+		pre = append(pre, "customer_key IN ?")
+	}
+	if q.Match != "" {
+		pre = append(pre, "("+q.Match+")")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "(SELECT %s FROM %s.%s FINAL", cols, db, Table)
+	if len(pre) > 0 {
+		b.WriteString(" PREWHERE " + strings.Join(pre, " AND "))
+	}
+	if q.Where != "" {
+		b.WriteString(" WHERE " + q.Where)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// varying are the events columns whose value may differ between copies of
+// one event id: times of the delivery, the network, what the processor
+// derived when it wrote the copy, and the row version.
+var varying = map[string]bool{
+	"timestamp": true, "ts_ms": true, "original_ts_ms": true, "sent_at_ms": true, "received_at": true, "received_ms": true,
+	"ip": true, "user_agent": true, "browser": true, "os": true, "device_type": true, "is_bot": true,
+	"session_id": true, "customer_id": true, "context": true, "version": true,
+}
+
+// Shared reports whether column has the same value in every copy of an
+// event id (the client's payload and what is derived from it alone).
+func Shared(column string) bool { return !varying[column] }
+
+var (
+	quotedRE = regexp.MustCompile(`'(?:[^'\\]|\\.)*'`)
+	identRE  = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*`)
+)
+
+// CheckMatch returns an error when cond names a column that may differ
+// between copies of an event (string literals are ignored).
+func CheckMatch(cond string) error {
+	for _, id := range identRE.FindAllString(quotedRE.ReplaceAllString(cond, "''"), -1) {
+		if varying[id] {
+			return fmt.Errorf("match condition %q names %s, which may differ between copies of an event: filter it in Where", cond, id)
+		}
+	}
+	return nil
+}

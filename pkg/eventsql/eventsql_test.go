@@ -1,0 +1,28 @@
+package eventsql_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/cemhq/cem/pkg/eventsql"
+)
+
+func TestSource(t *testing.T) {
+	assert.Equal(t, "(SELECT event_id FROM cem.events FINAL)", eventsql.Source("cem", eventsql.Query{}))
+	assert.Equal(t, "(SELECT event_id, ts_ms FROM db.events FINAL PREWHERE customer_key IN ? AND (event IN ?) WHERE ts_ms >= ?)",
+		eventsql.Source("db", eventsql.Query{Cols: []string{"event_id", "ts_ms"}, Keys: true, Match: "event IN ?", Where: "ts_ms >= ?"}))
+	assert.Equal(t, "(SELECT event_id FROM db.events FINAL WHERE is_bot = 0)", eventsql.Source("db", eventsql.Query{Where: "is_bot = 0"}))
+}
+
+func TestMatchRefusesVaryingColumns(t *testing.T) {
+	for _, ok := range []string{"event = 'Order Completed'", "type = 'track' AND event IN ('ts_ms', 'session_id')", "visitParamExtractString(properties, 'x') = ?", ""} {
+		assert.NoError(t, eventsql.CheckMatch(ok), ok)
+	}
+	for _, bad := range []string{"ts_ms >= ?", "is_bot = 0", "event = 'x' AND session_id != ''", "toDate(timestamp) = today()", "customer_id = ?"} {
+		assert.Error(t, eventsql.CheckMatch(bad), bad)
+		assert.Panics(t, func() { eventsql.Source("db", eventsql.Query{Match: bad}) }, bad)
+	}
+	assert.True(t, eventsql.Shared("event"))
+	assert.False(t, eventsql.Shared("ts_ms"))
+}
