@@ -60,6 +60,9 @@ type reservation struct {
 	max   int64 // the whole budget
 	gauge interface{ Add(float64) }
 	n     int64
+	// handed: a Kafka write that outlives the request owns the bytes now
+	// and releases them when it ends (handOver); release is a no-op.
+	handed bool
 }
 
 // growTo reserves up to total bytes for the request; false when the
@@ -78,6 +81,20 @@ func (r *reservation) growTo(total int64) bool {
 }
 
 func (r *reservation) release() {
+	if !r.handed {
+		r.free()
+	}
+}
+
+// handOver passes the reservation to a goroutine that outlives the
+// request: the returned function releases it (once); the request's own
+// release does nothing after this.
+func (r *reservation) handOver() func() {
+	r.handed = true
+	return sync.OnceFunc(r.free)
+}
+
+func (r *reservation) free() {
 	if r.n > 0 {
 		r.sem.Release(r.n)
 		r.gauge.Add(-float64(r.n))

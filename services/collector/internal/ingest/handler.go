@@ -244,15 +244,16 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, k kind, typ even
 		}
 	}
 	h.m.batch.Observe(float64(len(b.Items)))
-	h.ingest(w, r, source, b)
+	h.ingest(w, r, source, b, res)
 }
 
-func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, b *events.Body) {
+func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, b *events.Body, res *reservation) {
 	var (
 		resp      = Response{Success: true}
 		msgs      = make([]kafka.Message, 0, len(b.Items))
 		dead      []kafka.Message
 		ids       = make([]string, 0, len(b.Items))
+		types     = make([]string, 0, len(b.Items))
 		inRequest = make(map[string]bool, len(b.Items))
 		counts    = map[[2]string]int{}
 		clientIP  = h.enr.ClientIP(r)
@@ -321,7 +322,10 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, 
 			Headers: []kafka.Header{{Key: events.HeaderVersion, Value: []byte(strconv.Itoa(events.WireVersion))}},
 		})
 		ids = append(ids, ev.MessageID)
-		counts[[2]string{string(ev.Type), "accepted"}]++
+		types = append(types, string(ev.Type))
+	}
+	for k, n := range counts {
+		h.m.events.WithLabelValues(source, k[0], k[1]).Add(float64(n))
 	}
 
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.ProduceTimeout)
@@ -335,21 +339,13 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, 
 			}
 		})
 	}
-	start := h.now()
-	err := h.sink.Produce(ctx, msgs)
+	err := h.produce(ctx, r.Context(), source, msgs, ids, types, res)
 	wg.Wait()
 	if err != nil {
 		h.m.produceErrors.Inc()
 		h.log.Warn("kafka produce failed; answering 503", "source", source, "events", len(msgs), "err", err)
 		h.unavailable(w, 5, "events could not be stored (Kafka unavailable); nothing of this request was acknowledged, retry later")
 		return
-	}
-	if len(msgs) > 0 {
-		h.m.produce.Observe(time.Since(start).Seconds())
-	}
-	h.dedup.Add(source, ids...)
-	for k, n := range counts {
-		h.m.events.WithLabelValues(source, k[0], k[1]).Add(float64(n))
 	}
 	resp.Accepted = len(msgs)
 	code := http.StatusOK

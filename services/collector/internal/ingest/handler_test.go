@@ -32,15 +32,30 @@ type memSink struct {
 	msgs, dlq []kafka.Message
 	fail      error
 	// hold, when set, makes Produce wait until it is closed (a slow Kafka).
+	// Like kafka-go's writer, a held write returns when ctx ends but the
+	// messages are still written when hold is closed.
 	hold    chan struct{}
 	waiting atomic.Int32
 }
 
-func (s *memSink) Produce(_ context.Context, m []kafka.Message) error {
+func (s *memSink) Produce(ctx context.Context, m []kafka.Message) error {
 	if s.hold != nil {
 		s.waiting.Add(1)
-		<-s.hold
-		s.waiting.Add(-1)
+		written := make(chan struct{})
+		go func() {
+			<-s.hold
+			s.waiting.Add(-1)
+			s.mu.Lock()
+			s.msgs = append(s.msgs, m...)
+			s.mu.Unlock()
+			close(written)
+		}()
+		select {
+		case <-written:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -400,4 +415,49 @@ func TestChannelFromSourceName(t *testing.T) {
 	assert.Equal(t, "phone", evs[0].Channel(), "a source named after a channel stamps it")
 	assert.Equal(t, "letter", evs[1].Channel(), "the event's own channel wins")
 	assert.Equal(t, "", evs[2].Channel(), "other sources must say their channel")
+}
+
+// TestWriteOutlivesTheClient: a client that stops waiting (disconnect or
+// timeout) while Kafka is slow gets 503, but the write goes on; when it
+// succeeds, the ids are recorded and counted as accepted, so the client's
+// retry is answered as duplicates and stored once. A write that fails is
+// counted as failed and its retry is produced.
+func TestWriteOutlivesTheClient(t *testing.T) {
+	f := newFixture(t)
+	body := `{"batch":[{"type":"track","userId":"u1","event":"A","messageId":"m-1"},{"type":"track","userId":"u1","event":"B","messageId":"m-2"}]}`
+	release := make(chan struct{})
+	f.sink.hold = release
+	ctx, cancel := context.WithCancel(context.Background())
+	code := make(chan int)
+	go func() {
+		r := httptest.NewRequest(http.MethodPost, "/v1/batch", strings.NewReader(body)).WithContext(ctx)
+		r.SetBasicAuth("k-web", "")
+		w := httptest.NewRecorder()
+		f.srv.ServeHTTP(w, r)
+		code <- w.Code
+	}()
+	itest.Eventually(t, 5*time.Second, func() bool { return f.sink.waiting.Load() == 1 }, "the request waits for Kafka")
+	cancel() // the client goes away
+	assert.Equal(t, http.StatusServiceUnavailable, <-code)
+	accepted := map[string]string{"source": "web", "type": "track", "outcome": "accepted"}
+	assert.Zero(t, f.counter("cem_collector_events_total", accepted), "nothing stored yet")
+
+	close(release) // Kafka acknowledges after all
+	itest.Eventually(t, 5*time.Second, func() bool { return f.counter("cem_collector_events_total", accepted) == 2 },
+		"the stored events are counted once the write succeeds")
+	f.sink.hold = nil
+	w, resp := f.post("/v1/batch", "k-web", body)
+	assert.Equal(t, http.StatusOK, w.Code)
+	assert.Equal(t, 2, resp.Duplicates, "the retry is recognised")
+	assert.Zero(t, resp.Accepted)
+	assert.Len(t, f.sink.events(t), 2, "each event stored once")
+
+	f.sink.fail = errors.New("broker gone")
+	body2 := strings.ReplaceAll(body, "m-", "n-")
+	w, _ = f.post("/v1/batch", "k-web", body2)
+	assert.Equal(t, http.StatusServiceUnavailable, w.Code)
+	assert.Equal(t, 2.0, f.counter("cem_collector_events_total", map[string]string{"source": "web", "type": "track", "outcome": "failed"}))
+	f.sink.fail = nil
+	_, resp = f.post("/v1/batch", "k-web", body2)
+	assert.Equal(t, 2, resp.Accepted, "a failed write is not recorded: its retry is stored")
 }

@@ -27,7 +27,7 @@ func newMetrics(reg prometheus.Registerer, dedupLen func() int) *metrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"endpoint"}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "cem_collector_events_total", Help: "Events by source, type and outcome (accepted, duplicate, rejected).",
+			Name: "cem_collector_events_total", Help: "Events by source, type and outcome: accepted (stored in Kafka, also when the client stopped waiting), duplicate, rejected, failed (Kafka did not store it).",
 		}, []string{"source", "type", "outcome"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cem_collector_events_rejected_total", Help: "Rejected events by reason (size, format, schema, suppressed).",
