@@ -3,7 +3,7 @@
 # the foreground until Ctrl-C or SIGTERM, then stops everything it started.
 #
 #   local ClickHouse (scripts/clickhouse.sh, data in .data/clickhouse)
-#   dev Kafka broker (services/devbroker, data in .data/kafka)
+#   dev Kafka broker (services/devbroker, data in .data/kafka, fsync before every acknowledgement)
 #   processor (admin :8082), collector (:8080), query service + UI (:8090)
 #
 # Data is kept across runs. Every CEM_ variable of the services can be set
@@ -140,7 +140,7 @@ cem is running
   collector   http://127.0.0.1:$COLLECTOR_PORT   (POST /v1/batch, /v1/track, ...; /metrics)
   query + UI  http://127.0.0.1:$QUERY_PORT   (API under /api/v1)
   processor   http://127.0.0.1:$PROCESSOR_PORT   (/metrics, /healthz, /readyz)
-  kafka       127.0.0.1:$KAFKA_PORT   (dev broker; topics cem.events, cem.events.dlq, cem.alerts)
+  kafka       127.0.0.1:$KAFKA_PORT   (dev broker; topics cem.events, cem.events.dlq, cem.alerts; fsync before every ack unless CEM_DEVBROKER_SYNC=false)
   clickhouse  $CH_INFO
   write keys  $CEM_WRITE_KEYS
   query token $CEM_QUERY_TOKENS

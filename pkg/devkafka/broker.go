@@ -29,6 +29,11 @@ type Config struct {
 	// DataDir persists topics, records and group offsets in this directory.
 	// Default empty: everything stays in memory and is lost on Close.
 	DataDir string
+	// NoSync acknowledges a produce once its batch is in the page cache
+	// instead of after fsync (kfake's SyncWrites). Default false: with a
+	// DataDir every acknowledged batch is on disk, so it survives an OS
+	// crash or power loss too, not only a crash of the process.
+	NoSync bool
 	// Partitions is the partition count of the configured topics and of
 	// auto-created ones. Default 6.
 	Partitions int
@@ -72,6 +77,9 @@ func Start(cfg Config) (*Broker, error) {
 	}
 	if cfg.DataDir != "" {
 		opts = append(opts, kfake.DataDir(cfg.DataDir))
+		if !cfg.NoSync {
+			opts = append(opts, kfake.SyncWrites())
+		}
 	}
 	cluster, err := kfake.NewCluster(opts...)
 	if err != nil {

@@ -22,6 +22,11 @@ type Config struct {
 	// DataDir persists topics, records and group offsets
 	// (CEM_DEVBROKER_DATA_DIR). Default .data/kafka; empty keeps all in memory.
 	DataDir string `envconfig:"DEVBROKER_DATA_DIR" default:".data/kafka"`
+	// Sync fsyncs every produced batch before acknowledging it
+	// (CEM_DEVBROKER_SYNC). Default true: an acknowledged event survives an
+	// OS crash or power loss; false acknowledges from the page cache
+	// (survives a crash of the broker process only), faster.
+	Sync bool `envconfig:"DEVBROKER_SYNC" default:"true"`
 	// Partitions per topic (CEM_DEVBROKER_PARTITIONS). Default 6.
 	Partitions int `envconfig:"DEVBROKER_PARTITIONS" default:"6"`
 }
@@ -43,11 +48,11 @@ func main() {
 // run serves until ctx ends, calling ready with the listen address once
 // the broker accepts connections, then closes it (persisting its state).
 func run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr string)) error {
-	b, err := devkafka.Start(devkafka.Config{Addr: cfg.Addr, DataDir: cfg.DataDir, Partitions: cfg.Partitions})
+	b, err := devkafka.Start(devkafka.Config{Addr: cfg.Addr, DataDir: cfg.DataDir, Partitions: cfg.Partitions, NoSync: !cfg.Sync})
 	if err != nil {
 		return err
 	}
-	log.Info("devbroker ready", "addr", b.Addr(), "data_dir", cfg.DataDir, "partitions", cfg.Partitions,
+	log.Info("devbroker ready", "addr", b.Addr(), "data_dir", cfg.DataDir, "fsync_before_ack", cfg.Sync && cfg.DataDir != "", "partitions", cfg.Partitions,
 		"topics", devkafka.DefaultTopics)
 	ready(b.Addr())
 	<-ctx.Done()
