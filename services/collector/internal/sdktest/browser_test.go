@@ -58,6 +58,13 @@ func TestBrowserSDKsIntegration(t *testing.T) {
 		journeyOf(t, b.open(t, page.URL, "segment", psrv.URL, e.webKey, token), ch, proxy, token).assertJourney(t, "ajs-user-"+token)
 		assert.Positive(t, proxy.retries.Load()-retries, "analytics-next retried (X-Retry-Count) through the preflight")
 	})
+	t.Run("analytics-next batching mode, with retries", func(t *testing.T) {
+		token := runToken("ajsb")
+		retries := proxy.retries.Load()
+		proxy.arm(3 * time.Second)
+		journeyOf(t, b.open(t, page.URL, "segment-batching", psrv.URL, e.webKey, token), ch, proxy, token).assertJourney(t, "ajs-user-"+token)
+		assert.Positive(t, proxy.retries.Load()-retries, "analytics-next retried its batches (X-Retry-Count)")
+	})
 	t.Run("RudderStack JS, with retries", func(t *testing.T) {
 		token := runToken("rs")
 		retries := proxy.retries.Load()

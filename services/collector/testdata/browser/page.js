@@ -18,9 +18,12 @@ const tracks = Number(q.get('tracks') || 20)
 const after = Number(q.get('after') || 3)
 
 // Segment analytics-next, loaded through the collector's settings endpoint:
-// writeKey and cdnURL only.
-async function segment () {
-  const [analytics] = await AnalyticsBrowser.load({ writeKey: key, cdnURL: api })
+// writeKey and cdnURL only; batching=true sends batches of 10 to /v1/b.
+async function segment (batching) {
+  const options = batching
+    ? { integrations: { 'Segment.io': { deliveryStrategy: { strategy: 'batching', config: { size: 10, timeout: 300 } } } } }
+    : undefined
+  const [analytics] = await AnalyticsBrowser.load({ writeKey: key, cdnURL: api }, options)
   await analytics.page('Home', { token })
   const calls = []
   for (let i = 0; i < tracks; i++) calls.push(analytics.track('Step Viewed', { token, step: i }))
@@ -60,7 +63,7 @@ async function sendBeacon () {
   if (!navigator.sendBeacon(`${api}/v1/t`, JSON.stringify(ev))) throw new Error('sendBeacon refused')
 }
 
-const scenarios = { segment, rudderstack: () => rudderstack(false), 'rudderstack-beacon': () => rudderstack(true), beacon: sendBeacon }
+const scenarios = { segment: () => segment(false), 'segment-batching': () => segment(true), rudderstack: () => rudderstack(false), 'rudderstack-beacon': () => rudderstack(true), beacon: sendBeacon }
 window.addEventListener('error', (e) => { window.cemError = String(e.message) })
 const fail = (err) => { window.cemError = String(err && err.stack ? err.stack : err) }
 scenarios[q.get('sdk')]().then((login) => {
