@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/cemhq/cem/pkg/money"
 )
 
 // Profile is the customer 360: one record per canonical customer with what
@@ -78,8 +80,8 @@ func computeProfile(f *Facts, now time.Time) Profile {
 		SurveysAnswered: len(f.Surveys), FeedbackGiven: len(f.Feedback),
 	}
 	currencies, products := map[string]int{}, map[string]int{}
+	p.Revenue = orderRevenue(f.Orders)
 	for _, o := range f.Orders {
-		p.Revenue += o.Revenue
 		if o.Currency != "" {
 			currencies[o.Currency]++
 		}
@@ -91,7 +93,6 @@ func computeProfile(f *Facts, now time.Time) Profile {
 	if p.Orders > 0 {
 		p.AvgOrderValue = round2(p.Revenue / float64(p.Orders))
 	}
-	p.Revenue = round2(p.Revenue)
 	p.Currency = topKey(currencies)
 	for pr := range products {
 		p.Products = append(p.Products, pr)
@@ -164,6 +165,15 @@ func topKey(m map[string]int) string {
 		}
 	}
 	return best
+}
+
+// orderRevenue sums the orders' revenue exactly (integer units).
+func orderRevenue(orders []Order) float64 {
+	var units int64
+	for _, o := range orders {
+		units += money.Units(o.Revenue)
+	}
+	return money.Amount(units)
 }
 
 func round2(v float64) float64 { return math.Round(v*100) / 100 }

@@ -36,9 +36,7 @@ type Value struct {
 
 func rawValue(f *Facts, now time.Time) Value {
 	v := Value{RecencyDays: -1, Frequency: len(f.Orders), Segment: SegmentProspect, Tier: "none", Reason: "no order yet"}
-	for _, o := range f.Orders {
-		v.Monetary += o.Revenue
-	}
+	v.Monetary = orderRevenue(f.Orders)
 	if n := len(f.Orders); n > 0 {
 		v.RecencyDays = daysBetween(f.Orders[n-1].At, now)
 	}

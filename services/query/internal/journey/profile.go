@@ -8,6 +8,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/cemhq/cem/pkg/eventsql"
+	"github.com/cemhq/cem/pkg/money"
 	"github.com/cemhq/cem/services/query/internal/chstore"
 )
 
@@ -52,12 +53,16 @@ const maxTraitEvents = 1000
 func (r *Resolver) Profile(ctx context.Context, customer string, ids []string, enrichers []Enricher) (*Profile, error) {
 	p := &Profile{CustomerID: customer, IDs: ids, Traits: map[string]any{}, LatestScores: map[string]LatestScore{}, OpenTickets: []string{}}
 	set := chstore.Set(ids)
-	q := fmt.Sprintf(`SELECT min(ts_ms), max(ts_ms), count(), uniqExact(session_id), groupUniqArray(channel), groupUniqArray(source),
- countIf(event = 'Order Completed'), sumIf(revenue, event = 'Order Completed')
-FROM %s`, r.events("ts_ms, session_id, channel, source, event, revenue", ""))
-	if err := r.st.Row(ctx, q, []any{set}, &p.FirstSeenMs, &p.LastSeenMs, &p.Events, &p.Sessions, &p.Channels, &p.Sources, &p.Orders, &p.Revenue); err != nil {
+	// Lists sorted and money summed in integer units: identical calls give
+	// identical answers.
+	q := fmt.Sprintf(`SELECT min(ts_ms), max(ts_ms), count(), uniqExact(session_id), arraySort(groupUniqArray(channel)),
+ arraySort(groupUniqArray(source)), countIf(event = 'Order Completed'), sumIf(%s, event = 'Order Completed')
+FROM %s`, money.SQLUnits("revenue"), r.events("ts_ms, session_id, channel, source, event, revenue", ""))
+	var revenue int64
+	if err := r.st.Row(ctx, q, []any{set}, &p.FirstSeenMs, &p.LastSeenMs, &p.Events, &p.Sessions, &p.Channels, &p.Sources, &p.Orders, &revenue); err != nil {
 		return nil, fmt.Errorf("profile summary: %w", err)
 	}
+	p.Revenue = money.Amount(revenue)
 	q = fmt.Sprintf(`SELECT traits FROM %s ORDER BY ts_ms DESC, event_id DESC LIMIT %d`,
 		r.events("traits, ts_ms", "traits != '' AND traits != '{}'"), maxTraitEvents)
 	var traits []string
