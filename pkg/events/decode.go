@@ -36,6 +36,8 @@ type Decoder struct {
 	// KeepClientTime disables clock-skew correction: timestamp stays the
 	// client's originalTimestamp (Normalize).
 	KeepClientTime bool
+	// Time bounds an event's timestamp (TimeBounds); zero: unbounded.
+	Time TimeBounds
 
 	// reference turns the fast paths off (parseDoc, scanBatch, parseSingle
 	// and the schema checks): tests compare both.
@@ -339,6 +341,9 @@ func (d *Decoder) fromValue(it *Item, at string, doc any, typ Type, sentAt time.
 		sentAt = ev.SentAt
 	}
 	Normalize(ev, received, sentAt, !d.KeepClientTime)
+	if fe := d.Time.apply(ev, at); fe != nil {
+		it.Err = fe
+	}
 }
 
 // merge copies the keys of from into doc[key] that doc[key] does not have.

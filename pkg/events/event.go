@@ -152,4 +152,8 @@ type Enrichment struct {
 	Bot bool `json:"bot,omitempty"`
 	// MessageIDGenerated is true when the collector made up the messageId.
 	MessageIDGenerated bool `json:"messageIdGenerated,omitempty"`
+	// TimeClamped is "future" or "past" when the event's timestamp was
+	// beyond the collector's time bounds and was set to receivedAt
+	// (originalTimestamp keeps the client's time).
+	TimeClamped string `json:"timeClamped,omitempty"`
 }

@@ -1,6 +1,11 @@
 package events
 
-import "time"
+import (
+	"bytes"
+	"regexp"
+	"time"
+	"unicode/utf8"
+)
 
 // Reason classifies why an event was rejected or could not be processed.
 type Reason string
@@ -16,6 +21,9 @@ const (
 	// ReasonSchema: the envelope or a reserved event's properties fail
 	// their JSON Schema in schemas/events/.
 	ReasonSchema Reason = "schema"
+	// ReasonTime: the event's timestamp is beyond the collector's time
+	// bounds and the endpoint refuses such events (/v1/import).
+	ReasonTime Reason = "time"
 	// ReasonSuppressed: the event's ids were erased on request (GDPR).
 	ReasonSuppressed Reason = "suppressed"
 	// ReasonDecode: a Kafka record that is not a wire event.
@@ -43,7 +51,55 @@ type Failure struct {
 	MessageID string `json:"messageId,omitempty"`
 	// Index is the event's position in its request batch (collector only).
 	Index int `json:"index"`
-	// Raw is the event (or record value) as received.
-	Raw string    `json:"raw"`
-	At  time.Time `json:"at"`
+	// Raw is the event (or record value) as received, write keys redacted
+	// and cut to a cap (SetRaw).
+	Raw string `json:"raw"`
+	// Truncated tells that Raw was cut; RawBytes is then the size of the
+	// payload as received.
+	Truncated bool      `json:"truncated,omitempty"`
+	RawBytes  int       `json:"rawBytes,omitempty"`
+	At        time.Time `json:"at"`
+}
+
+// DefaultMaxRawBytes is the default cap of Failure.Raw: twice the largest
+// accepted event, so that a record stays far below Kafka's message limit
+// (1 MB) even when every byte is escaped in JSON, and one oversized event
+// cannot make the DLQ write of its neighbours fail.
+const DefaultMaxRawBytes = 64 << 10
+
+// redacted replaces write keys in Raw.
+const redacted = "[redacted]"
+
+// writeKeyMember matches a JSON member named writeKey in any case (as
+// encoding/json matches field names), with its string value.
+var writeKeyMember = regexp.MustCompile(`("(?i:write_?key)"\s*:\s*)"(?:[^"\\]|\\.)*"`)
+
+// SetRaw stores raw as f.Raw: the value of every member named writeKey
+// (any case) and every occurrence of one of secrets (the configured write
+// keys, when the writer knows them) replaced by "[redacted]", then cut to
+// max bytes (max <= 0: DefaultMaxRawBytes) at a UTF-8 boundary, with
+// Truncated and RawBytes set.
+func (f *Failure) SetRaw(raw []byte, max int, secrets ...string) {
+	if max <= 0 {
+		max = DefaultMaxRawBytes
+	}
+	received := len(raw)
+	if bytes.Contains(bytes.ToLower(raw), []byte("key")) {
+		raw = writeKeyMember.ReplaceAll(raw, []byte(`${1}"`+redacted+`"`))
+	}
+	for _, s := range secrets {
+		if s != "" && bytes.Contains(raw, []byte(s)) {
+			raw = bytes.ReplaceAll(raw, []byte(s), []byte(redacted))
+		}
+	}
+	f.Truncated, f.RawBytes = false, 0
+	if len(raw) > max {
+		f.Truncated, f.RawBytes = true, received
+		cut := max
+		for cut > 0 && cut > max-utf8.UTFMax && !utf8.RuneStart(raw[cut]) {
+			cut--
+		}
+		raw = raw[:cut]
+	}
+	f.Raw = string(raw)
 }

@@ -159,6 +159,7 @@ func appendEnrichment(b []byte, e *Enrichment) []byte {
 		b = appendKey(b, start, `"messageIdGenerated":`)
 		b = append(b, "true"...)
 	}
+	b = appendObjField(b, start, `"timeClamped":`, e.TimeClamped)
 	return append(b, '}')
 }
 

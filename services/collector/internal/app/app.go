@@ -62,6 +62,16 @@ type Config struct {
 	// (CEM_UNAUTHENTICATED_BODY_TIMEOUT).
 	UnauthMaxBytes    int           `envconfig:"UNAUTHENTICATED_MAX_BYTES" default:"65536"`
 	UnauthBodyTimeout time.Duration `envconfig:"UNAUTHENTICATED_BODY_TIMEOUT" default:"10s"`
+	// EventMaxFuture and EventMaxPast bound an event's timestamp around
+	// its arrival: beyond, the Segment endpoints set it to receivedAt
+	// (originalTimestamp keeps the client's, enrichment.timeClamped says
+	// "future" or "past") and /v1/import refuses the event with reason
+	// time; 0 = unbounded (CEM_EVENT_MAX_FUTURE, CEM_EVENT_MAX_PAST).
+	EventMaxFuture time.Duration `envconfig:"EVENT_MAX_FUTURE" default:"24h"`
+	EventMaxPast   time.Duration `envconfig:"EVENT_MAX_PAST" default:"87600h"`
+	// DLQMaxRawBytes caps the raw payload kept in a DLQ record; a longer
+	// one is cut and flagged "truncated" (CEM_DLQ_MAX_RAW_BYTES, bytes).
+	DLQMaxRawBytes int `envconfig:"DLQ_MAX_RAW_BYTES" default:"65536"`
 	// MaxInflateRatio bounds how many times a gzip body may inflate; 413
 	// beyond, 0 = unbounded (CEM_MAX_INFLATE_RATIO).
 	MaxInflateRatio int `envconfig:"MAX_INFLATE_RATIO" default:"100"`
@@ -148,6 +158,9 @@ func (c *Config) Validate() error {
 	v.Require(c.MaxConcurrentPerClient >= 0, "CEM_MAX_CONCURRENT_PER_CLIENT", "must not be negative, got %d", c.MaxConcurrentPerClient)
 	v.Require(c.UnauthMaxBytes > 0, "CEM_UNAUTHENTICATED_MAX_BYTES", "must be positive, got %d", c.UnauthMaxBytes)
 	v.Require(c.UnauthBodyTimeout > 0, "CEM_UNAUTHENTICATED_BODY_TIMEOUT", "must be positive, got %s", c.UnauthBodyTimeout)
+	v.Require(c.DLQMaxRawBytes > 0 && c.DLQMaxRawBytes <= 256<<10, "CEM_DLQ_MAX_RAW_BYTES", "must be between 1 and 262144 (a DLQ record must stay below Kafka's 1 MB message limit), got %d", c.DLQMaxRawBytes)
+	v.Require(c.EventMaxFuture >= 0, "CEM_EVENT_MAX_FUTURE", "must not be negative, got %s", c.EventMaxFuture)
+	v.Require(c.EventMaxPast >= 0, "CEM_EVENT_MAX_PAST", "must not be negative, got %s", c.EventMaxPast)
 	v.Require(c.MaxInflateRatio >= 0, "CEM_MAX_INFLATE_RATIO", "must not be negative, got %d", c.MaxInflateRatio)
 	v.Require(c.ProduceTimeout > 0, "CEM_PRODUCE_TIMEOUT", "must be positive, got %s", c.ProduceTimeout)
 	v.Require(c.ShutdownTimeout > 0, "CEM_SHUTDOWN_TIMEOUT", "must be positive, got %s", c.ShutdownTimeout)
@@ -186,7 +199,8 @@ func (c Config) HandlerConfig(version string) (ingest.Config, error) {
 		ImportLimits:     events.Limits{MaxEventBytes: c.MaxEventBytes, MaxBatchBytes: c.ImportMaxBytes},
 		MaxInflightBytes: c.MaxInflightBytes, MaxConcurrent: c.MaxConcurrent, ProduceTimeout: c.ProduceTimeout,
 		MaxConcurrentPerClient: c.MaxConcurrentPerClient, UnauthMaxBytes: c.UnauthMaxBytes,
-		UnauthBodyTimeout: c.UnauthBodyTimeout, MaxInflateRatio: c.MaxInflateRatio,
+		UnauthBodyTimeout: c.UnauthBodyTimeout, MaxInflateRatio: c.MaxInflateRatio, DLQMaxRawBytes: c.DLQMaxRawBytes,
+		EventMaxFuture: c.EventMaxFuture, EventMaxPast: c.EventMaxPast,
 		RateLimit: c.RateLimit, RateBurst: c.RateBurst, DedupSize: c.DedupSize, DedupWindow: c.DedupWindow,
 		CORS:      ingest.CORSConfig{Origins: c.CORSOrigins, Headers: c.CORSHeaders, Credentials: c.CORSCredentials, MaxAge: c.CORSMaxAge},
 		PublicURL: c.PublicURL, TrustedProxies: c.TrustedProxies, Version: version,

@@ -49,6 +49,7 @@ func startStack(t *testing.T) *stack {
 		WriteKeys: []string{"web:key-web", "callcenter:key-cc"}, MaxEventBytes: 32 << 10, MaxBatchBytes: 500 << 10, ImportMaxBytes: 8 << 20,
 		MaxInflightBytes: 64 << 20, MaxConcurrent: 64, ProduceTimeout: 3 * time.Second,
 		DedupWindow: time.Hour, DedupSize: 10000, CORSOrigins: []string{"*"}, ShutdownTimeout: 5 * time.Second,
+		EventMaxFuture: 24 * time.Hour, EventMaxPast: 87600 * time.Hour,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel, s.done = cancel, make(chan error, 1)

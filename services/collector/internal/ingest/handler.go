@@ -81,6 +81,14 @@ type Config struct {
 	PublicURL string
 	// TrustedProxies may set X-Forwarded-For.
 	TrustedProxies []string
+	// EventMaxFuture and EventMaxPast bound event times around their
+	// arrival: beyond, the Segment endpoints clamp the timestamp to
+	// receivedAt and /v1/import refuses the event (events.TimeBounds; 0:
+	// unbounded).
+	EventMaxFuture, EventMaxPast time.Duration
+	// DLQMaxRawBytes caps the raw payload of a DLQ record
+	// (events.DefaultMaxRawBytes when 0).
+	DLQMaxRawBytes int
 	// Version is written into DLQ records.
 	Version string
 }
@@ -89,6 +97,7 @@ type Config struct {
 type Handler struct {
 	cfg        Config
 	keys       [][2]string // (key, source)
+	secrets    []string    // the keys, redacted from DLQ records
 	dec, imp   *events.Decoder
 	sink       Sink
 	dedup      *dedup.Set
@@ -121,6 +130,8 @@ func New(cfg Config, sink Sink, suppressor Suppressor, reg prometheus.Registerer
 		return nil, err
 	}
 	imp.KeepClientTime = true
+	dec.Time = events.TimeBounds{MaxFuture: cfg.EventMaxFuture, MaxPast: cfg.EventMaxPast}
+	imp.Time = events.TimeBounds{MaxFuture: cfg.EventMaxFuture, MaxPast: cfg.EventMaxPast, Refuse: true}
 	enr, err := enrich.New(cfg.TrustedProxies)
 	if err != nil {
 		return nil, err
@@ -147,6 +158,7 @@ func New(cfg Config, sink Sink, suppressor Suppressor, reg prometheus.Registerer
 	}
 	for k, src := range cfg.WriteKeys {
 		h.keys = append(h.keys, [2]string{k, src})
+		h.secrets = append(h.secrets, k)
 	}
 	h.m = newMetrics(reg, h.dedup.Len)
 	if h.cors, err = newCORS(cfg.CORS, reg); err != nil {
@@ -359,8 +371,9 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, 
 func (h *Handler) failure(source string, it *events.Item, reason events.Reason, msg, mid string) kafka.Message {
 	f := events.Failure{
 		V: 1, Stage: "collector", Version: h.cfg.Version, Reason: reason, Error: msg,
-		Source: source, MessageID: mid, Index: it.Index, Raw: string(it.Raw), At: h.now().UTC(),
+		Source: source, MessageID: mid, Index: it.Index, At: h.now().UTC(),
 	}
+	f.SetRaw(it.Raw, h.cfg.DLQMaxRawBytes, h.secrets...)
 	val, _ := json.Marshal(f) // a Failure always encodes
 	return kafka.Message{Key: []byte(source), Value: val}
 }

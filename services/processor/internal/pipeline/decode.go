@@ -50,9 +50,11 @@ func newFailure(m record.Record, ev *events.Event, reason events.Reason, err err
 		Stage:  "processor",
 		Reason: reason,
 		Error:  err.Error(),
-		Raw:    string(m.Value),
 		At:     now.UTC(),
 	}
+	// Capped like the collector's records: a record wrapped with its
+	// escaping could exceed Kafka's message limit and block the DLQ.
+	f.SetRaw(m.Value, events.DefaultMaxRawBytes)
 	if ev != nil {
 		f.Source, f.MessageID = ev.Source, ev.MessageID
 	}

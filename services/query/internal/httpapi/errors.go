@@ -58,8 +58,8 @@ func fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 		log.Error("request failed", "method", r.Method, "route", r.Pattern, "status", http.StatusInternalServerError, "err", err)
 		return
 	}
-	if errors.Is(r.Context().Err(), context.Canceled) {
-		return // the client went away
+	if errors.Is(r.Context().Err(), context.Canceled) && !errors.Is(err, errSlowBody) {
+		return // the client went away (a failed body read cancels the context too, but that client is still there)
 	}
 	status, code, msg := classify(err)
 	if status == http.StatusInternalServerError && errors.Is(r.Context().Err(), context.DeadlineExceeded) {

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cemhq/cem/pkg/telemetry"
 	"github.com/cemhq/cem/services/query/internal/apierr"
 )
 
@@ -162,6 +163,10 @@ func (p *params) list(name string) []string {
 	return out
 }
 
+// errSlowBody answers a body that did not arrive within the server's body
+// deadline (telemetry.HTTPConfig).
+var errSlowBody = &apierr.Error{Status: http.StatusRequestTimeout, Code: "body_timeout", Message: "the request body arrived too slowly"}
+
 // decodeBody decodes a JSON request body into v, rejecting unknown fields,
 // trailing data and bodies over 1 MiB.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
@@ -171,6 +176,9 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return &apierr.Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: fmt.Sprintf("the body exceeds %d bytes", maxBodyBytes)}
+		}
+		if telemetry.IsSlowBody(err) {
+			return errSlowBody
 		}
 		return apierr.BadParam("body", "invalid JSON: %s", jsonMsg(err))
 	}
