@@ -41,7 +41,9 @@ func TestSlowlorisIntegration(t *testing.T) {
 	cfg.ClickHouse = chconn.Config{Addr: addr, Database: db}
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx, cfg, slog.New(slog.DiscardHandler), telemetry.NewRegistry("query", "test")) }()
+	go func() {
+		done <- app.Run(ctx, cfg, slog.New(slog.DiscardHandler), telemetry.NewRegistry("query", "test"))
+	}()
 	t.Cleanup(func() { stop(); <-done })
 	url := "http://" + host
 	get := func() (int, time.Duration) {
