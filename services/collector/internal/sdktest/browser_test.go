@@ -51,27 +51,20 @@ func TestBrowserSDKsIntegration(t *testing.T) {
 	ch := clickhouse(t, e)
 	b := newBrowser(t, e.chrome)
 
-	t.Run("analytics-next through the settings endpoint, with retries", func(t *testing.T) {
-		token := runToken("ajs")
-		retries := proxy.retries.Load()
-		proxy.arm(3 * time.Second)
-		journeyOf(t, b.open(t, page.URL, "segment", psrv.URL, e.webKey, token), ch, proxy, token).assertJourney(t, "ajs-user-"+token)
-		assert.Positive(t, proxy.retries.Load()-retries, "analytics-next retried (X-Retry-Count) through the preflight")
-	})
-	t.Run("analytics-next batching mode, with retries", func(t *testing.T) {
-		token := runToken("ajsb")
-		retries := proxy.retries.Load()
-		proxy.arm(3 * time.Second)
-		journeyOf(t, b.open(t, page.URL, "segment-batching", psrv.URL, e.webKey, token), ch, proxy, token).assertJourney(t, "ajs-user-"+token)
-		assert.Positive(t, proxy.retries.Load()-retries, "analytics-next retried its batches (X-Retry-Count)")
-	})
-	t.Run("RudderStack JS, with retries", func(t *testing.T) {
-		token := runToken("rs")
-		retries := proxy.retries.Load()
-		proxy.arm(3 * time.Second)
-		journeyOf(t, b.open(t, page.URL, "rudderstack", psrv.URL, e.webKey, token), ch, proxy, token).assertJourney(t, "rs-user-"+token)
-		assert.Positive(t, proxy.retries.Load()-retries, "RudderStack retried (Rsa-Retry-Attempt) through the preflight")
-	})
+	// Each SDK's retries pass the preflight (X-Retry-Count, Rsa-Retry-*).
+	for _, sc := range []struct{ name, sdk, prefix, user string }{
+		{"analytics-next through the settings endpoint, with retries", "segment", "ajs", "ajs-user-"},
+		{"analytics-next batching mode (/v1/b), with retries", "segment-batching", "ajsb", "ajs-user-"},
+		{"RudderStack JS, with retries", "rudderstack", "rs", "rs-user-"},
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			token := runToken(sc.prefix)
+			retries := proxy.retries.Load()
+			proxy.arm(3 * time.Second)
+			journeyOf(t, b.open(t, page.URL, sc.sdk, psrv.URL, e.webKey, token), ch, proxy, token).assertJourney(t, sc.user+token)
+			assert.Positive(t, proxy.retries.Load()-retries, "the SDK's retries went through")
+		})
+	}
 	assert.Positive(t, proxy.forwardedFailed.Load(), "some failed answers were for stored events: their retries were duplicates")
 	t.Logf("fault proxy: %d POSTs answered 503 (%d of them after the collector stored their events), %d retried requests seen",
 		proxy.failed.Load(), proxy.forwardedFailed.Load(), proxy.retries.Load())
