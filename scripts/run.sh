@@ -54,6 +54,10 @@ command -v go >/dev/null || die "go is not installed (Go 1.26 expected)"
 PIDS=()
 NAMES=()
 CH_STARTED=0
+# PIDFILE_OWNER is the pid this process wrote to <data>/run.pid; cleanup
+# removes the file only then, so a run that fails (a port taken by the
+# running stack) leaves that stack's run.pid alone.
+PIDFILE_OWNER=
 cleanup() {
 	local code=$?
 	trap - INT TERM EXIT
@@ -66,11 +70,17 @@ cleanup() {
 	elif ((CH_STARTED)); then
 		CEM_CH_DATA_DIR=${CEM_CH_DATA_DIR:-$DATA/clickhouse} "$ROOT/scripts/clickhouse.sh" stop || true
 	fi
-	rm -f "$DATA/run.pid"
+	if [[ -n $PIDFILE_OWNER && -f $DATA/run.pid && $(<"$DATA/run.pid") == "$PIDFILE_OWNER" ]]; then
+		rm -f "$DATA/run.pid"
+	fi
 	log "stopped"
 	exit "$code"
 }
 trap cleanup INT TERM EXIT
+
+if pid_alive "$DATA/run.pid" run.sh; then
+	die "a stack is already running from $DATA (pid $(<"$DATA/run.pid"); stop it with: kill \$(cat $DATA/run.pid))"
+fi
 
 # start NAME BINARY ENV=... : runs BINARY in the background with extra env.
 start() {
@@ -133,6 +143,7 @@ start collector collector CEM_HTTP_ADDR="127.0.0.1:$COLLECTOR_PORT"
 ready collector "http://127.0.0.1:$COLLECTOR_PORT/readyz"
 
 echo $$ >"$DATA/run.pid"
+PIDFILE_OWNER=$$
 first=${CEM_WRITE_KEYS%%,*}
 cat <<INFO
 
@@ -156,6 +167,7 @@ if ((DETACH)); then
 	# Hand the services to a watcher that stops them on SIGTERM; its pid is
 	# written before this script returns, so callers can read it at once.
 	(
+		PIDFILE_OWNER=$BASHPID
 		trap cleanup TERM INT
 		while :; do sleep 1; done
 	) </dev/null >/dev/null 2>&1 &

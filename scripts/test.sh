@@ -121,6 +121,12 @@ if [[ ${CEM_TEST_SKIP_STACK:-0} != 1 ]]; then
 			stage "browser tests (chromium)"
 			"$ROOT/scripts/browser-test.sh" http://127.0.0.1:18090 http://127.0.0.1:18080 || fail "browser tests"
 		fi
+		stage "a second run.sh fails and leaves the running stack's run.pid"
+		if "$ROOT/scripts/run.sh" --detach >/dev/null 2>&1 ||
+			CEM_RUN_DATA=$TDATA/run-second "$ROOT/scripts/run.sh" --detach >/dev/null 2>&1; then
+			fail "a second run.sh started on taken ports"
+		fi
+		[[ $(<"$CEM_RUN_DATA/run.pid") == "$RUN_PID" ]] || fail "a second run.sh removed run.pid"
 		stage "stop the stack"
 		stop_pid "$RUN_PID" "run.sh" 60
 		RUN_PID=""

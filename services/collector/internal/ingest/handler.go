@@ -347,7 +347,7 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, 
 		wg.Go(func() {
 			if err := h.sink.DeadLetter(ctx, dead); err != nil {
 				h.m.dlqErrors.Inc()
-				h.log.Warn("dlq write failed; rejected events are reported to the client only", "source", source, "count", len(dead), "err", err)
+				h.log.Warn("dlq write failed; rejected events are reported to the client only", "source", source, "count", len(dead), "err", errSummary(err))
 			}
 		})
 	}
@@ -355,7 +355,7 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, 
 	wg.Wait()
 	if err != nil {
 		h.m.produceErrors.Inc()
-		h.log.Warn("kafka produce failed; answering 503", "source", source, "events", len(msgs), "err", err)
+		h.log.Warn("kafka produce failed; answering 503", "source", source, "events", len(msgs), "err", errSummary(err))
 		h.unavailable(w, 5, "events could not be stored (Kafka unavailable); nothing of this request was acknowledged, retry later")
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -76,4 +77,32 @@ func (h *Handler) settle(source string, ids, types []string, err error, start ti
 	if werrs != nil && len(stored) > 0 {
 		h.log.Warn("kafka stored part of a request", "source", source, "stored", len(stored), "failed", len(ids)-len(stored))
 	}
+}
+
+// errSummary is err for a log line. kafka-go's WriteErrors holds one error
+// per message and prints every one (a 4 KB line repeating "broker down" for
+// a 100-event batch); the summary names each distinct error once with the
+// number of events it hit.
+func errSummary(err error) string {
+	var werrs kafka.WriteErrors
+	if !errors.As(err, &werrs) {
+		return err.Error()
+	}
+	counts := map[string]int{}
+	var distinct []string
+	for _, e := range werrs {
+		if e == nil {
+			continue
+		}
+		msg := e.Error()
+		if counts[msg] == 0 {
+			distinct = append(distinct, msg)
+		}
+		counts[msg]++
+	}
+	parts := make([]string, len(distinct))
+	for i, msg := range distinct {
+		parts[i] = fmt.Sprintf("%s (%d of %d events)", msg, counts[msg], len(werrs))
+	}
+	return strings.Join(parts, "; ")
 }
