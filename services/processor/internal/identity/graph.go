@@ -2,6 +2,7 @@ package identity
 
 import (
 	"math"
+	"strings"
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
@@ -63,10 +64,20 @@ func (g *Graph) Lookup(id string) (*Cluster, bool) {
 }
 
 // Put adds a cluster (loaded or new). A held cluster with the same canonical
-// id is kept instead, and returned.
+// id is kept instead, and returned. Put clones the ids (a member equal to
+// the canonical id shares its string), so a held cluster never pins the
+// decoded Kafka record its ids came from.
 func (g *Graph) Put(c *Cluster) *Cluster {
 	if old, ok := g.lru.Get(c.Canonical); ok {
 		return old
+	}
+	c.Canonical = strings.Clone(c.Canonical)
+	for i, m := range c.Members {
+		if m == c.Canonical {
+			c.Members[i] = c.Canonical
+		} else {
+			c.Members[i] = strings.Clone(m)
+		}
 	}
 	g.lru.Add(c.Canonical, c)
 	for _, m := range c.Members {
