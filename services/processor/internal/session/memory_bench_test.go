@@ -19,7 +19,7 @@ import (
 type emptyStore struct{}
 
 func (emptyStore) Query(context.Context, func(driver.Rows) error, string, ...any) error { return nil }
-func (emptyStore) DB() string                                                          { return "db" }
+func (emptyStore) DB() string                                                           { return "db" }
 
 // BenchmarkStateBytesPerKey feeds 100,000 keys with 2 events each (the
 // issue's measurement) through the stage in flushes of 10,000 events, each
