@@ -11,7 +11,14 @@
 # baseline on a preloaded topic; 3 end-to-end rate steps; 4 freshness at half
 # the sustained rate; 5 queries through the query service on a generated
 # dataset scored once by the processor's scorer (10M events, quick 1M);
-# 6 memory (collector under overload, processor per 100k customers).
+# 6 memory (collector under overload, processor per 100k customers);
+# 7 processor at scale: SCALE_KEYS distinct customer keys with 2 events each
+# (full 1M, quick 100k): events/s, peak RSS and RSS per 100k active keys,
+# restart-to-first-flush with a replay of stored keys waiting, a kill -9 in
+# the middle of that replay with the recovery time (kill to the next
+# instance's first flush), and a check that session counts equal the
+# distinct events afterwards. BENCH_STAGES=1,2,...,7 runs only those stages
+# (default all).
 set -euo pipefail
 SCRIPT_NAME=bench
 # shellcheck source=lib/common.sh
@@ -23,9 +30,11 @@ QUICK=0
 if ((QUICK)); then
 	D=${BENCH_DURATION:-4s} PROC_EVENTS=${BENCH_PROC_EVENTS:-200000} QUERY_EVENTS=${BENCH_QUERY_EVENTS:-1000000}
 	STEP=${BENCH_STEP:-6s} FRACTIONS=${BENCH_FRACTIONS:-"0.4 0.7 1.0"} FRESH=${BENCH_FRESH:-6s} TIMELINES=60 REPEAT=3 MODE=quick
+	SCALE_KEYS=${BENCH_SCALE_KEYS:-100000}
 else
 	D=${BENCH_DURATION:-15s} PROC_EVENTS=${BENCH_PROC_EVENTS:-1000000} QUERY_EVENTS=${BENCH_QUERY_EVENTS:-10000000}
 	STEP=${BENCH_STEP:-15s} FRACTIONS=${BENCH_FRACTIONS:-"0.3 0.45 0.6 0.75 0.9 1.05"} FRESH=${BENCH_FRESH:-30s} TIMELINES=300 REPEAT=7 MODE=full
+	SCALE_KEYS=${BENCH_SCALE_KEYS:-1000000}
 fi
 CONNS=${BENCH_CONNECTIONS:-32}
 BROKER=127.0.0.1:${BENCH_BROKER_PORT:-17092}
@@ -44,7 +53,7 @@ PIDS=()
 cleanup() {
 	local i
 	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[i]}" "pid ${PIDS[i]}" 20 || true; done
-	for db in base proc e2e query; do
+	for db in base proc e2e query scale; do
 		curl -s "http://127.0.0.1:8123/" --data-binary "DROP DATABASE IF EXISTS ${DBP}_$db" >/dev/null 2>&1 ||
 			clickhouse-client --host "${CH%:*}" --port "${CH#*:}" -q "DROP DATABASE IF EXISTS ${DBP}_$db" >/dev/null 2>&1 || true
 	done
@@ -69,6 +78,9 @@ stop_last() {
 	done
 }
 ready() { curl -sf "$1" >/dev/null; }
+want() { [[ ${BENCH_STAGES:-all} == all || ,${BENCH_STAGES}, == *,$1,* ]]; }
+now_ms() { date +%s%3N; }
+caught_up() { curl -sf "http://$ADMIN/metrics" | awk '/^cem_processor_consumer_lag\{/ {s += $2; n++} END {exit !(n > 0 && s == 0)}'; }
 lg() { "$BIN/loadgen" "$@"; }
 
 broker() {
@@ -95,59 +107,95 @@ for s in collector processor query devbroker loadgen; do
 	(cd "services/$s" && go build -o "$BIN/$s" .) || die "build $s"
 done
 
-log "1/6 collector vs decode-only baseline ($D closed-loop with $CONNS connections, then $D open-loop at half)"
-start baseline "$BIN/loadgen" baseline-http -addr $BASE
-wait_until 20 baseline ready "http://$BASE/healthz"
-lg http -saturate -url "http://$BASE/v1/batch" -write-keys "$KEYS" -connections "$CONNS" -duration "$D" -run 1 >"$RUN/baseline_http.json"
-stop_last 1
-broker
-collector
-lg http -saturate -url "http://$COLL/v1/batch" -write-keys "$KEYS" -connections "$CONNS" -duration "$D" -run 2 >"$RUN/collector_http.json"
+if want 1; then
+	log "1/6 collector vs decode-only baseline ($D closed-loop with $CONNS connections, then $D open-loop at half)"
+	start baseline "$BIN/loadgen" baseline-http -addr $BASE
+	wait_until 20 baseline ready "http://$BASE/healthz"
+	lg http -saturate -url "http://$BASE/v1/batch" -write-keys "$KEYS" -connections "$CONNS" -duration "$D" -run 1 >"$RUN/baseline_http.json"
+	stop_last 1
+	broker
+	collector
+	lg http -saturate -url "http://$COLL/v1/batch" -write-keys "$KEYS" -connections "$CONNS" -duration "$D" -run 2 >"$RUN/collector_http.json"
 
-log "6/6 (a) collector memory under overload: 512 connections for $D"
-lg http -url "http://$COLL/v1/batch" -write-keys "$KEYS" -connections 512 -duration "$D" -run 3 >"$RUN/overload_load.json"
-printf '{"load":%s,"rss":%s}\n' "$(cat "$RUN/overload_load.json")" "$(lg rss -pid "$COLLECTOR_PID")" >"$RUN/collector_overload.json"
-stop_last 2
+	log "6/6 (a) collector memory under overload: 512 connections for $D"
+	lg http -url "http://$COLL/v1/batch" -write-keys "$KEYS" -connections 512 -duration "$D" -run 3 >"$RUN/overload_load.json"
+	printf '{"load":%s,"rss":%s}\n' "$(cat "$RUN/overload_load.json")" "$(lg rss -pid "$COLLECTOR_PID")" >"$RUN/collector_overload.json"
+	stop_last 2
+fi
 
-log "2/6 processor vs direct-insert baseline: $PROC_EVENTS events preloaded"
-broker
-lg kafka -brokers $BROKER -events "$PROC_EVENTS" >"$RUN/preload.json"
-lg baseline-drain -brokers $BROKER -events "$PROC_EVENTS" -clickhouse "$CH" -db "${DBP}_base" >"$RUN/baseline_drain.json"
-processor "${DBP}_proc"
-lg watch -metrics "http://$ADMIN/metrics" -events "$PROC_EVENTS" -pid "$PROCESSOR_PID" >"$RUN/processor.json"
-stop_last 2
+if want 2; then
+	log "2/6 processor vs direct-insert baseline: $PROC_EVENTS events preloaded"
+	broker
+	lg kafka -brokers $BROKER -events "$PROC_EVENTS" >"$RUN/preload.json"
+	lg baseline-drain -brokers $BROKER -events "$PROC_EVENTS" -clickhouse "$CH" -db "${DBP}_base" >"$RUN/baseline_drain.json"
+	processor "${DBP}_proc"
+	lg watch -metrics "http://$ADMIN/metrics" -events "$PROC_EVENTS" -pid "$PROCESSOR_PID" >"$RUN/processor.json"
+	stop_last 2
+fi
 
-log "3/6 end-to-end steps (fractions $FRACTIONS of min(collector, processor)), $STEP each"
-broker
-processor "${DBP}_e2e"
-wait_until 60 processor ready "http://$ADMIN/readyz"
-collector
-CEIL=$(lg report -dir "$RUN" | tail -1 | python3 -c 'import json,sys; f=json.load(sys.stdin); print(int(min(x for x in (f["collector_eps"], f["processor_eps"]) if x)))')
-RATES=$(for x in $FRACTIONS; do python3 -c "print(int($x*$CEIL))"; done | paste -sd, -)
-lg e2e -url "http://$COLL/v1/batch" -write-keys "$KEYS" -rates "$RATES" -duration "$STEP" -metrics "http://$ADMIN/metrics" -run 4 >"$RUN/e2e.json"
+if want 3; then
+	log "3/6 end-to-end steps (fractions $FRACTIONS of min(collector, processor)), $STEP each"
+	broker
+	processor "${DBP}_e2e"
+	wait_until 60 processor ready "http://$ADMIN/readyz"
+	collector
+	CEIL=$(lg report -dir "$RUN" | tail -1 | python3 -c 'import json,sys; f=json.load(sys.stdin); print(int(min(x for x in (f["collector_eps"], f["processor_eps"]) if x)))')
+	RATES=$(for x in $FRACTIONS; do python3 -c "print(int($x*$CEIL))"; done | paste -sd, -)
+	lg e2e -url "http://$COLL/v1/batch" -write-keys "$KEYS" -rates "$RATES" -duration "$STEP" -metrics "http://$ADMIN/metrics" -run 4 >"$RUN/e2e.json"
 
-E2E=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["sustained_eps"]))' "$RUN/e2e.json")
-# The ramp ends past the sustainable rate on purpose; freshness is measured
-# under steady load, so the processor first works off that backlog.
-caught_up() { curl -sf "http://$ADMIN/metrics" | awk '/^cem_processor_consumer_lag\{/ {s += $2; n++} END {exit !(n > 0 && s == 0)}'; }
-wait_until 300 "the processor to work off the ramp's backlog" caught_up || die "the processor did not catch up"
-((E2E > 0)) || E2E=$(python3 -c "print(int(0.2*$CEIL))")
-log "4/6 freshness at half the sustained rate ($((E2E / 2)) events/s) for $FRESH"
-lg freshness -url "http://$COLL/v1/batch" -write-keys "$KEYS" -rate $((E2E / 2)) -duration "$FRESH" -clickhouse "$CH" -db "${DBP}_e2e" -run 5 >"$RUN/freshness.json"
-stop_last 3
+	E2E=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["sustained_eps"]))' "$RUN/e2e.json")
+	# The ramp ends past the sustainable rate on purpose; freshness is measured
+	# under steady load, so the processor first works off that backlog.
+	wait_until 300 "the processor to work off the ramp's backlog" caught_up || die "the processor did not catch up"
+	((E2E > 0)) || E2E=$(python3 -c "print(int(0.2*$CEIL))")
+	log "4/6 freshness at half the sustained rate ($((E2E / 2)) events/s) for $FRESH"
+	lg freshness -url "http://$COLL/v1/batch" -write-keys "$KEYS" -rate $((E2E / 2)) -duration "$FRESH" -clickhouse "$CH" -db "${DBP}_e2e" -run 5 >"$RUN/freshness.json"
+	stop_last 3
+fi
 
-log "5/6 queries on $QUERY_EVENTS events"
-lg clickhouse -clickhouse "$CH" -db "${DBP}_query" -events "$QUERY_EVENTS" >"$RUN/dataset.json"
-# The scorer of a processor scores the dataset once (segments read its
-# tables); the query service answers over HTTP, as CX users see it.
-broker
-processor "${DBP}_query" CEM_SCORES_INTERVAL=24h
-scored() { curl -sf "http://$ADMIN/metrics" | grep -Eq '^cem_processor_scores_last_success_timestamp_seconds [1-9]'; }
-wait_until 1800 "the scorer's first run" scored || die "the scorer did not finish"
-start query env CEM_HTTP_ADDR=$QRY CEM_CLICKHOUSE_ADDR=$CH CEM_CLICKHOUSE_DATABASE="${DBP}_query" CEM_QUERY_TOKENS=$QTOKEN CEM_LOG_LEVEL=warn "$BIN/query"
-wait_until 60 "query service" ready "http://$QRY/readyz"
-lg queries -clickhouse "$CH" -db "${DBP}_query" -query-url "http://$QRY" -token $QTOKEN -timelines $TIMELINES -repeat $REPEAT >"$RUN/queries.json"
-stop_last 3
+if want 5; then
+	log "5/6 queries on $QUERY_EVENTS events"
+	lg clickhouse -clickhouse "$CH" -db "${DBP}_query" -events "$QUERY_EVENTS" >"$RUN/dataset.json"
+	# The scorer of a processor scores the dataset once (segments read its
+	# tables); the query service answers over HTTP, as CX users see it.
+	broker
+	processor "${DBP}_query" CEM_SCORES_INTERVAL=24h
+	scored() { curl -sf "http://$ADMIN/metrics" | grep -Eq '^cem_processor_scores_last_success_timestamp_seconds [1-9]'; }
+	wait_until 1800 "the scorer's first run" scored || die "the scorer did not finish"
+	start query env CEM_HTTP_ADDR=$QRY CEM_CLICKHOUSE_ADDR=$CH CEM_CLICKHOUSE_DATABASE="${DBP}_query" CEM_QUERY_TOKENS=$QTOKEN CEM_LOG_LEVEL=warn "$BIN/query"
+	wait_until 60 "query service" ready "http://$QRY/readyz"
+	lg queries -clickhouse "$CH" -db "${DBP}_query" -query-url "http://$QRY" -token $QTOKEN -timelines $TIMELINES -repeat $REPEAT >"$RUN/queries.json"
+	stop_last 3
+fi
+
+if want 7; then
+	SCALE_EVENTS=$((2 * SCALE_KEYS)) REPLAY=$((SCALE_KEYS / 5))
+	log "7/7 processor at scale: $SCALE_KEYS customer keys x 2 events ($SCALE_EVENTS events)"
+	broker
+	lg kafka -brokers $BROKER -events "$SCALE_EVENTS" -per-customer 2 -seed 7 -id-prefix s7 >"$RUN/scale_preload.json"
+	processor "${DBP}_scale"
+	lg watch -metrics "http://$ADMIN/metrics" -events "$SCALE_EVENTS" -pid "$PROCESSOR_PID" -timeout 60m >"$RUN/scale_drain.json"
+	lg state -metrics "http://$ADMIN/metrics" -pid "$PROCESSOR_PID" >"$RUN/scale_state.json"
+	stop_last 1
+	# The first REPLAY events again (same ids: replays of stored keys) wait in
+	# the topic; a fresh processor must restore those keys and recognise them.
+	lg kafka -brokers $BROKER -events "$REPLAY" -per-customer 2 -seed 7 -id-prefix s7 >"$RUN/scale_replay.json"
+	T0=$(now_ms)
+	processor "${DBP}_scale"
+	lg firstflush -metrics "http://$ADMIN/metrics" -since "$T0" >"$RUN/scale_restart.json"
+	kill -9 "$PROCESSOR_PID"
+	T1=$(now_ms)
+	wait "$PROCESSOR_PID" 2>/dev/null || true
+	unset 'PIDS[-1]'
+	processor "${DBP}_scale"
+	lg firstflush -metrics "http://$ADMIN/metrics" -since "$T1" >"$RUN/scale_recovery.json"
+	wait_until 600 "the processor to work off the replay" caught_up || die "the replay was not worked off"
+	lg state -metrics "http://$ADMIN/metrics" -pid "$PROCESSOR_PID" >"$RUN/scale_replayed.json"
+	stop_last 2
+	q() { clickhouse-client --host "${CH%:*}" --port "${CH#*:}" -q "$1"; }
+	printf '{"distinct_events":%s,"session_events":%s}\n' "$(q "SELECT uniqExact(event_id) FROM ${DBP}_scale.events")" \
+		"$(q "SELECT sum(event_count) FROM ${DBP}_scale.sessions FINAL")" >"$RUN/scale_check.json"
+fi
 
 SVG=() JSONOUT=()
 if ((!QUICK)) || [[ -n ${BENCH_DOCS:-} ]]; then

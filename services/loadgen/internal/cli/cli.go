@@ -34,6 +34,8 @@ var commands = map[string]command{
 	"e2e":            {"step the offered rate while watching the processor's consumer lag", runE2E},
 	"watch":          {"time the processor draining a preloaded topic (metrics), with its RSS", runWatch},
 	"rss":            {"print a process's current and peak RSS", runRSS},
+	"firstflush":     {"wait for a processor's first written events row; seconds since -since", runFirstFlush},
+	"state":          {"print a processor's session state gauges, heap and RSS", runState},
 	"report":         {"combine a bench run's stage results into a table, one JSON line and an SVG chart", runReport},
 }
 

@@ -78,12 +78,13 @@ func runKafka(ctx context.Context, args []string, out, log io.Writer) error {
 	n := fs.Int("events", 100000, "events to produce")
 	seed := fs.Uint64("seed", 1, "population seed")
 	prefix := fs.String("id-prefix", "", "prefix of every id")
+	per := fs.Int("per-customer", 0, "keep only the first N events of each customer's journey (0: all)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	pop := population.New(population.Config{Seed: *seed, Customers: 1 << 30, IDPrefix: *prefix})
 	start := time.Now()
-	customers, keys, err := kafkaload.Preload(ctx, pop, kafkaload.Options{Brokers: strings.Split(*brokers, ","), Topic: *topic, Events: *n})
+	customers, keys, err := kafkaload.Preload(ctx, pop, kafkaload.Options{Brokers: strings.Split(*brokers, ","), Topic: *topic, Events: *n, PerCustomer: *per})
 	if err != nil {
 		return err
 	}

@@ -94,3 +94,56 @@ func runRSS(_ context.Context, args []string, out, _ io.Writer) error {
 	r, p := rssKB(*pid)
 	return printJSON(out, map[string]float64{"rss_mb": r / 1024, "peak_rss_mb": p / 1024})
 }
+
+// runFirstFlush waits for a processor's first written events row and prints
+// the seconds since -since (Unix ms: the processor's start, or the kill -9
+// of its predecessor).
+func runFirstFlush(ctx context.Context, args []string, out, log io.Writer) error {
+	fs := flag.NewFlagSet("firstflush", flag.ContinueOnError)
+	murl := fs.String("metrics", "http://127.0.0.1:8082/metrics", "processor metrics")
+	since := fs.Int64("since", 0, "start of the measurement, Unix ms")
+	timeout := fs.Duration("timeout", 5*time.Minute, "give up after")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	t0 := time.UnixMilli(*since)
+	deadline := time.Now().Add(*timeout)
+	for time.Now().Before(deadline) {
+		written, err := metrics.Sum(ctx, *murl, "cem_processor_rows_written_total", `table="events"`)
+		if err == nil && written > 0 {
+			el := time.Since(t0)
+			fmt.Fprintf(log, "first flush %.2fs after the start\n", el.Seconds())
+			return printJSON(out, map[string]float64{"seconds": el.Seconds(), "rows": written})
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("no events row written within %s", *timeout)
+}
+
+// runState prints the processor's session state gauges and its RSS.
+func runState(ctx context.Context, args []string, out, _ io.Writer) error {
+	fs := flag.NewFlagSet("state", flag.ContinueOnError)
+	murl := fs.String("metrics", "http://127.0.0.1:8082/metrics", "processor metrics")
+	pid := fs.Int("pid", 0, "processor pid")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	res := map[string]float64{}
+	for k, name := range map[string]string{
+		"state_customers": "cem_processor_state_customers", "state_bytes": "cem_processor_state_bytes",
+		"heap_inuse_bytes": "go_memstats_heap_inuse_bytes", "replays": "cem_processor_session_replays_total",
+	} {
+		v, err := metrics.Sum(ctx, *murl, name, "")
+		if err != nil {
+			return err
+		}
+		res[k] = v
+	}
+	r, p := rssKB(*pid)
+	res["rss_mb"], res["peak_rss_mb"] = r/1024, p/1024
+	return printJSON(out, res)
+}

@@ -21,6 +21,10 @@ type Options struct {
 	Events int
 	// Chunk is the messages per WriteMessages call. Default 5000.
 	Chunk int
+	// PerCustomer keeps only the first PerCustomer events of each
+	// customer's journey (0: all): many distinct keys with few events each,
+	// the processor's scale test.
+	PerCustomer int
 }
 
 // Messages returns the Kafka records of evs.
@@ -67,6 +71,9 @@ func Preload(ctx context.Context, pop *population.Population, o Options) (custom
 		sent := 0
 		for c := 0; sent < o.Events; c++ {
 			evs := pop.Journey(c)
+			if o.PerCustomer > 0 && len(evs) > o.PerCustomer {
+				evs = evs[:o.PerCustomer]
+			}
 			customers++
 			keySet := map[string]bool{}
 			for i := range evs {
