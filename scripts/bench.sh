@@ -173,21 +173,25 @@ if want 7; then
 	log "7/7 processor at scale: $SCALE_KEYS customer keys x 2 events ($SCALE_EVENTS events)"
 	broker
 	lg kafka -brokers $BROKER -events "$SCALE_EVENTS" -per-customer 2 -seed 7 -id-prefix s7 >"$RUN/scale_preload.json"
-	processor "${DBP}_scale"
+	processor "${DBP}_scale" CEM_PROCESSOR_PPROF=true
 	lg watch -metrics "http://$ADMIN/metrics" -events "$SCALE_EVENTS" -pid "$PROCESSOR_PID" -timeout 60m >"$RUN/scale_drain.json"
+	curl -sf "http://$ADMIN/debug/pprof/heap" -o "$RUN/scale_heap.pprof" || true
 	lg state -metrics "http://$ADMIN/metrics" -pid "$PROCESSOR_PID" >"$RUN/scale_state.json"
 	stop_last 1
 	# The first REPLAY events again (same ids: replays of stored keys) wait in
 	# the topic; a fresh processor must restore those keys and recognise them.
 	lg kafka -brokers $BROKER -events "$REPLAY" -per-customer 2 -seed 7 -id-prefix s7 >"$RUN/scale_replay.json"
 	T0=$(now_ms)
-	processor "${DBP}_scale"
+	processor "${DBP}_scale" CEM_PROCESSOR_PPROF=true
 	lg firstflush -metrics "http://$ADMIN/metrics" -since "$T0" >"$RUN/scale_restart.json"
 	kill -9 "$PROCESSOR_PID"
 	T1=$(now_ms)
 	wait "$PROCESSOR_PID" 2>/dev/null || true
 	unset 'PIDS[-1]'
 	processor "${DBP}_scale"
+	# New keys after the kill, so that the next instance has work even when
+	# the killed one had committed its whole flush.
+	lg kafka -brokers $BROKER -events 1000 -per-customer 2 -seed 8 -id-prefix s7b >"$RUN/scale_after_kill.json"
 	lg firstflush -metrics "http://$ADMIN/metrics" -since "$T1" >"$RUN/scale_recovery.json"
 	wait_until 600 "the processor to work off the replay" caught_up || die "the replay was not worked off"
 	lg state -metrics "http://$ADMIN/metrics" -pid "$PROCESSOR_PID" >"$RUN/scale_replayed.json"

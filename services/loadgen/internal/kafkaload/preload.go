@@ -70,9 +70,11 @@ func Preload(ctx context.Context, pop *population.Population, o Options) (custom
 		var pending []events.Event
 		sent := 0
 		for c := 0; sent < o.Events; c++ {
-			evs := pop.Journey(c)
-			if o.PerCustomer > 0 && len(evs) > o.PerCustomer {
-				evs = evs[:o.PerCustomer]
+			var evs []events.Event
+			if o.PerCustomer > 0 {
+				evs = pop.Opening(c, o.PerCustomer)
+			} else {
+				evs = pop.Journey(c)
 			}
 			customers++
 			keySet := map[string]bool{}

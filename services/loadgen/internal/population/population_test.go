@@ -109,3 +109,18 @@ func BenchmarkJourney(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 }
+
+func TestOpeningIsTheStartOfTheJourney(t *testing.T) {
+	p := New(Config{Seed: 3, Customers: 50})
+	for i := range 50 {
+		j, o := p.Journey(i), p.Opening(i, 2)
+		if len(o) == 0 || len(o) > 2 {
+			t.Fatalf("customer %d: %d opening events", i, len(o))
+		}
+		for k := range o {
+			if o[k].MessageID != j[k].MessageID {
+				t.Fatalf("customer %d event %d: opening %s, journey %s", i, k, o[k].MessageID, j[k].MessageID)
+			}
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,6 +45,10 @@ func RunListener(ctx context.Context, cfg Config, ln net.Listener, log *slog.Log
 	health := telemetry.NewHealth()
 	mux := http.NewServeMux()
 	health.Register(mux, reg)
+	if p.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	}
 	srv := cfg.HTTPConfig.Server(mux)
 
 	g, gctx := errgroup.WithContext(ctx)

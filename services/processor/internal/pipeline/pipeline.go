@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/cemhq/cem/pkg/events"
 	"github.com/cemhq/cem/pkg/record"
 	"github.com/cemhq/cem/pkg/suppress"
@@ -20,8 +22,9 @@ type Publisher interface {
 	Publish(ctx context.Context, recs []record.Record) error
 }
 
-// Writer writes blocks to ClickHouse (sink.Writer): it retries until every
-// block is written and returns an error when ctx ends first or ClickHouse
+// Writer writes blocks to ClickHouse (sink.Writer), safe for concurrent
+// calls (the pipeline writes each stage's blocks concurrently): it retries
+// until every block is written and returns an error when ctx ends first or ClickHouse
 // rejects a block as such (sink.IsPermanent).
 type Writer interface {
 	Write(ctx context.Context, blocks []sink.Block) error
@@ -71,10 +74,18 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 		}
 		evs, src = append(evs, ev), append(src, m)
 	}
+	// The stages load their state concurrently (each reads its own tables).
+	lg, lctx := errgroup.WithContext(ctx)
 	for _, s := range p.stages {
-		if err := s.Load(ctx, evs); err != nil {
-			return fmt.Errorf("load %s state: %w", s.Name(), err)
-		}
+		lg.Go(func() error {
+			if err := s.Load(lctx, evs); err != nil {
+				return fmt.Errorf("load %s state: %w", s.Name(), err)
+			}
+			return nil
+		})
+	}
+	if err := lg.Wait(); err != nil {
+		return err
 	}
 	for i, ev := range evs {
 		for _, s := range p.stages {
@@ -84,11 +95,15 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 			}
 		}
 	}
-	var blocks []sink.Block
+	// Each stage's blocks are written in their order (identities after the
+	// tables they index); the stages' writes run concurrently: ClickHouse
+	// does the work, the flush only waits.
+	wg, wctx := errgroup.WithContext(ctx)
 	for _, s := range p.stages {
-		blocks = append(blocks, s.Drain()...)
+		blocks := s.Drain()
+		wg.Go(func() error { return p.w.Write(wctx, blocks) })
 	}
-	if err := p.w.Write(ctx, blocks); err != nil {
+	if err := wg.Wait(); err != nil {
 		return err
 	}
 	if len(dead) > 0 {

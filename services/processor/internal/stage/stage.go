@@ -8,10 +8,12 @@ import (
 
 // Stage is one step of the processor that keeps state and produces rows.
 //
-// All methods are called from one goroutine (the flush loop), never
-// concurrently. A flush calls Load once with the whole batch, then Process for
-// each event in batch order, then Drain once, writes the returned blocks and,
-// only when every block of every stage is written, calls Written. When a
+// The methods of one stage are never called concurrently. A flush calls
+// every stage's Load once with the whole batch (the stages' Loads run
+// concurrently: each reads its own state), then Process for each event in
+// batch order, stage after stage, then Drain once, writes the returned blocks
+// (each stage's in order, the stages' concurrently) and, only when every
+// block of every stage is written, calls Written. When a
 // flush is abandoned (shutdown or rebalance while ClickHouse is down) or the
 // partition assignment changes, Reset is called instead: the stage must drop
 // all in-memory state, since it may be ahead of what ClickHouse holds, and
