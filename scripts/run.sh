@@ -17,6 +17,8 @@
 #                         (scripts/clickhouse-cluster.sh, data in <data>/chcluster)
 #                         with the services in sharded mode
 #   CEM_WRITE_KEYS        source:key,... (default dev keys, printed below)
+#   CEM_SERVER_SOURCES    sources whose keys are secret (default callcenter,crm,survey;
+#                         web and app are client sources: public keys)
 #   CEM_QUERY_TOKENS      bearer tokens of the query API (default cem-dev-query-token)
 # With --detach it returns once everything is ready (stop with: kill $(cat <data>/run.pid)).
 set -euo pipefail
@@ -38,6 +40,7 @@ CH_PORT=${CEM_CH_TCP_PORT:-9000}
 CH_MODE=${CEM_RUN_CLICKHOUSE:-local}
 [[ $CH_MODE == local || $CH_MODE == cluster ]] || die "CEM_RUN_CLICKHOUSE=$CH_MODE: want local or cluster"
 export CEM_WRITE_KEYS=${CEM_WRITE_KEYS:-web:dev-web-key,app:dev-app-key,callcenter:dev-callcenter-key,crm:dev-crm-key,survey:dev-survey-key}
+export CEM_SERVER_SOURCES=${CEM_SERVER_SOURCES-callcenter,crm,survey}
 export CEM_QUERY_TOKENS=${CEM_QUERY_TOKENS:-cem-dev-query-token}
 export CEM_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
 export CEM_CLICKHOUSE_ADDR=127.0.0.1:$CH_PORT
@@ -154,6 +157,7 @@ cem is running
   kafka       127.0.0.1:$KAFKA_PORT   (dev broker; topics cem.events, cem.events.dlq, cem.alerts; fsync before every ack unless CEM_DEVBROKER_SYNC=false)
   clickhouse  $CH_INFO
   write keys  $CEM_WRITE_KEYS
+  server sources (secret keys: alias onto existing users, /v1/import)  ${CEM_SERVER_SOURCES:-none}
   query token $CEM_QUERY_TOKENS
   logs        $LOGS
 

@@ -156,4 +156,11 @@ type Enrichment struct {
 	// beyond the collector's time bounds and was set to receivedAt
 	// (originalTimestamp keeps the client's time).
 	TimeClamped string `json:"timeClamped,omitempty"`
+	// ServerSource is true when the write key belongs to a server source
+	// (a secret key of a server-side system: CRM, call centre, shop
+	// backend), false for a client source (a public browser or app key,
+	// which anyone can read from a page). Only server sources may move an
+	// existing user's identities (alias onto a known user, /v1/import).
+	// Set by the collector from its configuration; never read from a body.
+	ServerSource bool `json:"serverSource,omitempty"`
 }

@@ -3,6 +3,7 @@ package events
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -86,6 +87,13 @@ type Reserved struct {
 	ReferredUserID string
 }
 
+// MaxAmount bounds every amount of money (revenue, total, price, amount,
+// value) and loyalty points in the reserved events' schemas
+// (schemas/events: maximum 1e12, minimum -1e12 where negative amounts make
+// sense). Sums of bounded amounts stay finite, which the profile, the RFM
+// value and the GDPR export rely on (JSON has no +Inf).
+const MaxAmount = 1e12
+
 // reservedProps are the property names read into Reserved.
 type reservedProps struct {
 	Score          *float64 `json:"score"`
@@ -132,6 +140,9 @@ func (e *Event) Reserved() (Reserved, error) {
 			r.Revenue = *v
 			break
 		}
+	}
+	if !(math.Abs(r.Revenue) <= MaxAmount) || !(math.Abs(r.Points) <= MaxAmount) {
+		return Reserved{}, fmt.Errorf("properties: an amount is beyond ±%g (revenue %g, points %g)", MaxAmount, r.Revenue, r.Points)
 	}
 	switch e.Event {
 	case TicketOpened, TicketReplied, TicketResolved:

@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,3 +108,46 @@ func TestReservedTyped(t *testing.T) {
 }
 
 func ptr(f float64) *float64 { return &f }
+
+// Amounts of money beyond MaxAmount are refused with a clear reason at the
+// collector (schema maximum) and by Reserved (a record that bypassed it), so
+// that no sum of them becomes +Inf.
+func TestMoneyMaxima(t *testing.T) {
+	d := decoder(t)
+	for _, tc := range []struct{ event, props, field string }{
+		{events.OrderCompleted, `{"order_id":"o1","revenue":1.7e308}`, "properties.revenue"},
+		{events.OrderCompleted, `{"order_id":"o1","total":1e13}`, "properties.total"},
+		{events.OrderCompleted, `{"order_id":"o1","products":[{"price":-1.7e308}]}`, "properties.products.0.price"},
+		{events.OrderRefunded, `{"order_id":"o1","revenue":1.7e308}`, "properties.revenue"},
+		{events.CheckoutStarted, `{"revenue":1.7e308}`, "properties.revenue"},
+		{events.ProductViewed, `{"price":1.7e308}`, "properties.price"},
+		{events.CartViewed, `{"products":[{"price":1e300,"quantity":1}]}`, "properties.products.0.price"},
+		{events.PaymentFailed, `{"amount":1.7e308}`, "properties.amount"},
+		{events.RewardGranted, `{"value":1.7e308}`, "properties.value"},
+		{events.ContractStarted, `{"contract_id":"c1","value":1.7e308}`, "properties.value"},
+		{events.PointsEarned, `{"points":1.7e308}`, "properties.points"},
+		{events.PointsRedeemed, `{"points":1.7e308}`, "properties.points"},
+	} {
+		t.Run(tc.event+" "+tc.field, func(t *testing.T) {
+			b, err := d.DecodeEvent([]byte(`{"userId":"u1","event":"`+tc.event+`","properties":`+tc.props+`}`), events.TypeTrack, received)
+			require.NoError(t, err)
+			require.NotNil(t, b.Items[0].Err, "%s must be refused", tc.props)
+			assert.Equal(t, events.ReasonSchema, b.Items[0].Err.Reason)
+			assert.Contains(t, b.Items[0].Err.Error(), tc.field)
+			assert.Contains(t, b.Items[0].Err.Error(), "imum: got") // maximum, or minimum for -1.7e308
+
+			ev := events.Event{Type: events.TypeTrack, Event: tc.event, Properties: json.RawMessage(tc.props)}
+			if _, err := ev.Reserved(); err == nil && !strings.HasSuffix(tc.field, "price") { // Reserved does not read prices
+				t.Errorf("Reserved accepted %s", tc.props)
+			}
+		})
+	}
+	// The largest amount passes both.
+	body := `{"userId":"u1","event":"Order Completed","properties":{"order_id":"o1","revenue":1e12}}`
+	b, err := d.DecodeEvent([]byte(body), events.TypeTrack, received)
+	require.NoError(t, err)
+	require.Nil(t, b.Items[0].Err)
+	r, err := b.Items[0].Event.Reserved()
+	require.NoError(t, err)
+	assert.Equal(t, events.MaxAmount, r.Revenue)
+}

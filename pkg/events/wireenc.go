@@ -160,6 +160,10 @@ func appendEnrichment(b []byte, e *Enrichment) []byte {
 		b = append(b, "true"...)
 	}
 	b = appendObjField(b, start, `"timeClamped":`, e.TimeClamped)
+	if e.ServerSource {
+		b = appendKey(b, start, `"serverSource":`)
+		b = append(b, "true"...)
+	}
 	return append(b, '}')
 }
 

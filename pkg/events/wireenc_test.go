@@ -48,7 +48,7 @@ func TestAppendMarshalMatchesEncodingJSON(t *testing.T) {
 				Campaign: &Campaign{Name: "n", Source: "s", Medium: "m", Term: "t", Content: "c"}, Library: &LibraryContext{Name: "l", Version: "v"},
 				Extra: map[string]json.RawMessage{"z": json.RawMessage(`1`), "a<": json.RawMessage(`"x"`), "nil": nil, "m": json.RawMessage(`{"k":[1,2]}`)}},
 			Timestamp: ts, OriginalTimestamp: ts.Add(-time.Hour), SentAt: ts.Add(time.Second), ReceivedAt: ts.Add(2 * time.Second), Source: "web",
-			Enrichment: Enrichment{IP: "1.2.3.4", Browser: "Chrome", BrowserVersion: "120", OS: "Windows", DeviceType: "desktop", Bot: true, MessageIDGenerated: true}},
+			Enrichment: Enrichment{IP: "1.2.3.4", Browser: "Chrome", BrowserVersion: "120", OS: "Windows", DeviceType: "desktop", Bot: true, MessageIDGenerated: true, ServerSource: true}},
 		{Type: TypePage, MessageID: "\"quoted\" \\ back\n\t\r\b\f\x01 <>& \u2028\u2029 \xff\xfe é 😀", Context: Context{Page: &PageContext{}}},
 		{Type: TypeTrack, Properties: json.RawMessage(` { "a" : 1 } `)},
 		{Type: TypeTrack, Properties: json.RawMessage(`{"a":"<&>"}`)},

@@ -19,6 +19,7 @@ func TestInvalidConfigExits2(t *testing.T) {
 	maintest.ExpectConfigErrors(t, nil, []maintest.Case{
 		{Env: "CEM_WRITE_KEYS=nokey"},
 		{Env: "CEM_WRITE_KEYS=web:k,app:k"},
+		{Env: "CEM_SERVER_SOURCES=nosuch"},
 		{Env: "CEM_HTTP_ADDR="},
 		{Env: "CEM_MAX_EVENT_BYTES=0"},
 		{Env: "CEM_MAX_BATCH_BYTES=100"},

@@ -37,6 +37,12 @@ type Config struct {
 	// WriteKeys is source:key,... (CEM_WRITE_KEYS), e.g.
 	// web:key1,callcenter:key2. The source is stored with every event.
 	WriteKeys []string `envconfig:"WRITE_KEYS" default:"dev:dev-write-key"`
+	// ServerSources names the sources of WriteKeys whose keys are secret:
+	// server-side systems such as crm,callcenter,shop (CEM_SERVER_SOURCES,
+	// default none). Every other source is a client source, whose key is
+	// public (browsers and apps ship it): its events cannot move an
+	// existing user's identities and it may not use /v1/import.
+	ServerSources []string `envconfig:"SERVER_SOURCES" default:""`
 	// MaxEventBytes and MaxBatchBytes limit the Segment endpoints
 	// (CEM_MAX_EVENT_BYTES, CEM_MAX_BATCH_BYTES).
 	MaxEventBytes int `envconfig:"MAX_EVENT_BYTES" default:"32768"`
@@ -146,8 +152,12 @@ func (c Config) WriteKeyMap() (map[string]string, error) {
 // Validate reports configuration errors, each naming its variable.
 func (c *Config) Validate() error {
 	var v telemetry.ConfigCheck
-	_, err := c.WriteKeyMap()
+	keys, err := c.WriteKeyMap()
 	v.Add(err) // names CEM_WRITE_KEYS
+	if err == nil {
+		_, err = c.serverSources(keys)
+		v.Add(err) // names CEM_SERVER_SOURCES
+	}
 	v.Require(c.HTTPAddr != "", "CEM_HTTP_ADDR", "is required")
 	v.Require(c.MaxEventBytes > 0, "CEM_MAX_EVENT_BYTES", "must be positive, got %d", c.MaxEventBytes)
 	v.Require(c.MaxBatchBytes >= c.MaxEventBytes, "CEM_MAX_BATCH_BYTES", "(%d) must not be below CEM_MAX_EVENT_BYTES (%d)", c.MaxBatchBytes, c.MaxEventBytes)
@@ -187,14 +197,38 @@ func (c *Config) Validate() error {
 	return v.Err()
 }
 
+// serverSources checks ServerSources against the sources of keys.
+func (c Config) serverSources(keys map[string]string) ([]string, error) {
+	known := map[string]bool{}
+	for _, src := range keys {
+		known[src] = true
+	}
+	var out []string
+	for _, src := range c.ServerSources {
+		if src = strings.TrimSpace(src); src == "" {
+			continue
+		}
+		if !known[src] {
+			return nil, fmt.Errorf("CEM_SERVER_SOURCES: source %q has no key in CEM_WRITE_KEYS", src)
+		}
+		out = append(out, src)
+	}
+	return out, nil
+}
+
 // HandlerConfig derives the ingestion handler's configuration.
 func (c Config) HandlerConfig(version string) (ingest.Config, error) {
 	keys, err := c.WriteKeyMap()
 	if err != nil {
 		return ingest.Config{}, err
 	}
+	servers, err := c.serverSources(keys)
+	if err != nil {
+		return ingest.Config{}, err
+	}
 	return ingest.Config{
 		WriteKeys:        keys,
+		ServerSources:    servers,
 		Limits:           events.Limits{MaxEventBytes: c.MaxEventBytes, MaxBatchBytes: c.MaxBatchBytes},
 		ImportLimits:     events.Limits{MaxEventBytes: c.MaxEventBytes, MaxBatchBytes: c.ImportMaxBytes},
 		MaxInflightBytes: c.MaxInflightBytes, MaxConcurrent: c.MaxConcurrent, ProduceTimeout: c.ProduceTimeout,

@@ -46,7 +46,7 @@ func startStack(t *testing.T) *stack {
 	s.url = "http://" + ln.Addr().String()
 	cfg := app.Config{
 		Kafka: kafkaConfig(s.addr), HTTPAddr: ln.Addr().String(),
-		WriteKeys: []string{"web:key-web", "callcenter:key-cc"}, MaxEventBytes: 32 << 10, MaxBatchBytes: 500 << 10, ImportMaxBytes: 8 << 20,
+		WriteKeys: []string{"web:key-web", "callcenter:key-cc"}, ServerSources: []string{"callcenter"}, MaxEventBytes: 32 << 10, MaxBatchBytes: 500 << 10, ImportMaxBytes: 8 << 20,
 		MaxInflightBytes: 64 << 20, MaxConcurrent: 64, ProduceTimeout: 3 * time.Second,
 		DedupWindow: time.Hour, DedupSize: 10000, CORSOrigins: []string{"*"}, ShutdownTimeout: 5 * time.Second,
 		EventMaxFuture: 24 * time.Hour, EventMaxPast: 87600 * time.Hour,

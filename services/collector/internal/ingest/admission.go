@@ -117,6 +117,9 @@ func (h *Handler) readRequest(w http.ResponseWriter, r *http.Request, k kind, re
 			h.fail(w, http.StatusUnauthorized, "unknown write key")
 			return "", nil, false
 		}
+		if !h.permitted(w, source, k) {
+			return "", nil, false
+		}
 	} else {
 		lim.max, lim.unauthenticated, lim.sizeFromLength = min(lim.max, h.cfg.UnauthMaxBytes), true, false
 		telemetry.ShortenBody(r, h.cfg.UnauthBodyTimeout)

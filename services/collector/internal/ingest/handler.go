@@ -44,6 +44,13 @@ type Suppressor = suppress.Checker
 type Config struct {
 	// WriteKeys maps each write key to its source name.
 	WriteKeys map[string]string
+	// ServerSources names the server sources: sources whose write keys are
+	// secret (server-side systems). Every other source is a client source
+	// (its key is public: a browser or app ships it). Only server sources
+	// may use /v1/import; their events carry Enrichment.ServerSource, which
+	// the processor requires before an alias moves an existing user's
+	// identities.
+	ServerSources []string
 	// Limits apply to the Segment endpoints, ImportLimits to /v1/import.
 	Limits, ImportLimits events.Limits
 	// MaxInflightBytes bounds the memory of all requests in progress,
@@ -98,6 +105,7 @@ type Handler struct {
 	cfg        Config
 	keys       [][2]string // (key, source)
 	secrets    []string    // the keys, redacted from DLQ records
+	server     map[string]bool
 	dec, imp   *events.Decoder
 	sink       Sink
 	dedup      *dedup.Set
@@ -159,6 +167,10 @@ func New(cfg Config, sink Sink, suppressor Suppressor, reg prometheus.Registerer
 	for k, src := range cfg.WriteKeys {
 		h.keys = append(h.keys, [2]string{k, src})
 		h.secrets = append(h.secrets, k)
+	}
+	h.server = make(map[string]bool, len(cfg.ServerSources))
+	for _, src := range cfg.ServerSources {
+		h.server[src] = true
 	}
 	h.m = newMetrics(reg, h.dedup.Len)
 	if h.cors, err = newCORS(cfg.CORS, reg); err != nil {
@@ -254,6 +266,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, k kind, typ even
 			h.fail(w, http.StatusUnauthorized, "missing or unknown write key (HTTP basic auth user or writeKey in the body)")
 			return
 		}
+		if !h.permitted(w, source, k) {
+			return
+		}
 	}
 	h.m.batch.Observe(float64(len(b.Items)))
 	h.ingest(w, r, source, b, res)
@@ -303,6 +318,7 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, 
 		}
 		ev := &it.Event
 		ev.Source = source
+		ev.Enrichment.ServerSource = h.server[source]
 		if ev.MessageID == "" {
 			ev.MessageID = uuid.NewString()
 			ev.Enrichment.MessageIDGenerated = true
@@ -390,6 +406,17 @@ func messageIDOf(raw []byte) string {
 		return s
 	}
 	return ""
+}
+
+// permitted answers 403 and reports false when source may not use the
+// endpoint: /v1/import (bulk history that may move identities) is for
+// server sources only, since a client source's key is public.
+func (h *Handler) permitted(w http.ResponseWriter, source string, k kind) bool {
+	if k != kindImport || h.server[source] {
+		return true
+	}
+	h.fail(w, http.StatusForbidden, fmt.Sprintf("/v1/import needs the write key of a server source; %s is a client source (its key is public). Declare server sources in CEM_SERVER_SOURCES", source))
+	return false
 }
 
 // source returns the source of a write key ("" when unknown), comparing in

@@ -93,6 +93,7 @@ func (s suppressList) Suppressed(id string) bool { return s[id] }
 func config() ingest.Config {
 	return ingest.Config{
 		WriteKeys:      map[string]string{"k-web": "web", "k-cc": "callcenter"},
+		ServerSources:  []string{"callcenter"},
 		Limits:         events.DefaultLimits(),
 		ImportLimits:   events.Limits{MaxEventBytes: 32 << 10, MaxBatchBytes: 8 << 20},
 		ProduceTimeout: 2 * time.Second, DedupSize: 1000, DedupWindow: time.Hour,
@@ -317,7 +318,7 @@ func TestBodyErrors(t *testing.T) {
 	w, resp = f.post("/v1/batch", "k-web", big)
 	assert.Equal(t, http.StatusRequestEntityTooLarge, w.Code)
 	assert.Contains(t, resp.Error, "limit")
-	w, _ = f.post("/v1/import", "k-web", big)
+	w, _ = f.post("/v1/import", "k-cc", big)
 	assert.NotEqual(t, http.StatusRequestEntityTooLarge, w.Code, "import has larger limits")
 	r := httptest.NewRequest(http.MethodGet, "/v1/batch", nil)
 	rec := httptest.NewRecorder()

@@ -93,7 +93,12 @@ func journey(b *evb, anon, user, email string) []*events.Event {
 		b.ev(events.TypeTrack, anon, user, 9, named("Order Completed"), props(map[string]any{"order_id": "o-1", "revenue": 99.5, "currency": "EUR"}), channel("web")),
 		b.ev(events.TypeTrack, "", user, 240, named("Ticket Opened"), props(map[string]any{"ticket_id": "t-1", "channel": "phone"}), channel("phone"), func(e *events.Event) { e.Source = "callcenter" }),
 		b.ev(events.TypeTrack, "", email, 1400, named("NPS Submitted"), props(map[string]any{"score": 9}), channel("email"), func(e *events.Event) { e.Source = "survey" }),
-		b.ev(events.TypeAlias, "", user, 1500, func(e *events.Event) { e.PreviousID = email; e.Source = "crm"; e.Context.Channel = "support" }),
+		b.ev(events.TypeAlias, "", user, 1500, func(e *events.Event) {
+			e.PreviousID = email
+			e.Source = "crm"
+			e.Enrichment.ServerSource = true // a server source may move the survey's user (the e-mail address)
+			e.Context.Channel = "support"
+		}),
 		// A junk userId never links the device to anyone.
 		b.ev(events.TypeIdentify, anon+"-other", "guest", 10, channel("web")),
 	}

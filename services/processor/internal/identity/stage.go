@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
-	"github.com/cemhq/cem/pkg/events"
 	"github.com/cemhq/cem/services/processor/internal/sink"
 	"github.com/cemhq/cem/services/processor/internal/stage"
 )
@@ -37,6 +36,7 @@ type Stage struct {
 	q       Querier
 	g       *Graph
 	merges  prometheus.Counter
+	refused *prometheus.CounterVec
 	log     *slog.Logger
 	now     func() time.Time
 	version uint64
@@ -46,7 +46,8 @@ type Stage struct {
 var _ stage.Stage = (*Stage)(nil)
 
 // NewStage returns an identity stage reading state through q and
-// registering cem_processor_identity_merges_total on reg.
+// registering cem_processor_identity_merges_total and
+// cem_processor_identity_links_refused_total on reg.
 func NewStage(cfg Config, q Querier, reg prometheus.Registerer, log *slog.Logger) *Stage {
 	return &Stage{
 		cfg: cfg, junk: NewJunk(cfg.Junk), q: q, g: NewGraph(), log: log, now: time.Now,
@@ -54,6 +55,10 @@ func NewStage(cfg Config, q Querier, reg prometheus.Registerer, log *slog.Logger
 			Name: "cem_processor_identity_merges_total",
 			Help: "Identity clusters merged by identify, alias or implicit links.",
 		}),
+		refused: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
+			Name: "cem_processor_identity_links_refused_total",
+			Help: "Links refused because a client source (public write key) asked to move an id of another user's cluster, by cause: alias (a possible hijack attempt) or identify (also any event with both ids; a shared device logs in as a second user, too).",
+		}, []string{"cause"}),
 	}
 }
 
@@ -75,7 +80,7 @@ func (s *Stage) Load(ctx context.Context, batch []*stage.Event) error {
 	// changed a held cluster: re-read every cluster a link of this batch
 	// touches (links are rare; everything else may use the cache).
 	for _, ev := range batch {
-		if s.links(&ev.Event) {
+		if from, _, _ := s.link(&ev.Event); from != "" {
 			for _, id := range []string{ev.Event.AnonymousID, ev.Event.PreviousID, ev.Event.UserID} {
 				s.g.Forget(id)
 			}
@@ -91,9 +96,16 @@ func (s *Stage) Load(ctx context.Context, batch []*stage.Event) error {
 			}
 		}
 	}
-	if len(missing) == 0 {
-		return nil
+	if len(missing) > 0 {
+		if err := s.loadClusters(ctx, missing); err != nil {
+			return err
+		}
 	}
+	return s.probeUsers(ctx, batch)
+}
+
+// loadClusters reads the clusters of the missing ids (id -> is a userId).
+func (s *Stage) loadClusters(ctx context.Context, missing map[string]bool) error {
 	ids := make([]string, 0, len(missing))
 	for id := range missing {
 		ids = append(ids, id)
@@ -183,22 +195,20 @@ func (s *Stage) loadMembers(ctx context.Context, custs []string) (map[string][]s
 	return members, nil
 }
 
-// links reports whether e may link ids.
-func (s *Stage) links(e *events.Event) bool {
-	user := s.valid(e.UserID) != ""
-	return user && (s.valid(e.AnonymousID) != "" || (e.Type == events.TypeAlias && s.valid(e.PreviousID) != ""))
-}
-
 // Process implements stage.Stage.
 func (s *Stage) Process(ev *stage.Event) error {
 	e := &ev.Event
-	anon, user, prev := s.valid(e.AnonymousID), s.valid(e.UserID), s.valid(e.PreviousID)
+	anon, user := s.valid(e.AnonymousID), s.valid(e.UserID)
 	var m *Merge
-	switch {
-	case e.Type == events.TypeAlias && prev != "" && user != "":
-		m = s.g.Alias(prev, user)
-	case anon != "" && user != "":
-		m = s.g.Identify(anon, user, string(e.Type))
+	switch from, to, alias := s.link(e); {
+	case from == "":
+	case s.refuses(e, from, to):
+		s.refused.WithLabelValues(map[bool]string{true: "alias", false: "identify"}[alias]).Inc()
+		s.log.Debug("identity: link from a client source refused", "type", e.Type, "source", e.Source, "event_id", ev.ID)
+	case alias:
+		m = s.g.Alias(from, to)
+	default:
+		m = s.g.Identify(from, to, string(e.Type))
 	}
 	if m != nil {
 		s.merges.Inc()

@@ -2,9 +2,12 @@ package scores
 
 import (
 	"encoding/json"
+	"math"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/cemhq/cem/pkg/events"
 )
 
 // Reserved event names the scores read (DOMAIN.md).
@@ -247,7 +250,7 @@ func (f *Facts) Add(r Row) {
 		f.Feedback = append(f.Feedback, r.At)
 		sig("feedback")
 	case EvOrder:
-		f.Orders = append(f.Orders, Order{r.OrderID, r.At, r.Revenue, r.Currency, products(r.Properties)})
+		f.Orders = append(f.Orders, Order{r.OrderID, r.At, amount(r.Revenue), r.Currency, products(r.Properties)})
 	case EvRefund:
 		sig("refund")
 	case EvTicketOpened, EvTicketReplied, EvTicketResolved, EvTicketReopened:
@@ -418,7 +421,17 @@ func points(props string) float64 {
 		Points float64 `json:"points"`
 	}
 	_ = json.Unmarshal([]byte(props), &p)
-	return p.Points
+	return amount(p.Points)
+}
+
+// amount is v, or 0 when v is beyond events.MaxAmount, NaN or infinite:
+// rows stored before the schemas bounded amounts must not turn a sum into
+// +Inf (the profile JSON, and with it the whole run, would fail).
+func amount(v float64) float64 {
+	if math.Abs(v) <= events.MaxAmount {
+		return v
+	}
+	return 0
 }
 
 func firstNonEmpty(s ...string) string {

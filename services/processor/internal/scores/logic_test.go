@@ -1,6 +1,7 @@
 package scores
 
 import (
+	"encoding/json"
 	"math"
 	"os"
 	"testing"
@@ -372,4 +373,32 @@ func TestProfile(t *testing.T) {
 	assert.InDelta(t, 2, p.Tickets.ByChannel["email"].AvgFirstResponseHrs, 1e-9)
 	assert.InDelta(t, 24, p.Tickets.ByChannel["email"].AvgResolutionHrs, 1e-9)
 	assert.Equal(t, 1, p.Tickets.Resolved)
+}
+
+// Amounts stored before the schemas bounded them (1.7e308 twice sums to
+// +Inf) are left out, so the profile still encodes; a group call's traits
+// (the company's) never become the person's.
+func TestProfileAbsurdAmountsAndGroupTraits(t *testing.T) {
+	now := genNow
+	f := factsOf(now, []int{3, 1},
+		Row{Type: "identify", At: ago(now, 5), Traits: `{"name":"Ann","email":"ann@example.com"}`},
+		Row{Type: "group", At: ago(now, 2), Traits: `{"name":"ACME Corp","email":"billing@acme.example"}`},
+		Row{Type: "track", Event: EvOrder, OrderID: "o1", Revenue: 1.7e308, At: ago(now, 3)},
+		Row{Type: "track", Event: EvOrder, OrderID: "o2", Revenue: 1.7e308, At: ago(now, 2)},
+		Row{Type: "track", Event: EvOrder, OrderID: "o3", Revenue: 25, At: ago(now, 1)},
+		Row{Type: "track", Event: EvLoyaltyJoined, At: ago(now, 3), Properties: `{"program":"club"}`},
+		Row{Type: "track", Event: EvPointsEarned, At: ago(now, 2), Properties: `{"points":1.7e308}`},
+		Row{Type: "track", Event: EvPointsEarned, At: ago(now, 1), Properties: `{"points":1.7e308}`},
+	)
+	res := Evaluate(f, DefaultConfig(), now)
+	p := res.Profile
+	assert.Equal(t, 3, p.Orders)
+	assert.InDelta(t, 25, p.Revenue, 1e-9)
+	assert.Zero(t, p.Loyalty.Points)
+	assert.Equal(t, `"Ann"`, string(p.Traits["name"].Value))
+	assert.Equal(t, `"ann@example.com"`, string(p.Traits["email"].Value))
+	_, err := json.Marshal(p)
+	require.NoError(t, err, "the profile encodes")
+	_, err = json.Marshal(res)
+	require.NoError(t, err)
 }

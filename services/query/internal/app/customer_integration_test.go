@@ -7,10 +7,12 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cemhq/cem/pkg/itest"
 	"github.com/cemhq/cem/services/query/internal/gdpr"
 	"github.com/cemhq/cem/services/query/internal/journey"
 )
@@ -175,4 +177,50 @@ func countDup(d *dataset, c cust) int {
 		}
 	}
 	return n
+}
+
+// A group call's traits (the company's name and e-mail) stay on the group:
+// they neither overwrite the person's traits in the profile nor make the
+// person match a search for the company's e-mail or name. Order revenue
+// stored before the schemas bounded it (1.7e308, twice: +Inf when summed)
+// does not empty the profile.
+func TestGroupTraitsStayOnTheGroupIntegration(t *testing.T) {
+	e := newEnv(t)
+	base := time.Now().Add(-time.Hour).Truncate(time.Second)
+	at := func(min int) int64 { return base.Add(time.Duration(min) * time.Minute).UnixMilli() }
+	d := &dataset{base: base, Customers: []cust{{User: "person-1", Anon: "p-anon", LoggedIn: true}}}
+	mk := func(id, typ, event string, min int, traits map[string]any) ev {
+		return ev{ID: "web:" + id, Key: "person-1", User: "person-1", Session: "s1", Type: typ, Event: event, Channel: "web", Source: "web", Ms: at(min), Traits: traits}
+	}
+	d.Events = []ev{
+		mk("m1", "identify", "", 0, map[string]any{"email": "jane@example.com", "name": "Jane Doe"}),
+		mk("m2", "group", "", 5, map[string]any{"email": "billing@acme.example", "name": "ACME Corp", "employees": 500}),
+		mk("m3", "track", "Order Completed", 6, nil),
+		mk("m4", "track", "Order Completed", 7, nil),
+	}
+	d.load(t, e.conn, e.db)
+	require.NoError(t, e.conn.Exec(context.Background(), "ALTER TABLE "+e.db+".events UPDATE revenue = 1.7e308 WHERE event = 'Order Completed'"))
+	itest.Eventually(t, 30*time.Second, func() bool {
+		var n uint64
+		return e.conn.QueryRow(context.Background(), "SELECT count() FROM "+e.db+".events WHERE revenue > 1e300").Scan(&n) == nil && n >= 2
+	}, "revenue mutation applied")
+
+	var prof journey.Profile
+	e.json("GET", "/api/v1/customers/person-1", nil, &prof)
+	assert.Equal(t, "jane@example.com", prof.Traits["email"], "the person's e-mail, not the company's")
+	assert.Equal(t, "Jane Doe", prof.Traits["name"])
+	assert.NotContains(t, prof.Traits, "employees")
+	assert.Equal(t, uint64(2), prof.Orders)
+	assert.Zero(t, prof.Revenue, "absurd amounts are left out of the sum")
+
+	type lookup struct {
+		Customers []struct {
+			CustomerID string `json:"customer_id"`
+		} `json:"customers"`
+	}
+	for q, want := range map[string]int{"email=jane@example.com": 1, "name=Jane%20Doe": 1, "email=billing@acme.example": 0, "name=ACME%20Corp": 0} {
+		var got lookup
+		e.json("GET", "/api/v1/customers?"+q, nil, &got)
+		assert.Len(t, got.Customers, want, q)
+	}
 }

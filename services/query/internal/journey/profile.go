@@ -7,6 +7,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cemhq/cem/pkg/events"
 	"github.com/cemhq/cem/pkg/eventsql"
 	"github.com/cemhq/cem/pkg/money"
 	"github.com/cemhq/cem/services/query/internal/chstore"
@@ -54,17 +55,19 @@ func (r *Resolver) Profile(ctx context.Context, customer string, ids []string, e
 	p := &Profile{CustomerID: customer, IDs: ids, Traits: map[string]any{}, LatestScores: map[string]LatestScore{}, OpenTickets: []string{}}
 	set := chstore.Set(ids)
 	// Lists sorted and money summed in integer units: identical calls give
-	// identical answers.
+	// identical answers. Revenue beyond events.MaxAmount (stored before the
+	// schemas bounded it) is left out of the sum; the comparison also drops
+	// NaN and ±Inf.
 	q := fmt.Sprintf(`SELECT min(ts_ms), max(ts_ms), count(), uniqExact(session_id), arraySort(groupUniqArray(channel)),
- arraySort(groupUniqArray(source)), countIf(event = 'Order Completed'), sumIf(%s, event = 'Order Completed')
-FROM %s`, money.SQLUnits("revenue"), r.events("ts_ms, session_id, channel, source, event, revenue", ""))
+ arraySort(groupUniqArray(source)), countIf(event = 'Order Completed'), sumIf(%s, event = 'Order Completed' AND abs(revenue) <= %g)
+FROM %s`, money.SQLUnits("revenue"), events.MaxAmount, r.events("ts_ms, session_id, channel, source, event, revenue", ""))
 	var revenue int64
 	if err := r.st.Row(ctx, q, []any{set}, &p.FirstSeenMs, &p.LastSeenMs, &p.Events, &p.Sessions, &p.Channels, &p.Sources, &p.Orders, &revenue); err != nil {
 		return nil, fmt.Errorf("profile summary: %w", err)
 	}
 	p.Revenue = money.Amount(revenue)
 	q = fmt.Sprintf(`SELECT traits FROM %s ORDER BY ts_ms DESC, event_id DESC LIMIT %d`,
-		r.events("traits, ts_ms", "traits != '' AND traits != '{}'"), maxTraitEvents)
+		r.events("traits, ts_ms", PersonTraits), maxTraitEvents)
 	var traits []string
 	if err := r.st.Select(ctx, func(rows driver.Rows) error {
 		var s string

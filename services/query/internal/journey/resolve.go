@@ -92,6 +92,12 @@ func (r *Resolver) IDs(ctx context.Context, customer string, known ...string) ([
 	return out, nil
 }
 
+// PersonTraits is the SQL condition on events whose traits describe the
+// person: identify calls (as in the scorer's profile). A group call's traits
+// describe the account (the company's name and e-mail): they stay on the
+// group and never overwrite the person's traits or match a person search.
+const PersonTraits = "type = 'identify' AND traits != '' AND traits != '{}'"
+
 // Trait selects a trait search.
 type Trait string
 
@@ -120,7 +126,7 @@ func (r *Resolver) ByTrait(ctx context.Context, t Trait, value string, limit int
 	default:
 		return nil, apierr.BadParam("trait", "unknown trait %q", t)
 	}
-	src := r.st.CustomerEvents(nil, "traits != '' AND traits != '{}' AND "+cond, "")
+	src := r.st.CustomerEvents(nil, PersonTraits+" AND "+cond, "")
 	q := fmt.Sprintf("SELECT DISTINCT customer FROM %s ORDER BY customer LIMIT %d", src, limit)
 	var out []string
 	err := r.st.Select(ctx, func(rows driver.Rows) error {
