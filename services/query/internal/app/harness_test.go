@@ -31,10 +31,10 @@ type env struct {
 	srv  *httptest.Server
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, mut ...func(*app.Config)) *env {
 	t.Helper()
 	conn, _, db := itest.ClickHouse(t)
-	return startEnv(t, conn, chconn.Config{Database: db})
+	return startEnv(t, conn, chconn.Config{Database: db}, mut...)
 }
 
 // forEachLayout runs test on a single node and on the sharded test cluster
@@ -43,7 +43,7 @@ func forEachLayout(t *testing.T, test func(t *testing.T, e *env)) {
 	itest.EachLayout(t, func(t *testing.T, conn driver.Conn, ch chconn.Config) { test(t, startEnv(t, conn, ch)) })
 }
 
-func startEnv(t *testing.T, conn driver.Conn, ch chconn.Config) *env {
+func startEnv(t *testing.T, conn driver.Conn, ch chconn.Config, mut ...func(*app.Config)) *env {
 	t.Helper()
 	db := ch.Database
 	require.NoError(t, chmigrate.Apply(context.Background(), conn, chmigrate.For(ch)))
@@ -52,6 +52,9 @@ func startEnv(t *testing.T, conn driver.Conn, ch chconn.Config) *env {
 		ExportMaxRows: 10000, MinN: 5, ServiceTargets: "phone=1h/6h,email=3h/12h,*=2h/8h",
 	}}
 	cfg.ClickHouse = ch
+	for _, m := range mut {
+		m(&cfg)
+	}
 	log := slog.New(slog.NewTextHandler(tlog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	h, err := app.NewHandler(conn, cfg, log, telemetry.NewRegistry("query", "test"))
 	require.NoError(t, err)

@@ -8,18 +8,35 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
-// Metrics records ClickHouse query time per API endpoint.
+// Metrics records ClickHouse query time per API endpoint and the queries
+// killed because their request ended.
 type Metrics struct {
 	duration *prometheus.HistogramVec
+	kills    *prometheus.CounterVec
 }
 
-// NewMetrics registers cem_query_clickhouse_duration_seconds{endpoint} in reg.
+// NewMetrics registers cem_query_clickhouse_duration_seconds{endpoint} and
+// cem_query_clickhouse_kills_total{outcome} in reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
-	return &Metrics{duration: promauto.With(reg).NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "cem_query_clickhouse_duration_seconds",
-		Help:    "Time spent in ClickHouse statements, per API endpoint.",
-		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-	}, []string{"endpoint"})}
+	return &Metrics{
+		duration: promauto.With(reg).NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "cem_query_clickhouse_duration_seconds",
+			Help:    "Time spent in ClickHouse statements, per API endpoint.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"endpoint"}),
+		kills: promauto.With(reg).NewCounterVec(prometheus.CounterOpts{
+			Name: "cem_query_clickhouse_kills_total",
+			Help: "ClickHouse queries killed (KILL QUERY) because their API request timed out or its client went away, by outcome (ok, error).",
+		}, []string{"outcome"}),
+	}
+}
+
+func (m *Metrics) killed(err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+	}
+	m.kills.WithLabelValues(outcome).Inc()
 }
 
 func (m *Metrics) observe(endpoint string, d time.Duration) {

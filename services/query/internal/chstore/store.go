@@ -2,6 +2,8 @@ package chstore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"time"
@@ -65,14 +67,46 @@ func (s *Store) Conn() Conn { return s.conn }
 // Ping reports whether ClickHouse answers.
 func (s *Store) Ping(ctx context.Context) error { return s.conn.Ping(ctx) }
 
-func (s *Store) settings(ctx context.Context) context.Context {
+// run runs one statement with the settings of the Store and its own
+// query_id. When the request's context ends first (its timeout, or the
+// client went away), the server-side query is killed: clickhouse-go only
+// closes the connection when the deadline hits the socket, and ClickHouse
+// 18.16 keeps working on a query for seconds after that (measured: still
+// running a second after the 504; max_execution_time is checked only
+// between blocks).
+func (s *Store) run(ctx context.Context, stmt func(context.Context) error) error {
 	secs := max(1, int(s.maxExec/time.Second))
 	if dl, ok := ctx.Deadline(); ok {
 		if left := int(time.Until(dl) / time.Second); left >= 1 && left < secs {
 			secs = left
 		}
 	}
-	return clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_execution_time": secs}))
+	id := queryID()
+	qctx := clickhouse.Context(ctx, clickhouse.WithQueryID(id), clickhouse.WithSettings(clickhouse.Settings{"max_execution_time": secs}))
+	err := stmt(qctx)
+	if err != nil && ctx.Err() != nil {
+		s.kill(id)
+	}
+	return err
+}
+
+// kill asks ClickHouse to stop query id (KILL QUERY ... ASYNC: it does
+// not wait for the query to end), with a context of its own since the
+// request's has ended.
+func (s *Store) kill(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.conn.Exec(ctx, "KILL QUERY WHERE query_id = ? ASYNC", id)
+	if s.metrics != nil {
+		s.metrics.killed(err)
+	}
+}
+
+// queryID returns a random query_id (128 bits, hex).
+func queryID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 // Select runs query and calls scan once per row.
@@ -89,54 +123,64 @@ func (s *Store) SelectTotals(ctx context.Context, scan func(driver.Rows) error, 
 // selectRows is Select, then the totals row when totals is not nil.
 func (s *Store) selectRows(ctx context.Context, scan func(driver.Rows) error, totals func() []any, query string, args []any) error {
 	defer s.observe(ctx, time.Now())
-	rows, err := s.conn.Query(s.settings(ctx), query, args...)
-	if err != nil {
-		return fmt.Errorf("query: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
+	return s.run(ctx, func(ctx context.Context) error {
+		rows, err := s.conn.Query(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("query: %w", err)
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("query rows: %w", err)
-	}
-	if totals == nil {
+		defer rows.Close()
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				return err
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("query rows: %w", err)
+		}
+		if totals == nil {
+			return nil
+		}
+		if err := rows.Totals(totals()...); err != nil {
+			return fmt.Errorf("query totals: %w", err)
+		}
 		return nil
-	}
-	if err := rows.Totals(totals()...); err != nil {
-		return fmt.Errorf("query totals: %w", err)
-	}
-	return nil
+	})
 }
 
-// Rows runs query and returns its rows; the caller closes them.
-func (s *Store) Rows(ctx context.Context, query string, args ...any) (driver.Rows, error) {
+// Rows runs query and calls use with its rows (closed afterwards); an
+// error of use ends the query like one of the statement.
+func (s *Store) Rows(ctx context.Context, use func(driver.Rows) error, query string, args ...any) error {
 	defer s.observe(ctx, time.Now())
-	rows, err := s.conn.Query(s.settings(ctx), query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("query: %w", err)
-	}
-	return rows, nil
+	return s.run(ctx, func(ctx context.Context) error {
+		rows, err := s.conn.Query(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("query: %w", err)
+		}
+		defer rows.Close()
+		return use(rows)
+	})
 }
 
 // Row runs a single-row query and scans it into dest.
 func (s *Store) Row(ctx context.Context, query string, args []any, dest ...any) error {
 	defer s.observe(ctx, time.Now())
-	if err := s.conn.QueryRow(s.settings(ctx), query, args...).Scan(dest...); err != nil {
-		return fmt.Errorf("query row: %w", err)
-	}
-	return nil
+	return s.run(ctx, func(ctx context.Context) error {
+		if err := s.conn.QueryRow(ctx, query, args...).Scan(dest...); err != nil {
+			return fmt.Errorf("query row: %w", err)
+		}
+		return nil
+	})
 }
 
 // Exec runs a statement that returns no rows.
 func (s *Store) Exec(ctx context.Context, query string, args ...any) error {
 	defer s.observe(ctx, time.Now())
-	if err := s.conn.Exec(s.settings(ctx), query, args...); err != nil {
-		return fmt.Errorf("exec: %w", err)
-	}
-	return nil
+	return s.run(ctx, func(ctx context.Context) error {
+		if err := s.conn.Exec(ctx, query, args...); err != nil {
+			return fmt.Errorf("exec: %w", err)
+		}
+		return nil
+	})
 }
 
 func (s *Store) observe(ctx context.Context, start time.Time) {

@@ -46,11 +46,11 @@ func (x *Exporter) Export(ctx context.Context, customer string, ids []string) (*
 	out := &Export{CustomerID: customer, IDs: ids, ExportedAt: time.Now().UTC(), Tables: map[string][]map[string]any{}}
 	for _, t := range ts {
 		cond, args := t.cond(ids)
-		rows, err := x.st.Rows(ctx, fmt.Sprintf("SELECT * FROM %s.%s%s WHERE %s LIMIT %d", x.st.DB(), t.Name, t.final(), cond, x.MaxRows+1), args...)
-		if err != nil {
-			return nil, fmt.Errorf("export %s: %w", t.Name, err)
-		}
-		list, err := scanAll(rows)
+		var list []map[string]any
+		err := x.st.Rows(ctx, func(rows driver.Rows) (err error) {
+			list, err = scanAll(rows)
+			return err
+		}, fmt.Sprintf("SELECT * FROM %s.%s%s WHERE %s LIMIT %d", x.st.DB(), t.Name, t.final(), cond, x.MaxRows+1), args...)
 		if err != nil {
 			return nil, fmt.Errorf("export %s: %w", t.Name, err)
 		}
@@ -67,7 +67,6 @@ func (x *Exporter) Export(ctx context.Context, customer string, ids []string) (*
 
 // scanAll reads rows of any shape into maps keyed by column name.
 func scanAll(rows driver.Rows) ([]map[string]any, error) {
-	defer rows.Close()
 	cols := rows.Columns()
 	types := rows.ColumnTypes()
 	out := []map[string]any{}
