@@ -135,8 +135,9 @@ func (j *journeySet) post(t *testing.T, collector string) {
 		require.NoError(t, err)
 		req.SetBasicAuth(b.key, "")
 		req.Header.Set("Content-Type", "application/json")
-		// A browser's user agent: the collector flags HTTP libraries as bots
-		// and the analyses leave bots out.
+		// A browser's user agent; the collector uses it only for browser
+		// requests (an Origin header): these are server-side posts, neither
+		// bots nor devices.
 		req.Header.Set("User-Agent", browserUA)
 		res, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
