@@ -70,13 +70,17 @@ const DefaultMaxRawBytes = 64 << 10
 // redacted replaces write keys in Raw.
 const redacted = "[redacted]"
 
+// minSecretLen is the shortest configured key SetRaw looks for anywhere in
+// a payload.
+const minSecretLen = 8
+
 // writeKeyMember matches a JSON member named writeKey in any case (as
 // encoding/json matches field names), with its string value.
 var writeKeyMember = regexp.MustCompile(`("(?i:write_?key)"\s*:\s*)"(?:[^"\\]|\\.)*"`)
 
 // SetRaw stores raw as f.Raw: the value of every member named writeKey
 // (any case) and every occurrence of one of secrets (the configured write
-// keys, when the writer knows them) replaced by "[redacted]", then cut to
+// keys, when the writer knows them; those of 8 bytes or more) replaced by "[redacted]", then cut to
 // max bytes (max <= 0: DefaultMaxRawBytes) at a UTF-8 boundary, with
 // Truncated and RawBytes set.
 func (f *Failure) SetRaw(raw []byte, max int, secrets ...string) {
@@ -88,7 +92,8 @@ func (f *Failure) SetRaw(raw []byte, max int, secrets ...string) {
 		raw = writeKeyMember.ReplaceAll(raw, []byte(`${1}"`+redacted+`"`))
 	}
 	for _, s := range secrets {
-		if s != "" && bytes.Contains(raw, []byte(s)) {
+		// Short keys (a dev key) could match inside unrelated values.
+		if len(s) >= minSecretLen && bytes.Contains(raw, []byte(s)) {
 			raw = bytes.ReplaceAll(raw, []byte(s), []byte(redacted))
 		}
 	}

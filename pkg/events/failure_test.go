@@ -1,6 +1,7 @@
 package events_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -55,4 +56,43 @@ func TestFailureRawIsCapped(t *testing.T) {
 	b, err = json.Marshal(f)
 	require.NoError(t, err)
 	assert.Less(t, len(b), 1<<19)
+}
+
+// FuzzFailureSetRaw: the raw payload of a DLQ record stays within its cap,
+// keeps no configured key and no writeKey value, and stays valid JSON and
+// valid UTF-8 when it was.
+func FuzzFailureSetRaw(f *testing.F) {
+	f.Add([]byte(`{"writeKey":"SECRET-KEY-ONE","userId":"u1"}`), uint16(1000), "SECRET-KEY-ONE")
+	f.Add([]byte(`{"a":{"WriteKey" : "x\"y"},"b":"SECRET-KEY-ONE and more"}`), uint16(20), "SECRET-KEY-ONE")
+	f.Add([]byte(`["writeKey",{"write_key":1},"writekey"]`), uint16(5), "")
+	f.Fuzz(func(t *testing.T, data []byte, max uint16, secret string) {
+		limit := int(max%4096) + 1
+		var fl events.Failure
+		fl.SetRaw(data, limit, secret)
+		if len(fl.Raw) > limit {
+			t.Fatalf("raw is %d bytes, cap %d", len(fl.Raw), limit)
+		}
+		if fl.Truncated != (fl.RawBytes > 0) || (fl.Truncated && fl.RawBytes != len(data)) {
+			t.Fatalf("truncated %v, rawBytes %d, received %d", fl.Truncated, fl.RawBytes, len(data))
+		}
+		if utf8.Valid(data) && !utf8.ValidString(fl.Raw) {
+			t.Fatalf("raw is no longer UTF-8: %q", fl.Raw)
+		}
+		// Keys as configured: long, of characters that "[redacted]" and
+		// JSON syntax do not use.
+		plain := len(secret) >= 8 && strings.Trim(secret, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_-") == ""
+		if plain && strings.Contains(fl.Raw, secret) {
+			t.Fatalf("configured key kept: %q", fl.Raw)
+		}
+		var doc map[string]any
+		if fl.Truncated || json.Unmarshal(data, &doc) != nil {
+			return
+		}
+		if !json.Valid([]byte(fl.Raw)) {
+			t.Fatalf("valid JSON in, invalid out: %q", fl.Raw)
+		}
+		if k, ok := doc["writeKey"].(string); ok && len(k) >= 4 && bytes.Contains(data, []byte(`"writeKey":`)) && strings.Count(string(data), "writeKey") == 1 && strings.Contains(fl.Raw, `"writeKey":"`+k+`"`) {
+			t.Fatalf("writeKey kept: %q", fl.Raw)
+		}
+	})
 }

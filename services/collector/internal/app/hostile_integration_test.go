@@ -189,7 +189,7 @@ func TestMemoryUnderGzipBombsIntegration(t *testing.T) {
 	assert.Zero(t, unauth.Answered[http.StatusOK]+withKey.Answered[http.StatusOK], "no bomb accepted")
 	assert.Greater(t, unauth.Answered[http.StatusRequestEntityTooLarge], 0, "bombs without a key are refused (413)")
 	assert.Greater(t, withKey.Answered[http.StatusRequestEntityTooLarge], 0, "bombs with the public key are refused (413)")
-	assert.Greater(t, codes[http.StatusOK], 50, "legitimate requests were served")
+	assert.Greater(t, codes[http.StatusOK], 20, "legitimate requests were served")
 	assert.Equal(t, sum(codes), codes[http.StatusOK], "every legitimate request got 200: %v", codes)
 }
 
@@ -239,7 +239,7 @@ func TestSlowlorisIntegration(t *testing.T) {
 	assert.GreaterOrEqual(t, slow.Sent.Load(), int64(1000))
 	assert.Greater(t, slow.Answered[http.StatusRequestTimeout], 500, "slow bodies are cut with 408")
 	assert.Less(t, slow.MaxHeld(), 8*time.Second, "no slow connection is held much beyond the 5 s grace")
-	assert.Greater(t, codes[http.StatusOK], 50, "legitimate requests were served")
+	assert.Greater(t, codes[http.StatusOK], 20, "legitimate requests were served")
 	assert.Equal(t, sum(codes), codes[http.StatusOK], "every legitimate request got 200: %v", codes)
 	assert.Less(t, lat.Quantile(.99), time.Second, "legitimate p99 latency")
 }

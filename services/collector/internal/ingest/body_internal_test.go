@@ -64,7 +64,7 @@ func TestReadBodyPreallocationIsCapped(t *testing.T) {
 	assert.LessOrEqual(t, cap(body), maxPrealloc+1)
 }
 
-func gzipped(t *testing.T, data []byte) []byte {
+func gzipped(t testing.TB, data []byte) []byte {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	_, err := zw.Write(data)
@@ -109,4 +109,51 @@ func TestReadBodyCutsGzipBombs(t *testing.T) {
 	got, err := readBody(gzipRequest(gzipped(t, doc)), bodyLimits{max: 20 << 20, ratio: 100}, testReservation(256<<20))
 	require.Nil(t, err)
 	assert.Equal(t, doc, got)
+}
+
+// FuzzReadBody: a body is read exactly (gunzipped when it says gzip) or
+// refused; never more than the limit, and the buffer returned was
+// reserved before it was allocated.
+func FuzzReadBody(f *testing.F) {
+	f.Add([]byte(`{"batch":[]}`), false, uint16(100), uint8(0))
+	f.Add(gzipped(f, bytes.Repeat([]byte("a"), 70<<10)), true, uint16(65535), uint8(10))
+	f.Add(gzipped(f, []byte(`{"userId":"u1"}`)), true, uint16(8), uint8(100))
+	f.Add([]byte("\x1f\x8b\x08\x00garbage"), true, uint16(1000), uint8(0))
+	f.Fuzz(func(t *testing.T, data []byte, gz bool, max uint16, ratio uint8) {
+		r := httptest.NewRequest("POST", "/v1/batch", bytes.NewReader(data))
+		if gz {
+			r.Header.Set("Content-Encoding", "gzip")
+		}
+		res := testReservation(1 << 30)
+		lim := bodyLimits{max: int(max) + 1, ratio: int(ratio), sizeFromLength: true}
+		body, berr := readBody(r, lim, res)
+		want := data
+		if gz {
+			zr, err := gzip.NewReader(bytes.NewReader(data))
+			if err == nil {
+				want, err = io.ReadAll(io.LimitReader(zr, 1<<20))
+			}
+			if err != nil {
+				want = nil
+			}
+		}
+		if berr != nil {
+			if berr.reason == bodyMemory {
+				t.Fatalf("a 1 GiB budget ran out: %v", berr)
+			}
+			if want != nil && len(want) <= lim.max && len(data) <= lim.max && (!gz || ratio == 0 || len(want) <= ratioSlack) {
+				t.Fatalf("refused a body within the limits: %v", berr)
+			}
+			return
+		}
+		if len(body) > lim.max {
+			t.Fatalf("read %d bytes, limit %d", len(body), lim.max)
+		}
+		if !bytes.Equal(body, want) {
+			t.Fatalf("read %q, want %q", body, want)
+		}
+		if res.n < int64(cap(body)) {
+			t.Fatalf("reserved %d bytes for a buffer of %d", res.n, cap(body))
+		}
+	})
 }
