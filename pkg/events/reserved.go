@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Reserved event names (DOMAIN.md). Any other event name is accepted as is;
+// Reserved event names (docs/conventions.md). Any other event name is accepted as is;
 // these carry meaning for scores and segments and their properties are
 // checked against schemas/events/<name>.json.
 const (

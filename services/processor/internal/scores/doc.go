@@ -37,7 +37,7 @@
 //     states with plain SQL and no scoring code.
 //
 // Why not a Go function the query service calls: services import pkg/,
-// never each other (STYLE.md), and computing scores per request would need
+// never each other (docs/conventions.md), and computing scores per request would need
 // the whole population for RFM quintiles. The deadlines are exact (a new
 // event resets them, and the processor's next run writes the new ones), and
 // the view is one primary-key read.

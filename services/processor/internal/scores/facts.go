@@ -10,7 +10,7 @@ import (
 	"github.com/cemhq/cem/pkg/events"
 )
 
-// Reserved event names the scores read (DOMAIN.md).
+// Reserved event names the scores read (docs/conventions.md).
 const (
 	EvNPS               = "NPS Submitted"
 	EvCSAT              = "CSAT Submitted"
