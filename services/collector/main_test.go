@@ -41,6 +41,9 @@ func TestInvalidConfigExits2(t *testing.T) {
 		{Env: "CEM_RATE_BURST=0", With: []string{"CEM_RATE_LIMIT=100"}},
 		{Env: "CEM_DEDUP_SIZE=-1"},
 		{Env: "CEM_DEDUP_WINDOW=0s"},
+		{Env: "CEM_CORS_CREDENTIALS=true"}, // with the default origin *
+		{Env: "CEM_CORS_MAX_AGE=-1s"},
+		{Env: "CEM_PUBLIC_URL=collector.example"},
 		{Env: "CEM_TRUSTED_PROXIES=10.0.0.0/99"},
 		{Env: "CEM_KAFKA_BROKERS="},
 		{Env: "CEM_KAFKA_TOPIC="},

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -178,6 +179,11 @@ func (c *Config) Validate() error {
 	v.Require(c.RateLimit == 0 || c.RateBurst > 0, "CEM_RATE_BURST", "must be positive with a rate limit, got %d", c.RateBurst)
 	v.Require(c.DedupSize >= 0, "CEM_DEDUP_SIZE", "must not be negative, got %d", c.DedupSize)
 	v.Require(c.DedupSize == 0 || c.DedupWindow > 0, "CEM_DEDUP_WINDOW", "must be positive, got %s", c.DedupWindow)
+	v.Require(!c.CORSCredentials || !slices.Contains(c.CORSOrigins, "*"), "CEM_CORS_CREDENTIALS", "cannot be true with the origin * in CEM_CORS_ORIGINS: list the origins")
+	v.Require(c.CORSMaxAge >= 0, "CEM_CORS_MAX_AGE", "must not be negative, got %s", c.CORSMaxAge)
+	if err := ingest.CheckPublicURL(c.PublicURL); err != nil {
+		v.Require(false, "CEM_PUBLIC_URL", "%v", err)
+	}
 	if _, err := enrich.New(c.TrustedProxies); err != nil {
 		v.Require(false, "CEM_TRUSTED_PROXIES", "%v", err)
 	}

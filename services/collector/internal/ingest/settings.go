@@ -29,6 +29,12 @@ func parsePublicURL(s string) (*url.URL, error) {
 	return u, nil
 }
 
+// CheckPublicURL reports whether s is usable as Config.PublicURL.
+func CheckPublicURL(s string) error {
+	_, err := parsePublicURL(s)
+	return err
+}
+
 // publicURL is the collector's address as browsers reach it: PublicURL,
 // else the request's scheme and Host.
 func (h *Handler) publicURL(r *http.Request) *url.URL {
