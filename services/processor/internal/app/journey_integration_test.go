@@ -115,7 +115,10 @@ func TestJourneyIntegration(t *testing.T) {
 		e.waitEvents(4)
 		e.produce(evs[4:]...)
 		e.waitEvents(uint64(len(evs)))
-		// Sessions and identities are written in the same flush as the events.
+		// Identities are written in the same flush as the events, but
+		// concurrently with them, and on the cluster customer_ids reaches
+		// the other shard's replica by replication: wait for the last link.
+		itest.Eventually(t, 30*time.Second, func() bool { return len(e.timeline("user-1")) == 7 }, "alias applied on every shard")
 
 		tl := e.timeline("user-1")
 		var names []string
