@@ -22,6 +22,7 @@ var knownMetrics = map[string]bool{
 	"cem_collector_kafka_produce_errors_total": true, "cem_collector_inflight_bytes": true,
 	"cem_collector_overload_rejections_total": true,
 	"cem_collector_body_rejections_total":     true,
+	"cem_collector_cors_refused_total":        true,
 	// processor
 	"cem_processor_messages_consumed_total": true, "cem_processor_rows_written_total": true,
 	"cem_processor_insert_duration_seconds": true, "cem_processor_insert_batch_rows": true,
