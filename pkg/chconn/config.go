@@ -52,6 +52,11 @@ type Config struct {
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// Ident reports whether s is a plain identifier (letters, digits, _; not
+// starting with a digit) that may appear in SQL text: database, cluster,
+// table and column names are checked with it before they are.
+func Ident(s string) bool { return identRE.MatchString(s) }
+
 // withDefaults fills zero fields with the documented defaults.
 func (c Config) withDefaults() Config {
 	def := func(s *string, v string) {

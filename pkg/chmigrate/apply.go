@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"regexp"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -27,8 +26,6 @@ CREATE TABLE IF NOT EXISTS {{.DB}}.` + Table + ` {{.OnCluster}}
 ENGINE = {{engine "ReplacingMergeTree"}}
 ORDER BY version;
 ` + lockDDL
-
-var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // Apply applies the migrations of schemas.ClickHouse that are not yet
 // recorded in opts.Database, in version order. It creates the database and

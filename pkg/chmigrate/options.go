@@ -54,10 +54,10 @@ func (o Options) withDefaults() Options {
 // Validate reports options that cannot work.
 func (o Options) Validate() error {
 	o = o.withDefaults()
-	if !identRE.MatchString(o.Database) {
+	if !chconn.Ident(o.Database) {
 		return fmt.Errorf("database %q is not a plain identifier", o.Database)
 	}
-	if o.Cluster != "" && !identRE.MatchString(o.Cluster) {
+	if o.Cluster != "" && !chconn.Ident(o.Cluster) {
 		return fmt.Errorf("cluster %q is not a plain identifier", o.Cluster)
 	}
 	if o.Sharded && o.Cluster == "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -145,7 +146,7 @@ func (s *Stage) loadClusters(ctx context.Context, missing map[string]bool) error
 
 func (s *Stage) loadOwners(ctx context.Context, ids []string) (map[string]string, error) {
 	owner := map[string]string{}
-	for chunk := range chunks(ids, 5000) {
+	for chunk := range slices.Chunk(ids, 5000) {
 		q := fmt.Sprintf("SELECT id, argMax(customer_id, version) FROM %s.identities WHERE id IN ? GROUP BY id", s.q.DB())
 		var got map[string]string
 		err := s.q.Query(ctx, func(rows driver.Rows) error {
@@ -171,7 +172,7 @@ func (s *Stage) loadOwners(ctx context.Context, ids []string) (map[string]string
 
 func (s *Stage) loadMembers(ctx context.Context, custs []string) (map[string][]string, error) {
 	members := map[string][]string{}
-	for chunk := range chunks(custs, 5000) {
+	for chunk := range slices.Chunk(custs, 5000) {
 		q := fmt.Sprintf("SELECT customer_id, id FROM %s.customer_ids FINAL WHERE customer_id IN ? AND deleted = 0", s.q.DB())
 		var got map[string][]string
 		err := s.q.Query(ctx, func(rows driver.Rows) error {
@@ -276,16 +277,4 @@ func dedup(ids []string) []string {
 		}
 	}
 	return out
-}
-
-func chunks(keys []string, n int) func(func([]string) bool) {
-	return func(yield func([]string) bool) {
-		for len(keys) > 0 {
-			k := keys[:min(n, len(keys))]
-			keys = keys[len(k):]
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
@@ -77,7 +78,7 @@ func (s *Stage) probeUsers(ctx context.Context, batch []*stage.Event) error {
 			ids = append(ids, from)
 		}
 	}
-	for chunk := range chunks(ids, 5000) {
+	for chunk := range slices.Chunk(ids, 5000) {
 		q := fmt.Sprintf("SELECT DISTINCT customer_key FROM %s.events WHERE customer_key IN ? AND user_id = customer_key", s.q.DB())
 		var users []string
 		err := s.q.Query(ctx, func(rows driver.Rows) error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -130,7 +131,7 @@ func (s *Stage) restore(ctx context.Context, minTs map[string]int64) (map[string
 	// end no earlier than t - Gap - Lateness.
 	from -= (s.cfg.MaxLength + s.cfg.Gap + s.cfg.Lateness).Milliseconds()
 	stored := map[string][]Stored{}
-	for chunk := range chunks(keys, 5000) {
+	for chunk := range slices.Chunk(keys, 5000) {
 		if err := s.restoreChunk(ctx, chunk, from, stored); err != nil {
 			return nil, err
 		}
@@ -347,17 +348,4 @@ func (s *Stage) Reset() {
 	clear(s.inBatch)
 	s.m.Customers.Set(0)
 	s.m.Bytes.Set(0)
-}
-
-// chunks yields keys in slices of at most n.
-func chunks(keys []string, n int) func(func([]string) bool) {
-	return func(yield func([]string) bool) {
-		for len(keys) > 0 {
-			k := keys[:min(n, len(keys))]
-			keys = keys[len(k):]
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }

@@ -5,11 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cemhq/cem/pkg/chconn"
 )
 
 // Conn is the part of driver.Conn the Store uses.
@@ -39,17 +40,12 @@ type Store struct {
 	metrics *Metrics
 }
 
-var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// Ident reports whether s is a plain identifier that may appear in SQL text.
-func Ident(s string) bool { return identRE.MatchString(s) }
-
 // New returns a Store over conn. metrics may be nil.
 func New(conn Conn, opts Options, metrics *Metrics) (*Store, error) {
 	if opts.Database == "" {
 		opts.Database = "cem"
 	}
-	if !Ident(opts.Database) {
+	if !chconn.Ident(opts.Database) {
 		return nil, fmt.Errorf("database %q is not a plain identifier", opts.Database)
 	}
 	if opts.MaxExecution <= 0 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cemhq/cem/pkg/chconn"
 	"github.com/cemhq/cem/pkg/chmigrate"
 	"github.com/cemhq/cem/services/query/internal/chstore"
 )
@@ -76,7 +77,7 @@ func tables(ctx context.Context, st *chstore.Store, layout chmigrate.Options) ([
 			return err
 		}
 		engine, ok := engines[name]
-		if !ok || own[name] || !chstore.Ident(name) || !slices.Contains(identityColumns, col) {
+		if !ok || own[name] || !chconn.Ident(name) || !slices.Contains(identityColumns, col) {
 			return nil
 		}
 		t, ok := byName[name]
