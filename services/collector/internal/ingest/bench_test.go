@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/cemhq/cem/pkg/record"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,7 +14,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/segmentio/kafka-go"
 
 	"github.com/cemhq/cem/pkg/events/eventstest"
 	"github.com/cemhq/cem/services/collector/internal/ingest"
@@ -21,8 +21,8 @@ import (
 
 type nopSink struct{}
 
-func (nopSink) Produce(context.Context, []kafka.Message) error    { return nil }
-func (nopSink) DeadLetter(context.Context, []kafka.Message) error { return nil }
+func (nopSink) Produce(context.Context, []record.Record) error    { return nil }
+func (nopSink) DeadLetter(context.Context, []record.Record) error { return nil }
 
 // BenchmarkBatch measures the request path (decode, validate, enrich,
 // dedup, encode) with a sink that acknowledges at once. Reported per event.

@@ -18,12 +18,12 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/segmentio/kafka-go"
 	"golang.org/x/sync/semaphore"
 	"golang.org/x/time/rate"
 
 	"github.com/cemhq/cem/pkg/events"
 	"github.com/cemhq/cem/pkg/httpjson"
+	"github.com/cemhq/cem/pkg/record"
 	"github.com/cemhq/cem/pkg/suppress"
 	"github.com/cemhq/cem/services/collector/internal/dedup"
 	"github.com/cemhq/cem/services/collector/internal/enrich"
@@ -32,8 +32,8 @@ import (
 // Sink stores events; kafkasink.Sink is the production one.
 type Sink interface {
 	// Produce returns nil only when every message is acknowledged.
-	Produce(ctx context.Context, msgs []kafka.Message) error
-	DeadLetter(ctx context.Context, msgs []kafka.Message) error
+	Produce(ctx context.Context, msgs []record.Record) error
+	DeadLetter(ctx context.Context, msgs []record.Record) error
 }
 
 // Suppressor tells whether an id was erased on request (GDPR) and its
@@ -277,8 +277,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, k kind, typ even
 func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, b *events.Body, res *reservation) {
 	var (
 		resp      = Response{Success: true}
-		msgs      = make([]kafka.Message, 0, len(b.Items))
-		dead      []kafka.Message
+		msgs      = make([]record.Record, 0, len(b.Items))
+		dead      []record.Record
 		ids       = make([]string, 0, len(b.Items))
 		types     = make([]string, 0, len(b.Items))
 		inRequest = make(map[string]bool, len(b.Items))
@@ -345,9 +345,9 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, 
 			reject(it, events.ReasonFormat, "cannot encode: "+err.Error(), true)
 			continue
 		}
-		msgs = append(msgs, kafka.Message{
+		msgs = append(msgs, record.Record{
 			Key: []byte(ev.CustomerKey()), Value: val,
-			Headers: []kafka.Header{{Key: events.HeaderVersion, Value: []byte(strconv.Itoa(events.WireVersion))}},
+			Headers: []record.Header{{Key: events.HeaderVersion, Value: []byte(strconv.Itoa(events.WireVersion))}},
 		})
 		ids = append(ids, ev.MessageID)
 		types = append(types, string(ev.Type))
@@ -384,14 +384,14 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, 
 	_ = httpjson.Write(w, code, resp) // a Response always encodes
 }
 
-func (h *Handler) failure(source string, it *events.Item, reason events.Reason, msg, mid string) kafka.Message {
+func (h *Handler) failure(source string, it *events.Item, reason events.Reason, msg, mid string) record.Record {
 	f := events.Failure{
 		V: 1, Stage: "collector", Version: h.cfg.Version, Reason: reason, Error: msg,
 		Source: source, MessageID: mid, Index: it.Index, At: h.now().UTC(),
 	}
 	f.SetRaw(it.Raw, h.cfg.DLQMaxRawBytes, h.secrets...)
 	val, _ := json.Marshal(f) // a Failure always encodes
-	return kafka.Message{Key: []byte(source), Value: val}
+	return record.Record{Key: []byte(source), Value: val}
 }
 
 // messageIDOf digs the messageId out of a rejected event, if it has one.

@@ -17,19 +17,19 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cemhq/cem/pkg/events"
 	"github.com/cemhq/cem/pkg/itest"
+	"github.com/cemhq/cem/pkg/record"
 	"github.com/cemhq/cem/services/collector/internal/ingest"
 )
 
 // memSink records produced messages; fail makes Produce fail.
 type memSink struct {
 	mu        sync.Mutex
-	msgs, dlq []kafka.Message
+	msgs, dlq []record.Record
 	fail      error
 	// hold, when set, makes Produce wait until it is closed (a slow Kafka).
 	// Like kafka-go's writer, a held write returns when ctx ends but the
@@ -38,7 +38,7 @@ type memSink struct {
 	waiting atomic.Int32
 }
 
-func (s *memSink) Produce(ctx context.Context, m []kafka.Message) error {
+func (s *memSink) Produce(ctx context.Context, m []record.Record) error {
 	if s.hold != nil {
 		s.waiting.Add(1)
 		written := make(chan struct{})
@@ -66,7 +66,7 @@ func (s *memSink) Produce(ctx context.Context, m []kafka.Message) error {
 	return nil
 }
 
-func (s *memSink) DeadLetter(_ context.Context, m []kafka.Message) error {
+func (s *memSink) DeadLetter(_ context.Context, m []record.Record) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.dlq = append(s.dlq, m...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cemhq/cem/pkg/record"
 	"strings"
 	"time"
 
@@ -19,7 +20,7 @@ import (
 // go into the dedup set (the client's retry is then a duplicate) and
 // cem_collector_events_total counts them as accepted, the others as failed.
 // The request's memory reservation is held until the write ends.
-func (h *Handler) produce(wait, req context.Context, source string, msgs []kafka.Message, ids, types []string, res *reservation) error {
+func (h *Handler) produce(wait, req context.Context, source string, msgs []record.Record, ids, types []string, res *reservation) error {
 	if len(msgs) == 0 {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cemhq/cem/pkg/record"
 	"sync"
 	"time"
 
@@ -85,19 +86,19 @@ func New(cfg Config) (*Sink, error) {
 
 // Produce writes msgs to the events topic and returns when every one is
 // acknowledged by all in-sync replicas, or with the first error.
-func (s *Sink) Produce(ctx context.Context, msgs []kafka.Message) error {
+func (s *Sink) Produce(ctx context.Context, msgs []record.Record) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	return s.events.WriteMessages(ctx, msgs...)
+	return s.events.WriteMessages(ctx, record.ToMessages(msgs)...)
 }
 
 // DeadLetter writes msgs to the DLQ topic.
-func (s *Sink) DeadLetter(ctx context.Context, msgs []kafka.Message) error {
+func (s *Sink) DeadLetter(ctx context.Context, msgs []record.Record) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	return s.dlq.WriteMessages(ctx, msgs...)
+	return s.dlq.WriteMessages(ctx, record.ToMessages(msgs)...)
 }
 
 // Ready checks that a broker answers with the metadata of the events topic;

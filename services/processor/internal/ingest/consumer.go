@@ -213,23 +213,11 @@ func (c *Consumer) readPartition(ctx context.Context, a kafka.PartitionAssignmen
 		c.m.Consumed.Inc()
 		p.seen(m.HighWaterMark)
 		select {
-		case out <- toRecord(m):
+		case out <- record.FromMessage(m):
 		case <-ctx.Done():
 			return
 		}
 	}
-}
-
-// toRecord converts at the edge: only this package sees kafka-go's type.
-func toRecord(m kafka.Message) record.Record {
-	r := record.Record{Key: m.Key, Value: m.Value, Partition: m.Partition, Offset: m.Offset}
-	if len(m.Headers) > 0 {
-		r.Headers = make([]record.Header, len(m.Headers))
-		for i, h := range m.Headers {
-			r.Headers[i] = record.Header{Key: h.Key, Value: h.Value}
-		}
-	}
-	return r
 }
 
 // batcher holds the pending flush of one generation.

@@ -41,7 +41,7 @@ func NewKafkaDLQ(brokers []string, topic string, b sink.Backoff, log *slog.Logge
 // Publish implements Publisher.
 func (d *KafkaDLQ) Publish(ctx context.Context, msgs []record.Record) error {
 	return sink.Retry(ctx, d.backoff, func(ctx context.Context) error {
-		if err := d.w.WriteMessages(ctx, toMessages(msgs)...); err != nil {
+		if err := d.w.WriteMessages(ctx, record.ToMessages(msgs)...); err != nil {
 			return fmt.Errorf("write dlq: %w", err)
 		}
 		return nil
@@ -52,15 +52,3 @@ func (d *KafkaDLQ) Publish(ctx context.Context, msgs []record.Record) error {
 
 // Close flushes and closes the writer.
 func (d *KafkaDLQ) Close() error { return d.w.Close() }
-
-// toMessages converts at the edge: only this adapter sees kafka-go's type.
-func toMessages(recs []record.Record) []kafka.Message {
-	out := make([]kafka.Message, len(recs))
-	for i, r := range recs {
-		out[i] = kafka.Message{Key: r.Key, Value: r.Value}
-		for _, h := range r.Headers {
-			out[i].Headers = append(out[i].Headers, kafka.Header{Key: h.Key, Value: h.Value})
-		}
-	}
-	return out
-}

@@ -59,6 +59,7 @@ func (p *Pipeline) Suppress(s Suppressor) { p.suppress = s }
 // ended, else a permanent one (a statement ClickHouse rejects) that retrying
 // cannot fix.
 func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
+	start := p.now()
 	evs := make([]*stage.Event, 0, len(recs))
 	src := make([]record.Record, 0, len(recs))
 	var dead []record.Record
@@ -74,6 +75,7 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 		}
 		evs, src = append(evs, ev), append(src, m)
 	}
+	decoded := p.now()
 	// The stages load their state concurrently (each reads its own tables).
 	lg, lctx := errgroup.WithContext(ctx)
 	for _, s := range p.stages {
@@ -87,6 +89,7 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 	if err := lg.Wait(); err != nil {
 		return err
 	}
+	loaded := p.now()
 	for i, ev := range evs {
 		for _, s := range p.stages {
 			if err := process(s, ev); err != nil {
@@ -95,6 +98,7 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 			}
 		}
 	}
+	processed := p.now()
 	// Each stage's blocks are written in their order (identities after the
 	// tables they index); the stages' writes run concurrently: ClickHouse
 	// does the work, the flush only waits.
@@ -115,6 +119,8 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 		s.Written()
 	}
 	now := p.now()
+	p.log.Debug("flush written", "events", len(evs), "dead", len(dead), "decode", decoded.Sub(start), "load", loaded.Sub(decoded),
+		"process", processed.Sub(loaded), "write", now.Sub(processed))
 	for _, ev := range evs {
 		if !ev.Event.ReceivedAt.IsZero() {
 			p.m.Latency.Observe(now.Sub(ev.Event.ReceivedAt).Seconds())
