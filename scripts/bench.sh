@@ -170,10 +170,14 @@ fi
 
 if want 7; then
 	SCALE_EVENTS=$((2 * SCALE_KEYS)) REPLAY=$((SCALE_KEYS / 5))
+	# The configured memory bound: the Go runtime's soft limit (the session
+	# state itself is bounded by CEM_PROCESSOR_STATE_MAX_BYTES, 512 MiB).
+	LIMIT=GOMEMLIMIT=${BENCH_SCALE_GOMEMLIMIT:-1536MiB}
 	log "7/7 processor at scale: $SCALE_KEYS customer keys x 2 events ($SCALE_EVENTS events)"
 	broker
 	lg kafka -brokers $BROKER -events "$SCALE_EVENTS" -per-customer 2 -seed 7 -id-prefix s7 >"$RUN/scale_preload.json"
-	processor "${DBP}_scale" CEM_PROCESSOR_PPROF=true
+	processor "${DBP}_scale" "$LIMIT" CEM_PROCESSOR_PPROF=true
+	(sleep 20 && curl -sf "http://$ADMIN/debug/pprof/profile?seconds=15" -o "$RUN/scale_cpu.pprof") &
 	lg watch -metrics "http://$ADMIN/metrics" -events "$SCALE_EVENTS" -pid "$PROCESSOR_PID" -timeout 60m >"$RUN/scale_drain.json"
 	curl -sf "http://$ADMIN/debug/pprof/heap" -o "$RUN/scale_heap.pprof" || true
 	lg state -metrics "http://$ADMIN/metrics" -pid "$PROCESSOR_PID" >"$RUN/scale_state.json"
@@ -182,13 +186,13 @@ if want 7; then
 	# the topic; a fresh processor must restore those keys and recognise them.
 	lg kafka -brokers $BROKER -events "$REPLAY" -per-customer 2 -seed 7 -id-prefix s7 >"$RUN/scale_replay.json"
 	T0=$(now_ms)
-	processor "${DBP}_scale" CEM_PROCESSOR_PPROF=true
+	processor "${DBP}_scale" "$LIMIT" CEM_LOG_LEVEL=debug # flush timings in processor.log
 	lg firstflush -metrics "http://$ADMIN/metrics" -since "$T0" >"$RUN/scale_restart.json"
 	kill -9 "$PROCESSOR_PID"
 	T1=$(now_ms)
 	wait "$PROCESSOR_PID" 2>/dev/null || true
 	unset 'PIDS[-1]'
-	processor "${DBP}_scale"
+	processor "${DBP}_scale" "$LIMIT"
 	# New keys after the kill, so that the next instance has work even when
 	# the killed one had committed its whole flush.
 	lg kafka -brokers $BROKER -events 1000 -per-customer 2 -seed 8 -id-prefix s7b >"$RUN/scale_after_kill.json"
