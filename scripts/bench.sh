@@ -88,7 +88,8 @@ broker() {
 	wait_until 30 "dev broker" bash -c "exec 3<>/dev/tcp/${BROKER%:*}/${BROKER#*:}"
 }
 collector() {
-	start collector env CEM_HTTP_ADDR=$COLL CEM_KAFKA_BROKERS=$BROKER CEM_WRITE_KEYS=$KEYS CEM_SERVER_SOURCES=support,survey,shop,crm CEM_LOG_LEVEL=warn "$BIN/collector"
+	# loadgen is one client address playing many clients: no per-address slots.
+	start collector env CEM_MAX_CONCURRENT_PER_CLIENT=0 CEM_HTTP_ADDR=$COLL CEM_KAFKA_BROKERS=$BROKER CEM_WRITE_KEYS=$KEYS CEM_SERVER_SOURCES=support,survey,shop,crm CEM_LOG_LEVEL=warn "$BIN/collector"
 	COLLECTOR_PID=$LAST_PID
 	wait_until 60 collector ready "http://$COLL/readyz"
 }
