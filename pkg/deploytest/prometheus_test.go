@@ -33,7 +33,7 @@ var knownMetrics = map[string]bool{
 	"cem_processor_end_to_end_latency_seconds": true, "cem_processor_ready": true,
 	// query
 	"cem_query_requests_total": true, "cem_query_request_duration_seconds": true,
-	"cem_query_clickhouse_duration_seconds": true, "cem_query_errors_total": true,
+	"cem_query_clickhouse_duration_seconds": true,
 }
 
 type ruleFile struct {

@@ -1,10 +1,13 @@
 package ingest
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cemhq/cem/pkg/telemetry"
+)
 
 type metrics struct {
-	requests      *prometheus.CounterVec
-	duration      *prometheus.HistogramVec
+	http          *telemetry.HTTPMetrics
 	events        *prometheus.CounterVec
 	rejected      *prometheus.CounterVec
 	batch         prometheus.Histogram
@@ -19,13 +22,8 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer, dedupLen func() int) *metrics {
 	m := &metrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "cem_collector_requests_total", Help: "HTTP requests by endpoint and status code.",
-		}, []string{"endpoint", "code"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "cem_collector_request_duration_seconds", Help: "Request latency, including the wait for Kafka acks.",
-			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
-		}, []string{"endpoint"}),
+		http: telemetry.NewHTTPMetrics(reg, "collector", "Request latency, including the wait for Kafka acks.",
+			[]float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cem_collector_events_total", Help: "Events by source, type and outcome: accepted (stored in Kafka, also when the client stopped waiting), duplicate, rejected, failed (Kafka did not store it).",
 		}, []string{"source", "type", "outcome"}),
@@ -60,6 +58,6 @@ func newMetrics(reg prometheus.Registerer, dedupLen func() int) *metrics {
 			Name: "cem_collector_dedup_entries", Help: "messageIds held by the deduplication window.",
 		}, func() float64 { return float64(dedupLen()) }),
 	}
-	reg.MustRegister(m.requests, m.duration, m.events, m.rejected, m.batch, m.produce, m.produceErrors, m.dlqErrors, m.inflight, m.overload, m.body, m.dedupSize)
+	reg.MustRegister(m.events, m.rejected, m.batch, m.produce, m.produceErrors, m.dlqErrors, m.inflight, m.overload, m.body, m.dedupSize)
 	return m
 }

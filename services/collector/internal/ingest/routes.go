@@ -2,8 +2,6 @@ package ingest
 
 import (
 	"net/http"
-	"strconv"
-	"time"
 
 	"github.com/cemhq/cem/pkg/events"
 )
@@ -41,23 +39,9 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	}))
 }
 
-// statusWriter records the status code of an answer.
-type statusWriter struct {
-	http.ResponseWriter
-	code int
-}
-
-func (w *statusWriter) WriteHeader(c int) { w.code = c; w.ResponseWriter.WriteHeader(c) }
-
 // counted serves f, counting the request and its duration under name.
 func (h *Handler) counted(name string, f http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := h.now()
-		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
-		f(sw, r)
-		h.m.requests.WithLabelValues(name, strconv.Itoa(sw.code)).Inc()
-		h.m.duration.WithLabelValues(name).Observe(time.Since(start).Seconds())
-	})
+	return h.m.http.Instrument(name, f)
 }
 
 // endpoint is an ingestion endpoint: POST, with CORS preflights.

@@ -178,7 +178,7 @@ func TestHealthAndErrors(t *testing.T) {
 	code, body = get(t, srv.URL+"/metrics", "")
 	assert.Equal(t, http.StatusOK, code)
 	assert.Contains(t, body, `cem_query_requests_total{code="400",endpoint="GET /api/v1/paths"} 1`)
-	assert.Contains(t, body, `cem_query_errors_total{endpoint="GET /api/v1/service"} 1`)
+	assert.Contains(t, body, `cem_query_requests_total{code="500",endpoint="GET /api/v1/service"} 1`)
 	assert.Contains(t, body, `cem_query_clickhouse_duration_seconds_count{endpoint="GET /api/v1/service"} 1`)
 	assert.Contains(t, body, `cem_build_info{service="query",version="test"} 1`)
 }
