@@ -117,7 +117,7 @@ func runE2E(ctx context.Context, args []string, out, log io.Writer) error {
 
 func e2eStep(ctx context.Context, l *loadFlags, src httpload.Source, rate float64, murl string, settle time.Duration) (step, error) {
 	st := step{Rate: rate}
-	w0, err := metrics.Sum(ctx, murl, "cem_processor_rows_written_total", `table="events"`)
+	w0, err := metrics.Sum(ctx, murl, "cem_processor_rows_written_total", map[string]string{"table": "events"})
 	if err != nil {
 		return st, err
 	}
@@ -132,7 +132,7 @@ func e2eStep(ctx context.Context, l *loadFlags, src httpload.Source, rate float6
 			case <-lctx.Done():
 				return
 			case <-tk.C:
-				if lag, err := metrics.Sum(lctx, murl, "cem_processor_consumer_lag", ""); err == nil {
+				if lag, err := metrics.Sum(lctx, murl, "cem_processor_consumer_lag", nil); err == nil {
 					st.LagMax = max(st.LagMax, lag)
 				}
 			}
@@ -149,10 +149,10 @@ func e2eStep(ctx context.Context, l *loadFlags, src httpload.Source, rate float6
 		return st, ctx.Err()
 	case <-time.After(settle):
 	}
-	if st.LagEnd, err = metrics.Sum(ctx, murl, "cem_processor_consumer_lag", ""); err != nil {
+	if st.LagEnd, err = metrics.Sum(ctx, murl, "cem_processor_consumer_lag", nil); err != nil {
 		return st, err
 	}
-	w1, err := metrics.Sum(ctx, murl, "cem_processor_rows_written_total", `table="events"`)
+	w1, err := metrics.Sum(ctx, murl, "cem_processor_rows_written_total", map[string]string{"table": "events"})
 	if err != nil {
 		return st, err
 	}

@@ -58,7 +58,7 @@ func runWatch(ctx context.Context, args []string, out, log io.Writer) error {
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
-		consumed, err := metrics.Sum(ctx, *murl, "cem_processor_messages_consumed_total", "")
+		consumed, err := metrics.Sum(ctx, *murl, "cem_processor_messages_consumed_total", nil)
 		if err != nil {
 			continue
 		}
@@ -69,10 +69,10 @@ func runWatch(ctx context.Context, args []string, out, log io.Writer) error {
 			r, _ := rssKB(*pid)
 			peakRSS = max(peakRSS, r)
 		}
-		if s, err := metrics.Sum(ctx, *murl, "cem_processor_state_customers", ""); err == nil {
+		if s, err := metrics.Sum(ctx, *murl, "cem_processor_state_customers", nil); err == nil {
 			state = max(state, s)
 		}
-		written, err := metrics.Sum(ctx, *murl, "cem_processor_rows_written_total", `table="events"`)
+		written, err := metrics.Sum(ctx, *murl, "cem_processor_rows_written_total", map[string]string{"table": "events"})
 		if err == nil && written >= *n && !t0.IsZero() {
 			el := time.Since(t0)
 			_, hwm := rssKB(*pid)
@@ -109,7 +109,7 @@ func runFirstFlush(ctx context.Context, args []string, out, log io.Writer) error
 	t0 := time.UnixMilli(*since)
 	deadline := time.Now().Add(*timeout)
 	for time.Now().Before(deadline) {
-		written, err := metrics.Sum(ctx, *murl, "cem_processor_rows_written_total", `table="events"`)
+		written, err := metrics.Sum(ctx, *murl, "cem_processor_rows_written_total", map[string]string{"table": "events"})
 		if err == nil && written > 0 {
 			el := time.Since(t0)
 			fmt.Fprintf(log, "first flush %.2fs after the start\n", el.Seconds())
@@ -137,7 +137,7 @@ func runState(ctx context.Context, args []string, out, _ io.Writer) error {
 		"state_customers": "cem_processor_state_customers", "state_bytes": "cem_processor_state_bytes",
 		"heap_inuse_bytes": "go_memstats_heap_inuse_bytes", "replays": "cem_processor_session_replays_total",
 	} {
-		v, err := metrics.Sum(ctx, *murl, name, "")
+		v, err := metrics.Sum(ctx, *murl, name, nil)
 		if err != nil {
 			return err
 		}

@@ -1,20 +1,24 @@
 // Package metrics scrapes Prometheus text endpoints for the few series a
-// benchmark watches (consumer lag, rows written).
+// benchmark watches (consumer lag, rows written), parsed with
+// prometheus/common's expfmt.
 package metrics
 
 import (
-	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
-// Sum returns the sum of every sample of the metric name (all label sets)
-// whose labels contain match (empty: all) at url.
-func Sum(ctx context.Context, url, name, match string) (float64, error) {
+// Sum returns the sum of every sample of the counter, gauge or untyped
+// metric name at url whose labels include every pair of labels (nil: all
+// samples); 0 when the metric is absent.
+func Sum(ctx context.Context, url, name string, labels map[string]string) (float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -25,34 +29,34 @@ func Sum(ctx context.Context, url, name, match string) (float64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("scrape %s: %w", url, err)
 	}
-	defer resp.Body.Close()
-	return parse(bufio.NewScanner(resp.Body), name, match)
+	defer func() { _ = resp.Body.Close() }()
+	return sum(resp.Body, name, labels)
 }
 
-func parse(sc *bufio.Scanner, name, match string) (float64, error) {
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	var sum float64
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, name) {
-			continue
-		}
-		rest := line[len(name):]
-		if rest == "" || (rest[0] != '{' && rest[0] != ' ') {
-			continue
-		}
-		if match != "" && !strings.Contains(rest, match) {
-			continue
-		}
-		f := strings.Fields(rest[strings.LastIndex(rest, "}")+1:])
-		if len(f) == 0 {
-			continue
-		}
-		v, err := strconv.ParseFloat(f[0], 64)
-		if err != nil {
-			return 0, fmt.Errorf("parse %q: %w", line, err)
-		}
-		sum += v
+func sum(in io.Reader, name string, labels map[string]string) (float64, error) {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := p.TextToMetricFamilies(in)
+	if err != nil {
+		return 0, fmt.Errorf("parse metrics: %w", err)
 	}
-	return sum, sc.Err()
+	var total float64
+	for _, m := range families[name].GetMetric() {
+		if matches(m, labels) {
+			total += m.GetCounter().GetValue() + m.GetGauge().GetValue() + m.GetUntyped().GetValue()
+		}
+	}
+	return total, nil
+}
+
+func matches(m *dto.Metric, labels map[string]string) bool {
+	found := 0
+	for _, l := range m.GetLabel() {
+		if v, ok := labels[l.GetName()]; ok {
+			if v != l.GetValue() {
+				return false
+			}
+			found++
+		}
+	}
+	return found == len(labels)
 }
