@@ -364,7 +364,7 @@ func TestProfile(t *testing.T) {
 	p := Evaluate(f, DefaultConfig(), now).Profile
 	assert.Equal(t, `"Anna"`, string(p.Traits["name"].Value), "last write wins per trait")
 	assert.Equal(t, `true`, string(p.Consent["consent"]))
-	assert.Equal(t, 2, p.Orders)
+	assert.Equal(t, uint64(2), p.Orders)
 	assert.InDelta(t, 40, p.Revenue, 1e-9)
 	assert.InDelta(t, 20, p.AvgOrderValue, 1e-9)
 	assert.Equal(t, []string{"Tea", "cup-1"}, p.Products)
@@ -392,7 +392,7 @@ func TestProfileAbsurdAmountsAndGroupTraits(t *testing.T) {
 	)
 	res := Evaluate(f, DefaultConfig(), now)
 	p := res.Profile
-	assert.Equal(t, 3, p.Orders)
+	assert.Equal(t, uint64(3), p.Orders)
 	assert.InDelta(t, 25, p.Revenue, 1e-9)
 	assert.Zero(t, p.Loyalty.Points)
 	assert.Equal(t, `"Ann"`, string(p.Traits["name"].Value))

@@ -7,22 +7,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cemhq/cem/pkg/customer"
 	"github.com/cemhq/cem/pkg/money"
 )
 
 // Profile is the customer 360: one record per canonical customer with what
-// every team needs to know.
+// every team needs to know: the common fields (customer.Profile) and the
+// scorer's derived facts.
 type Profile struct {
-	CustomerID        string               `json:"customer_id"`
-	IDs               []string             `json:"ids"`
+	customer.Profile
+	// Traits are the latest value of every identify trait with its time.
 	Traits            map[string]Trait     `json:"traits"`
-	FirstSeen         time.Time            `json:"first_seen"`
-	LastSeen          time.Time            `json:"last_seen"`
 	LastSeenByChannel map[string]time.Time `json:"last_seen_by_channel"`
-	Events            int                  `json:"events"`
-	Sessions          int                  `json:"sessions"`
-	Orders            int                  `json:"orders"`
-	Revenue           float64              `json:"revenue"`
 	AvgOrderValue     float64              `json:"avg_order_value"`
 	Currency          string               `json:"currency,omitempty"`
 	LastOrderAt       time.Time            `json:"last_order_at"`
@@ -74,8 +70,9 @@ type ChannelStats struct {
 
 func computeProfile(f *Facts, now time.Time) Profile {
 	p := Profile{
-		CustomerID: f.CustomerID, IDs: f.IDs, Traits: f.Traits, FirstSeen: f.FirstSeen, LastSeen: f.LastSeen,
-		LastSeenByChannel: f.LastSeenByChannel, Events: f.Events, Sessions: f.Sessions, Orders: len(f.Orders),
+		Profile: customer.Profile{CustomerID: f.CustomerID, IDs: f.IDs, FirstSeenMs: msOf(f.FirstSeen), LastSeenMs: msOf(f.LastSeen),
+			Events: uint64(f.Events), Sessions: uint64(f.Sessions), Orders: uint64(len(f.Orders))},
+		Traits: f.Traits, LastSeenByChannel: f.LastSeenByChannel,
 		ReferralsSent: len(f.ReferralsSent), ReferralsDone: len(f.ReferralsDone),
 		SurveysAnswered: len(f.Surveys), FeedbackGiven: len(f.Feedback),
 	}

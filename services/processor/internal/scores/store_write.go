@@ -56,8 +56,8 @@ func (s *ClickHouseStore) writeProfiles(ctx context.Context, rs []*Result, at ti
 			if ids == nil {
 				ids = []string{}
 			}
-			return []any{r.CustomerID, at, msOf(r.At), ids, msOf(p.FirstSeen), msOf(p.LastSeen), uint64(p.Events),
-				uint64(p.Sessions), uint64(p.Orders), p.Revenue, p.AvgOrderValue, msOf(p.LastOrderAt), uint32(p.Tickets.Open),
+			return []any{r.CustomerID, at, msOf(r.At), ids, p.FirstSeenMs, p.LastSeenMs, p.Events,
+				p.Sessions, p.Orders, p.Revenue, p.AvgOrderValue, msOf(p.LastOrderAt), uint32(p.Tickets.Open),
 				uint32(p.Tickets.Resolved), uint32(r.Contracts.Active), p.Loyalty.Program, p.Loyalty.Tier, p.Loyalty.Points,
 				uint32(p.ReferralsSent), uint32(p.ReferralsDone), uint32(p.SurveysAnswered), uint32(p.FeedbackGiven),
 				latest(r.Satisfaction.NPS), latest(r.Satisfaction.CSAT), latest(r.Satisfaction.CES), jsonText(p), version}
@@ -91,7 +91,7 @@ func (s *ClickHouseStore) writeScores(ctx context.Context, rs []*Result, at time
 			sat := r.Satisfaction
 			return []any{r.CustomerID, at, msOf(r.At), r.Experience.Score, uint32(r.Experience.Signals), jsonText(r.Experience.Top),
 				r.Health.Score, r.Health.Risk, factors, reasonTexts(r.Health), b2u(r.Sleeper.Sleeper), msOf(d.SleeperAt),
-				r.Sleeper.UsualGapDays, uint32(r.Sleeper.ActiveDays), msOf(r.Profile.LastSeen), msOf(r.Profile.LastOrderAt), neg,
+				r.Sleeper.UsualGapDays, uint32(r.Sleeper.ActiveDays), r.Profile.LastSeenMs, msOf(r.Profile.LastOrderAt), neg,
 				r.Lifecycle.State, r.Lifecycle.Reason, msOf(d.LifecycleUntil), msOf(d.DormantAt), msOf(d.ChurnedAt),
 				msOf(d.ContractEndingAt), msOf(d.ContractEnd), b2u(r.Contracts.Cancelled != nil), uint8(r.Value.R),
 				uint8(r.Value.F), uint8(r.Value.M), r.Value.Segment, r.Value.Tier, r.Loyalty.Stage, evidence,

@@ -7,25 +7,21 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cemhq/cem/pkg/customer"
 	"github.com/cemhq/cem/pkg/events"
 	"github.com/cemhq/cem/pkg/eventsql"
 	"github.com/cemhq/cem/pkg/money"
 	"github.com/cemhq/cem/services/query/internal/chstore"
 )
 
-// Profile is the customer 360 view computed from events at query time.
+// Profile is the customer 360 view computed from events at query time:
+// the common fields (customer.Profile) and what the query service adds.
 type Profile struct {
-	CustomerID   string                 `json:"customer_id"`
-	IDs          []string               `json:"ids"`
+	customer.Profile
+	// Traits are the latest value of every identify trait.
 	Traits       map[string]any         `json:"traits"`
-	FirstSeenMs  int64                  `json:"first_seen_ms"`
-	LastSeenMs   int64                  `json:"last_seen_ms"`
-	Events       uint64                 `json:"events"`
-	Sessions     uint64                 `json:"sessions"`
 	Channels     []string               `json:"channels"`
 	Sources      []string               `json:"sources"`
-	Orders       uint64                 `json:"orders"`
-	Revenue      float64                `json:"revenue"`
 	LatestScores map[string]LatestScore `json:"latest_scores"`
 	OpenTickets  []string               `json:"open_tickets"`
 	// Extensions holds what registered Enrichers add (e.g. health score,
@@ -51,8 +47,8 @@ type Enricher interface {
 const maxTraitEvents = 1000
 
 // Profile builds the 360 profile of a canonical customer with ids.
-func (r *Resolver) Profile(ctx context.Context, customer string, ids []string, enrichers []Enricher) (*Profile, error) {
-	p := &Profile{CustomerID: customer, IDs: ids, Traits: map[string]any{}, LatestScores: map[string]LatestScore{}, OpenTickets: []string{}}
+func (r *Resolver) Profile(ctx context.Context, cust string, ids []string, enrichers []Enricher) (*Profile, error) {
+	p := &Profile{Profile: customer.Profile{CustomerID: cust, IDs: ids}, Traits: map[string]any{}, LatestScores: map[string]LatestScore{}, OpenTickets: []string{}}
 	set := chstore.Set(ids)
 	// Lists sorted and money summed in integer units: identical calls give
 	// identical answers. Revenue beyond events.MaxAmount (stored before the
@@ -114,7 +110,7 @@ GROUP BY ticket_id HAVING countIf(event = 'Ticket Resolved') = 0 ORDER BY ticket
 		return nil, fmt.Errorf("profile tickets: %w", err)
 	}
 	for _, e := range enrichers {
-		v, err := e.Enrich(ctx, customer, ids)
+		v, err := e.Enrich(ctx, cust, ids)
 		if err != nil {
 			return nil, fmt.Errorf("profile %s: %w", e.Name(), err)
 		}
