@@ -11,6 +11,13 @@ import (
 // track event name, else "<type>:<name>" (e.g. "page:Pricing"), else the type.
 const StepExpr = "if(event != '', event, if(name != '', concat(type, ':', name), type))"
 
+// SaneTime is the SQL condition on events whose time is plausible: from
+// 2000-01-01 to a day after now. A device clock reset to 1900 or set to
+// 9999 (the collector clamps those since CEM_EVENT_MAX_PAST/FUTURE, older
+// rows may have them) must not become a customer's first or last seen, nor
+// a retention cohort.
+const SaneTime = "ts_ms >= 946684800000 AND ts_ms < (toInt64(toUInt32(now())) + 86400) * 1000"
+
 // CustomerEvents returns a parenthesised subquery over the events, one row
 // per event id (eventsql.Source: the winning copy), with the columns cols
 // (constants of the caller, each a column of events or an "expr AS alias")

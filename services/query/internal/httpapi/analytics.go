@@ -29,7 +29,7 @@ func (s *server) funnel(w http.ResponseWriter, r *http.Request) error {
 }
 
 // DefaultPathDays is the window of paths and journeys without "from": the
-// last 30 days of data (paths read every event of the window, customer by
+// last 30 days up to now (paths read every event of the window, customer by
 // customer; over years of data that takes long).
 const DefaultPathDays = 30
 

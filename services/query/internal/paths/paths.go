@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -31,8 +32,10 @@ type Query struct {
 	// FromMs and ToMs bound event time [from, to) in epoch ms; 0 = open.
 	FromMs, ToMs int64
 	// RecentDays, when FromMs is 0, bounds the paths to the last RecentDays
-	// days of data: FromMs becomes the newest event time before ToMs (or
-	// of all data) minus RecentDays. 0: no default bound.
+	// days before ToMs, or before now when ToMs is 0 (then ToMs becomes
+	// now): the clock, not the newest event, so that an event stamped far
+	// in the future cannot move the window past everyone's data. 0: no
+	// default bound.
 	RecentDays int
 	// KeepRepeats keeps consecutive repeats of a step (page, page, page);
 	// by default they collapse into one.
@@ -108,10 +111,13 @@ type StepCount struct {
 }
 
 // Engine computes paths.
-type Engine struct{ st *chstore.Store }
+type Engine struct {
+	st  *chstore.Store
+	now func() time.Time
+}
 
 // New returns an Engine reading st.
-func New(st *chstore.Store) *Engine { return &Engine{st: st} }
+func New(st *chstore.Store) *Engine { return &Engine{st: st, now: time.Now} }
 
 // Run computes the paths of q (validated) around every anchor occurrence.
 func (e *Engine) Run(ctx context.Context, q Query) (*Result, error) {
@@ -216,34 +222,19 @@ func pathSteps(q Query, nb string, beyond []string) []string {
 	return append([]string{q.Anchor, nb}, beyond...)
 }
 
-// Resolve turns q.RecentDays into q.FromMs. RunWhere does it itself; a
-// caller that runs the same q several times resolves it once first.
-func (e *Engine) Resolve(ctx context.Context, q Query) (Query, error) {
+// Resolve turns q.RecentDays into q.FromMs (and, without q.ToMs, sets
+// q.ToMs to now). RunWhere does it itself; a caller that runs the same q
+// several times resolves it once first, so that every run covers the same
+// range.
+func (e *Engine) Resolve(_ context.Context, q Query) (Query, error) {
 	if q.FromMs != 0 || q.RecentDays <= 0 {
 		return q, nil
 	}
-	from, err := e.recentFrom(ctx, q)
-	if err != nil {
-		return q, err
+	if q.ToMs == 0 {
+		q.ToMs = e.now().UnixMilli() + 1 // [from, to): events of this millisecond count
 	}
-	q.FromMs, q.RecentDays = from, 0
+	q.FromMs, q.RecentDays = max(0, q.ToMs-int64(q.RecentDays)*86_400_000), 0
 	return q, nil
-}
-
-// recentFrom is the start of the last q.RecentDays days of data before
-// q.ToMs (0 when there is no data).
-func (e *Engine) recentFrom(ctx context.Context, q Query) (int64, error) {
-	sql := fmt.Sprintf("SELECT max(ts_ms) FROM %s.events", e.st.DB())
-	var args []any
-	if q.ToMs > 0 {
-		sql += " WHERE ts_ms < ?"
-		args = append(args, q.ToMs)
-	}
-	var newest int64
-	if err := e.st.Row(ctx, sql, args, &newest); err != nil {
-		return 0, fmt.Errorf("paths: newest event: %w", err)
-	}
-	return max(0, newest-int64(q.RecentDays)*86_400_000), nil
 }
 
 // sankey turns paths into nodes and links; positions count from the anchor.

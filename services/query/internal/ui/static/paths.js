@@ -11,7 +11,7 @@ export async function pathsView(view, _args, params) {
   const anchor = h('input', { type: 'text', name: 'anchor', value: q.anchor, list: 'path-events', required: true, placeholder: 'e.g. Checkout Started' });
   const dir = select('direction', [['next', 'what happens next'], ['previous', 'what happened before']], q.direction);
   const depth = select('depth', [1, 2, 3, 4, 5, 6].map((d) => [d, d + ' steps']), q.depth);
-  // The API's range: the last N days of data (the newest event counts back).
+  // The API's range: the last N days up to now.
   const days = select('days', [[7, 'last 7 days'], [30, 'last 30 days'], [90, 'last 90 days'], [365, 'last 365 days']], q.days);
   const form = h('form', { class: 'card row', id: 'paths-form' }, field('Anchor event', anchor), eventList('path-events'), field('Direction', dir),
     field('Depth', depth), field('Range', days), h('button', { type: 'submit' }, 'Show paths'));
@@ -25,7 +25,7 @@ export async function pathsView(view, _args, params) {
     return;
   }
   const r = await get('/paths', q);
-  const since = r.from_ms ? 'events since ' + new Date(r.from_ms).toISOString().slice(0, 10) + ' (the last ' + q.days + ' days of data)' : 'all events';
+  const since = r.from_ms ? 'events since ' + new Date(r.from_ms).toISOString().slice(0, 10) + ' (the last ' + q.days + ' days)' : 'all events';
   if (!r.paths || !r.paths.length) {
     view.append(empty(`No paths found around “${q.anchor}” in ${since}.`, 'The anchor is an event name (case sensitive), “page” or “page:Name”; a longer range may find it.'));
     return;
