@@ -32,6 +32,7 @@ func TestInvalidConfigExits2(t *testing.T) {
 		{Env: "CEM_QUERY_ERASE_TIMEOUT=0s"},
 		{Env: "CEM_QUERY_SHUTDOWN_TIMEOUT=0s"},
 		{Env: "CEM_QUERY_MAX_ROWS=0"},
+		{Env: "CEM_QUERY_HEAVY_PER_TOKEN=0"},
 		{Env: "CEM_QUERY_EXPORT_MAX_ROWS=-1"},
 		{Env: "CEM_QUERY_SERVICE_TARGETS=phone=fast"},
 		{Env: "CEM_QUERY_MIN_N=-1"}, // envconfig's parse error names it

@@ -53,6 +53,10 @@ type Query struct {
 	// (CEM_QUERY_SERVICE_TARGETS). Default
 	// phone=5m/24h,chat=2m/4h,email=24h/72h,letter=120h/240h,*=1h/24h.
 	ServiceTargets string `envconfig:"SERVICE_TARGETS" default:"phone=5m/24h,chat=2m/4h,email=24h/72h,letter=120h/240h,*=1h/24h"`
+	// HeavyPerToken bounds the heavy analyses (funnels, paths, retention,
+	// journeys, GDPR exports) one token runs at once; beyond it the API
+	// answers 429 with Retry-After (CEM_QUERY_HEAVY_PER_TOKEN). Default 4.
+	HeavyPerToken int `envconfig:"HEAVY_PER_TOKEN" default:"4"`
 	// Migrate applies the schemas/clickhouse migrations at start
 	// (CEM_QUERY_MIGRATE). Default true.
 	Migrate bool `envconfig:"MIGRATE" default:"true"`
@@ -75,6 +79,7 @@ func (c *Config) Validate() error {
 	v.Require(q.EraseTimeout > 0, "CEM_QUERY_ERASE_TIMEOUT", "must be positive, got %s", q.EraseTimeout)
 	v.Require(q.ShutdownTimeout > 0, "CEM_QUERY_SHUTDOWN_TIMEOUT", "must be positive, got %s", q.ShutdownTimeout)
 	v.Require(q.MaxRows > 0, "CEM_QUERY_MAX_ROWS", "must be positive, got %d", q.MaxRows)
+	v.Require(q.HeavyPerToken > 0, "CEM_QUERY_HEAVY_PER_TOKEN", "must be positive, got %d", q.HeavyPerToken)
 	v.Require(q.ExportMaxRows > 0, "CEM_QUERY_EXPORT_MAX_ROWS", "must be positive, got %d", q.ExportMaxRows)
 	if _, err := servicelevel.ParseTargets(q.ServiceTargets); err != nil {
 		v.Require(false, "CEM_QUERY_SERVICE_TARGETS", "%v", err)

@@ -81,7 +81,7 @@ func NewHandler(conn chstore.Conn, cfg Config, log *slog.Logger, reg *prometheus
 		Auth:     httpapi.NewAuth(tokens),
 		Limits: httpapi.Limits{
 			Timeout: cfg.Query.Timeout, EraseTimeout: cfg.Query.EraseTimeout,
-			MaxRows: cfg.Query.MaxRows, MinN: cfg.Query.MinN,
+			MaxRows: cfg.Query.MaxRows, MinN: cfg.Query.MinN, HeavyPerToken: cfg.Query.HeavyPerToken,
 		},
 		Resolver:  journey.NewResolver(st),
 		Enrichers: []journey.Enricher{scoresegments.NewScores(st)},

@@ -32,6 +32,10 @@ type Limits struct {
 	// MinN is the default minimum number of answers for a score to count as
 	// sufficient.
 	MinN uint64
+	// HeavyPerToken bounds the heavy analyses (funnels, paths, retention,
+	// journeys, exports) one token runs at once; beyond it 429 with
+	// Retry-After. 0: unbounded.
+	HeavyPerToken int
 }
 
 // Deps are what the API serves from. All fields are required except
@@ -67,12 +71,17 @@ func NewHandler(d Deps) http.Handler {
 	s := &server{d}
 	mux := http.NewServeMux()
 	d.Health.Register(mux, d.Registry)
+	heavy := newHeavyLimit(d.Limits.HeavyPerToken)
 	for _, rt := range s.routes() {
 		timeout := rt.timeout
 		if timeout == 0 {
 			timeout = d.Limits.Timeout
 		}
-		mux.Handle(rt.pattern, d.Metrics.instrument(rt.pattern, d.Auth.Wrap(rt.scope, s.wrap(rt.h, timeout))))
+		h := s.wrap(rt.h, timeout)
+		if rt.heavy {
+			h = heavy.wrap(h)
+		}
+		mux.Handle(rt.pattern, d.Metrics.instrument(rt.pattern, d.Auth.Wrap(rt.scope, h)))
 	}
 	mux.Handle("/api/", d.Metrics.instrument("unknown", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
@@ -86,27 +95,28 @@ type route struct {
 	h       handlerFunc
 	timeout time.Duration // 0: Limits.Timeout
 	scope   Scope         // what the token must grant
+	heavy   bool          // bounded per token (Limits.HeavyPerToken)
 }
 
 // routes is the API route table.
 func (s *server) routes() []route {
 	return []route{
-		{"GET /api/v1/customers", s.lookup, 0, ScopeRead},
-		{"GET /api/v1/customers/{id}", s.profile, 0, ScopeRead},
-		{"GET /api/v1/customers/{id}/timeline", s.timeline, 0, ScopeRead},
-		{"GET /api/v1/customers/{id}/export", s.export, 0, ScopeExport},
-		{"DELETE /api/v1/customers/{id}", s.erase, s.Limits.EraseTimeout, ScopeErase},
-		{"POST /api/v1/funnels", s.funnel, 0, ScopeRead},
-		{"GET /api/v1/paths", s.paths, 0, ScopeRead},
-		{"GET /api/v1/retention", s.retention, 0, ScopeRead},
-		{"GET /api/v1/experience", s.experience, 0, ScopeRead},
-		{"GET /api/v1/experience/touchpoints/worst", s.worstTouchpoints, 0, ScopeRead},
-		{"GET /api/v1/experience/journeys", s.journeys, 0, ScopeRead},
-		{"GET /api/v1/service", s.service, 0, ScopeRead},
-		{"GET /api/v1/segments", s.segmentList, 0, ScopeRead},
-		{"GET /api/v1/segments/{name}", s.segment, 0, ScopeRead},
-		{"GET /api/v1/segments/{name}/history", s.segmentHistory, 0, ScopeRead},
-		{"GET /api/v1/alerts", s.alertList, 0, ScopeRead},
+		{"GET /api/v1/customers", s.lookup, 0, ScopeRead, false},
+		{"GET /api/v1/customers/{id}", s.profile, 0, ScopeRead, false},
+		{"GET /api/v1/customers/{id}/timeline", s.timeline, 0, ScopeRead, false},
+		{"GET /api/v1/customers/{id}/export", s.export, 0, ScopeExport, true},
+		{"DELETE /api/v1/customers/{id}", s.erase, s.Limits.EraseTimeout, ScopeErase, false},
+		{"POST /api/v1/funnels", s.funnel, 0, ScopeRead, true},
+		{"GET /api/v1/paths", s.paths, 0, ScopeRead, true},
+		{"GET /api/v1/retention", s.retention, 0, ScopeRead, true},
+		{"GET /api/v1/experience", s.experience, 0, ScopeRead, false},
+		{"GET /api/v1/experience/touchpoints/worst", s.worstTouchpoints, 0, ScopeRead, false},
+		{"GET /api/v1/experience/journeys", s.journeys, 0, ScopeRead, true},
+		{"GET /api/v1/service", s.service, 0, ScopeRead, false},
+		{"GET /api/v1/segments", s.segmentList, 0, ScopeRead, false},
+		{"GET /api/v1/segments/{name}", s.segment, 0, ScopeRead, false},
+		{"GET /api/v1/segments/{name}/history", s.segmentHistory, 0, ScopeRead, false},
+		{"GET /api/v1/alerts", s.alertList, 0, ScopeRead, false},
 	}
 }
 

@@ -26,7 +26,7 @@ function url(path, params) {
 
 // request calls the API and returns the Response; it throws ApiError for
 // non-2xx answers with the API's error message.
-export async function request(path, { method = 'GET', body, params, auth } = {}) {
+export async function request(path, { method = 'GET', body, params, auth, retries = 2 } = {}) {
   const headers = { Authorization: 'Bearer ' + (auth || token.get()), Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res;
@@ -36,6 +36,12 @@ export async function request(path, { method = 'GET', body, params, auth } = {})
     throw new ApiError(0, 'network', 'The query service cannot be reached (' + e.message + ').');
   }
   if (res.ok) return res;
+  if (res.status === 429 && retries > 0) {
+    // The token runs its limit of heavy analyses at once: wait as told, then retry.
+    const wait = Math.min(Number(res.headers.get('Retry-After')) || 1, 10);
+    await new Promise((r) => setTimeout(r, wait * 1000));
+    return request(path, { method, body, params, auth, retries: retries - 1 });
+  }
   let code = 'http_' + res.status;
   let message = res.statusText || 'request failed';
   try {
