@@ -8,7 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,51 +38,19 @@ type HeldRequest struct {
 	Hold int
 }
 
-// AttackStats counts what the attack connections saw.
+// AttackStats counts what the attack connections saw: requests sent, and
+// per request the server's answer (0: it closed the connection without
+// one) and the time from sending to that answer or close.
 type AttackStats struct {
-	// Sent counts requests whose headers were sent.
 	Sent atomic.Int64
-	// Answered counts answers by status code (0: the server closed the
-	// connection without one).
-	mu       sync.Mutex
-	Answered map[int]int
-	// Held is the time from sending to the server's answer or close.
-	Held []time.Duration
-}
-
-func (s *AttackStats) add(code int, held time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.Answered == nil {
-		s.Answered = map[int]int{}
-	}
-	s.Answered[code]++
-	s.Held = append(s.Held, held)
+	Outcomes
 }
 
 // Summary is a line for the test log: requests, answers by code and the
 // median and longest time the server let a connection be held.
 func (s *AttackStats) Summary() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	held := append([]time.Duration(nil), s.Held...)
-	sort.Slice(held, func(i, j int) bool { return held[i] < held[j] })
-	med, longest := time.Duration(0), time.Duration(0)
-	if len(held) > 0 {
-		med, longest = held[len(held)/2], held[len(held)-1]
-	}
-	return fmt.Sprintf("%d requests sent, answers by code %v, held median %s, longest %s", s.Sent.Load(), s.Answered, med.Round(time.Millisecond), longest.Round(time.Millisecond))
-}
-
-// MaxHeld is the longest time a connection was held.
-func (s *AttackStats) MaxHeld() time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var m time.Duration
-	for _, h := range s.Held {
-		m = max(m, h)
-	}
-	return m
+	return fmt.Sprintf("%d requests sent, answers by code %v, held median %s, longest %s", s.Sent.Load(), s.Codes(),
+		s.Quantile(.5).Round(time.Millisecond), s.Quantile(1).Round(time.Millisecond))
 }
 
 // Attack runs conns workers against addr until ctx ends or each sent
@@ -116,7 +84,7 @@ func attackOnce(ctx context.Context, d *net.Dialer, addr string, trickle time.Du
 	start := time.Now()
 	sent := len(req.Body) - req.Hold
 	if _, err := c.Write(append([]byte(req.Head+"\r\n\r\n"), req.Body[:sent]...)); err != nil {
-		stats.add(0, time.Since(start))
+		stats.Add(0, time.Since(start))
 		return
 	}
 	stats.Sent.Add(1)
@@ -140,7 +108,7 @@ func attackOnce(ctx context.Context, d *net.Dialer, addr string, trickle time.Du
 		select {
 		case code := <-answered:
 			if ctx.Err() == nil {
-				stats.add(code, time.Since(start))
+				stats.Add(code, time.Since(start))
 			}
 			return
 		case <-tick:
@@ -150,20 +118,6 @@ func attackOnce(ctx context.Context, d *net.Dialer, addr string, trickle time.Du
 			}
 		}
 	}
-}
-
-// MinHeld is the shortest time a connection was held.
-func (s *AttackStats) MinHeld() time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.Held) == 0 {
-		return 0
-	}
-	m := s.Held[0]
-	for _, h := range s.Held {
-		m = min(m, h)
-	}
-	return m
 }
 
 // ProcessRSS returns the resident set size of process pid in bytes
@@ -182,43 +136,45 @@ func ProcessRSS(pid int) (int64, error) {
 	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
 }
 
-// Latencies records the outcome of legitimate requests during an attack.
-type Latencies struct {
+// Outcomes records requests: status code (0: transport error or no
+// answer) and duration.
+type Outcomes struct {
 	mu    sync.Mutex
 	codes map[int]int
 	d     []time.Duration
 }
 
 // Add records one request.
-func (l *Latencies) Add(code int, d time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.codes == nil {
-		l.codes = map[int]int{}
+func (o *Outcomes) Add(code int, d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.codes == nil {
+		o.codes = map[int]int{}
 	}
-	l.codes[code]++
-	l.d = append(l.d, d)
+	o.codes[code]++
+	o.d = append(o.d, d)
 }
 
-// Codes returns the count of each status code (0: transport error).
-func (l *Latencies) Codes() map[int]int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// Codes returns the count of each status code.
+func (o *Outcomes) Codes() map[int]int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	out := map[int]int{}
-	for k, v := range l.codes {
+	for k, v := range o.codes {
 		out[k] = v
 	}
 	return out
 }
 
-// Quantile returns the q-quantile of the latencies.
-func (l *Latencies) Quantile(q float64) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.d) == 0 {
+// Quantile returns the q-quantile of the durations (0: the shortest, 1:
+// the longest).
+func (o *Outcomes) Quantile(q float64) time.Duration {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.d) == 0 {
 		return 0
 	}
-	d := append([]time.Duration(nil), l.d...)
-	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	d := slices.Clone(o.d)
+	slices.Sort(d)
 	return d[min(len(d)-1, int(q*float64(len(d))))]
 }
