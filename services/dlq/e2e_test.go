@@ -5,13 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -26,48 +23,11 @@ import (
 
 const webKey = "dlq-test-web-key"
 
-// buildCollector builds the real collector once per test.
-func buildCollector(t *testing.T) string {
+// startCollector runs the collector binary on broker with extra env.
+func startCollector(t *testing.T, bin, broker string, env ...string) *itest.Service {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "collector")
-	build := exec.Command("go", "build", "-o", bin, "../collector")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
-	return bin
-}
-
-// startCollector runs the collector binary on broker with extra env and
-// returns its URL and a stop function.
-func startCollector(t *testing.T, bin, broker string, env ...string) (string, func()) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	cmd := exec.Command(bin)
-	cmd.Env = append([]string{"CEM_HTTP_ADDR=" + addr, "CEM_KAFKA_BROKERS=" + broker, "CEM_WRITE_KEYS=web:" + webKey,
-		"CEM_LOG_LEVEL=warn", "CEM_KAFKA_LINGER=1ms"}, env...)
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			_, _ = cmd.Process.Wait()
-		}
-	}
-	t.Cleanup(stop)
-	url := "http://" + addr
-	itest.Eventually(t, 30*time.Second, func() bool {
-		resp, err := http.Get(url + "/readyz")
-		if err != nil {
-			return false
-		}
-		_ = resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, "collector ready")
-	return url, stop
+	return itest.StartService(t, bin, "CEM_HTTP_ADDR", append([]string{"CEM_KAFKA_BROKERS=" + broker,
+		"CEM_WRITE_KEYS=web:" + webKey, "CEM_LOG_LEVEL=warn", "CEM_KAFKA_LINGER=1ms"}, env...)...)
 }
 
 func post(t *testing.T, url, body string) {
@@ -100,18 +60,20 @@ func report(t *testing.T, out string) dlq.Report {
 	return r
 }
 
-// storedIDs reads every record of cem.events and counts each messageId.
-func storedIDs(t *testing.T, broker string) map[string]int {
+// storedIDs reads every record of cem.events and counts each messageId;
+// it also returns each one's event time.
+func storedIDs(t *testing.T, broker string) (map[string]int, map[string]time.Time) {
 	t.Helper()
-	ids := map[string]int{}
+	ids, at := map[string]int{}, map[string]time.Time{}
 	require.NoError(t, dlq.Topic{Brokers: []string{broker}, Name: "cem.events"}.Scan(context.Background(), dlq.Offsets{},
 		func(r dlq.Record) error {
 			ev, err := events.Unmarshal(r.Value)
 			require.NoError(t, err)
 			ids[ev.MessageID]++
+			at[ev.MessageID] = ev.Timestamp
 			return nil
 		}, func(int, int64) error { return nil }))
-	return ids
+	return ids, at
 }
 
 // TestDLQReplayEndToEnd runs the real collector on the dev broker: events
@@ -121,15 +83,19 @@ func storedIDs(t *testing.T, broker string) map[string]int {
 // replays are run again.
 func TestDLQReplayEndToEnd(t *testing.T) {
 	broker := itest.Kafka(t).Addr()
-	bin := buildCollector(t)
-	url, stop := startCollector(t, bin, broker, "CEM_MAX_EVENT_BYTES=2048")
+	bin := itest.Build(t, "../collector")
+	first := startCollector(t, bin, broker, "CEM_MAX_EVENT_BYTES=2048")
+	url := first.URL
 	big := strings.Repeat("x", 3000)
+	twoDaysAgo := time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Millisecond)
+	posted := time.Now()
 	post(t, url, `{"batch":[
  {"type":"track","userId":"u1","event":"Signed Up","messageId":"ok-1"},
- {"type":"track","userId":"u1","event":"CES Submitted","properties":{"score":9},"messageId":"bad-1"},
+ {"type":"track","userId":"u1","event":"CES Submitted","properties":{"score":9},"messageId":"bad-1","timestamp":"`+
+		twoDaysAgo.Format(time.RFC3339Nano)+`","sentAt":"`+twoDaysAgo.Add(time.Minute).Format(time.RFC3339Nano)+`"},
  {"type":"track","userId":"u2","event":"CES Submitted","properties":{"score":12},"messageId":"bad-2"},
  {"type":"track","userId":"u3","event":"Note","properties":{"text":"`+big+`"},"messageId":"big-1"}]}`)
-	stop()
+	first.Stop()
 
 	// A processor-stage record, as the processor writes one for an event
 	// it could not process.
@@ -164,7 +130,7 @@ func TestDLQReplayEndToEnd(t *testing.T) {
 	fixedBody := strings.NewReplacer(`"score":9`, `"score":6`, `"score":12`, `"score":7`).Replace(out)
 	require.NoError(t, os.WriteFile(fixed, []byte(fixedBody), 0o600))
 
-	url, _ = startCollector(t, bin, broker) // default limits: the size cause is fixed too
+	url = startCollector(t, bin, broker).URL // default limits: the size cause is fixed too
 	replayFile := []string{"replay", "-brokers", broker, "-collector", url, "-write-keys", "web:" + webKey, "-file", fixed, "-source", "web"}
 	code, out = cli(t, replayFile...)
 	require.Equal(t, 0, code, out)
@@ -193,8 +159,11 @@ func TestDLQReplayEndToEnd(t *testing.T) {
 	require.Equal(t, 0, code, out)
 	assert.Equal(t, 2, report(t, out).Duplicates, out)
 
-	assert.Equal(t, map[string]int{"ok-1": 1, "bad-1": 1, "bad-2": 1, "big-1": 1, "proc-1": 1}, storedIDs(t, broker),
+	ids, at := storedIDs(t, broker)
+	assert.Equal(t, map[string]int{"ok-1": 1, "bad-1": 1, "bad-2": 1, "big-1": 1, "proc-1": 1}, ids,
 		"every event is in cem.events exactly once")
+	assert.WithinDuration(t, posted.Add(-time.Minute), at["bad-1"], 5*time.Second,
+		"a replayed event keeps the time of its first receipt, corrected for its clock skew (sentAt one minute after timestamp)")
 }
 
 func TestUsageErrorsExit2(t *testing.T) {

@@ -174,7 +174,7 @@ func export(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			left[why]++
 			return nil
 		}
-		line, err := dlq.Compact(r.Failure.Raw)
+		line, err := dlq.ReplayEvent([]byte(r.Failure.Raw), r.Failure.At)
 		if err != nil {
 			left["not JSON"]++
 			return nil

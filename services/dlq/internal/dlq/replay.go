@@ -40,6 +40,7 @@ type Replayer struct {
 	HTTP   *http.Client
 
 	pending map[string][][]byte // source -> compact events
+	client  map[string]bool     // sources /v1/import refused (client sources)
 	records []kafka.Message
 	writer  *kafka.Writer
 	report  Report
@@ -133,7 +134,7 @@ func (r *Replayer) add(rec Record) (full bool, err error) {
 			return false, fmt.Errorf("partition %d offset %d: no write key for source %q (give it with -write-keys, or leave the source out with -source)",
 				rec.Partition, rec.Offset, f.Source)
 		}
-		line, err := Compact(f.Raw)
+		line, err := ReplayEvent([]byte(f.Raw), f.At)
 		if err != nil {
 			r.skip("undecodable")
 			return false, nil
@@ -220,18 +221,97 @@ type importAnswer struct {
 	Error      string            `json:"error"`
 }
 
-// importEvents posts lines as NDJSON to /v1/import with the source's key,
-// retrying while the collector is unavailable (429, 5xx, no connection).
+// errClientSource is the collector's 403 for /v1/import with the key of a
+// client source (browser and app keys are public and may not import).
+var errClientSource = errors.New("client source")
+
+// maxBatchBody keeps a /v1/batch request well below the collector's default
+// batch limit (CEM_MAX_BATCH_BYTES, 500 KB).
+const maxBatchBody = 256 << 10
+
+// importEvents sends the events of source through the collector: to
+// /v1/import, which keeps each event's timestamp, or, for a client source
+// (refused there), to /v1/batch without the events' sentAt, so the
+// collector keeps their timestamp instead of correcting it for a clock
+// skew of days.
 func (r *Replayer) importEvents(ctx context.Context, source string, lines [][]byte) error {
-	body := bytes.Join(lines, []byte("\n"))
-	url := strings.TrimRight(r.Collector, "/") + "/v1/import"
+	if !r.client[source] {
+		err := r.post(ctx, source, "/v1/import", "application/x-ndjson", bytes.Join(lines, []byte("\n")), len(lines))
+		if !errors.Is(err, errClientSource) {
+			return err
+		}
+		if r.client == nil {
+			r.client = map[string]bool{}
+		}
+		r.client[source] = true
+	}
+	var batch [][]byte
+	size := 0
+	send := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		body := append(append([]byte(`{"batch":[`), bytes.Join(batch, []byte(","))...), "]}"...)
+		n := len(batch)
+		batch, size = batch[:0], 0
+		return r.post(ctx, source, "/v1/batch", "application/json", body, n)
+	}
+	for _, line := range lines {
+		ev, err := ReplayEvent(line, time.Time{})
+		if err != nil {
+			return fmt.Errorf("replay an event of source %s: %w", source, err)
+		}
+		if size+len(ev) > maxBatchBody {
+			if err := send(); err != nil {
+				return err
+			}
+		}
+		batch, size = append(batch, ev), size+len(ev)+1
+	}
+	return send()
+}
+
+// ReplayEvent prepares a collector-stage raw event received at at for
+// sending again: when it carries its own sentAt, the collector's clock-skew
+// correction of the first receipt is applied now (timestamp = at - (sentAt
+// - timestamp)) and sentAt is dropped, so the replay keeps the event's
+// time; write key members go too.
+// A zero at only drops them. It fails unless raw is a JSON object.
+func ReplayEvent(raw []byte, at time.Time) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("event: %w", err)
+	}
+	var sent, ts time.Time
+	for k, v := range m {
+		switch strings.ToLower(k) {
+		case "sentat":
+			_ = json.Unmarshal(v, &sent)
+			delete(m, k)
+		case "writekey", "write_key":
+			delete(m, k)
+		case "timestamp":
+			_ = json.Unmarshal(v, &ts)
+		}
+	}
+	if !at.IsZero() && !sent.IsZero() && !ts.IsZero() {
+		corrected := at.Add(-sent.Sub(ts)).UTC().Truncate(time.Millisecond)
+		m["timestamp"], _ = json.Marshal(corrected.Format(time.RFC3339Nano))
+	}
+	return json.Marshal(m)
+}
+
+// post sends body (n events) to the collector's path with the source's key,
+// retrying while the collector is unavailable (429, 5xx, no connection).
+func (r *Replayer) post(ctx context.Context, source, path, contentType string, body []byte, n int) error {
+	url := strings.TrimRight(r.Collector, "/") + path
 	ans, err := backoff.Retry(ctx, func() (importAnswer, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 		if err != nil {
 			return importAnswer{}, backoff.Permanent(err)
 		}
 		req.SetBasicAuth(r.WriteKeys[source], "")
-		req.Header.Set("Content-Type", "application/x-ndjson")
+		req.Header.Set("Content-Type", contentType)
 		resp, err := r.HTTP.Do(req)
 		if err != nil {
 			return importAnswer{}, err
@@ -240,6 +320,8 @@ func (r *Replayer) importEvents(ctx context.Context, source string, lines [][]by
 		var a importAnswer
 		decodeErr := json.NewDecoder(io.LimitReader(resp.Body, 8<<20)).Decode(&a)
 		switch {
+		case resp.StatusCode == http.StatusForbidden && path == "/v1/import":
+			return a, backoff.Permanent(errClientSource)
 		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 			return a, fmt.Errorf("collector answered %s: %s", resp.Status, a.Error)
 		case resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusBadRequest || decodeErr != nil:
@@ -247,10 +329,13 @@ func (r *Replayer) importEvents(ctx context.Context, source string, lines [][]by
 		}
 		return a, nil
 	}, backoff.WithBackOff(backoff.NewExponentialBackOff()), backoff.WithMaxElapsedTime(2*time.Minute))
-	if err != nil {
-		return fmt.Errorf("import %d events of source %s: %w", len(lines), source, err)
+	if errors.Is(err, errClientSource) {
+		return err
 	}
-	r.report.Sent += len(lines)
+	if err != nil {
+		return fmt.Errorf("replay %d events of source %s to %s: %w", n, source, path, err)
+	}
+	r.report.Sent += n
 	r.report.Accepted += ans.Accepted
 	r.report.Duplicates += ans.Duplicates
 	r.report.Rejected += len(ans.Rejected)
@@ -268,17 +353,4 @@ func Unreplayable(f events.Failure) string {
 		return "truncated"
 	}
 	return ""
-}
-
-// Compact returns raw as one line of JSON; it fails unless raw is a JSON
-// object.
-func Compact(raw string) ([]byte, error) {
-	var b bytes.Buffer
-	if err := json.Compact(&b, []byte(raw)); err != nil {
-		return nil, err
-	}
-	if b.Len() == 0 || b.Bytes()[0] != '{' {
-		return nil, errors.New("not a JSON object")
-	}
-	return b.Bytes(), nil
 }

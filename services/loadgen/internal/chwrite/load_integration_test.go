@@ -3,14 +3,7 @@ package chwrite_test
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,36 +16,6 @@ import (
 )
 
 const queryToken = "loadgen-test-query-token"
-
-// startQueryService builds and runs the query service on db and returns
-// its URL; it is stopped at cleanup.
-func startQueryService(t *testing.T, chAddr, db string) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "query")
-	build := exec.Command("go", "build", "-o", bin, "../../../query")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), "CEM_HTTP_ADDR="+addr, "CEM_CLICKHOUSE_ADDR="+chAddr, "CEM_CLICKHOUSE_DATABASE="+db,
-		"CEM_QUERY_TOKENS="+queryToken, "CEM_LOG_LEVEL=warn")
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _, _ = cmd.Process.Wait() })
-	url := "http://" + addr
-	itest.Eventually(t, 60*time.Second, func() bool {
-		resp, err := http.Get(url + "/readyz")
-		if err != nil {
-			return false
-		}
-		_ = resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, "query service ready")
-	return url
-}
 
 // TestLoadAndQueriesIntegration writes a dataset with the processor's
 // column layout and times every benchmark query on it through the query
@@ -70,7 +33,8 @@ func TestLoadAndQueriesIntegration(t *testing.T) {
 	assert.Equal(t, uint64(25000), n)
 	require.NoError(t, conn.QueryRow(ctx, fmt.Sprintf("SELECT count() FROM %s.identities", db)).Scan(&n))
 	assert.Positive(t, n)
-	url := startQueryService(t, addr, db)
+	url := itest.StartService(t, itest.Build(t, "../../../query"), "CEM_HTTP_ADDR", "CEM_CLICKHOUSE_ADDR="+addr,
+		"CEM_CLICKHOUSE_DATABASE="+db, "CEM_QUERY_TOKENS="+queryToken, "CEM_LOG_LEVEL=warn").URL
 	res, err := querybench.Run(ctx, conn, querybench.Options{Database: db, URL: url, Token: queryToken, Timelines: 20, Repeat: 2})
 	require.NoError(t, err)
 	require.Len(t, res.FunnelSteps, 4)

@@ -4,12 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,36 +20,6 @@ type nopPublisher struct{}
 func (nopPublisher) Publish(context.Context, []Alert) error { return nil }
 
 const apiToken = "scores-test-query-token"
-
-// startQueryService builds the query service (services/query) and runs it
-// on the test database; it is stopped at cleanup.
-func startQueryService(t *testing.T, chAddr, db string) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "query")
-	build := exec.Command("go", "build", "-o", bin, "../../../query")
-	build.Stderr = os.Stderr
-	require.NoError(t, build.Run())
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	cmd := exec.Command(bin)
-	cmd.Env = []string{"CEM_HTTP_ADDR=" + addr, "CEM_CLICKHOUSE_ADDR=" + chAddr, "CEM_CLICKHOUSE_DATABASE=" + db,
-		"CEM_QUERY_TOKENS=" + apiToken, "CEM_QUERY_MIGRATE=false", "CEM_LOG_LEVEL=warn"}
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Signal(syscall.SIGTERM); _, _ = cmd.Process.Wait() })
-	url := "http://" + addr
-	itest.Eventually(t, 60*time.Second, func() bool {
-		resp, err := http.Get(url + "/readyz")
-		if err != nil {
-			return false
-		}
-		_ = resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, "query service ready")
-	return url
-}
 
 // TestContractRenewalAPIIntegration: a contract renewed 10 days ago with a
 // new end date 20 days ahead ends within 30 days (the new term is not
@@ -88,7 +53,8 @@ func TestContractRenewalAPIIntegration(t *testing.T) {
 	_, err := env.scorer(t, &fakeClock{now}, nopPublisher{}).RunOnce(context.Background())
 	require.NoError(t, err)
 
-	url := startQueryService(t, chAddr, env.db)
+	url := itest.StartService(t, itest.Build(t, "../../../query"), "CEM_HTTP_ADDR", "CEM_CLICKHOUSE_ADDR="+chAddr,
+		"CEM_CLICKHOUSE_DATABASE="+env.db, "CEM_QUERY_TOKENS="+apiToken, "CEM_QUERY_MIGRATE=false", "CEM_LOG_LEVEL=warn").URL
 	req, err := http.NewRequest("GET", url+"/api/v1/segments/contracts_ending?days=30", nil)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+apiToken)
