@@ -160,7 +160,7 @@ func (tb *tab) login(t *testing.T) {
 
 // counts are the events of one scenario in ClickHouse.
 type counts struct {
-	total, ids, pages, identifies, tracks, anonymous, web, chrome, linux, desktop, bots, stitched uint64
+	total, ids, pages, identifies, tracks, anonymous, web, chrome, linux, desktop, bots uint64
 }
 
 // countEvents counts the events carrying token, without FINAL: a
