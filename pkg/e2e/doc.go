@@ -1,6 +1,10 @@
-// Package e2e holds the testcontainers-go suite: cem against real Kafka
-// (apache/kafka, KRaft) and ClickHouse (clickhouse/clickhouse-server)
-// containers. It has no non-test code.
+// Package e2e holds the tests that run cem's service binaries together: the
+// testcontainers-go suite against real Kafka (apache/kafka, KRaft) and
+// ClickHouse (clickhouse/clickhouse-server) containers, and
+// TestIdentityHijackIntegration, which needs no Docker (the dev broker and
+// the test ClickHouse, pkg/itest): the collector, processor and query
+// binaries against the identity hijack (an alias with the public
+// web key onto an existing user). It has no non-test code.
 //
 // TestMain starts one Kafka and one ClickHouse container for the package when
 // a Docker daemon answers; otherwise every test skips with the reason (or
