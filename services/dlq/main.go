@@ -95,11 +95,27 @@ func (c *common) topicAndFilter() (dlq.Topic, dlq.Filter) {
 		dlq.Filter{Stages: list(c.stages), Reasons: list(c.reasons), Sources: list(c.sources)}
 }
 
-func (c *common) from() (dlq.Offsets, error) {
-	if c.offsets == "" {
-		return dlq.Offsets{}, nil
+// parseRead parses the flags of a command that only reads and returns the
+// topic, the filter and the offsets to start from.
+func (c *common) parseRead(fs *flag.FlagSet, args []string) (dlq.Topic, dlq.Filter, dlq.Offsets, error) {
+	if err := parse(fs, args); err != nil {
+		return dlq.Topic{}, dlq.Filter{}, nil, err
 	}
-	return dlq.LoadOffsets(c.offsets, c.topic)
+	t, fl := c.topicAndFilter()
+	if c.offsets == "" {
+		return t, fl, dlq.Offsets{}, nil
+	}
+	from, err := dlq.LoadOffsets(c.offsets, c.topic)
+	return t, fl, from, err
+}
+
+// newFlags returns the flag set of command with the common flags.
+func newFlags(command string, stderr io.Writer) (*flag.FlagSet, *common) {
+	fs := flag.NewFlagSet("dlq "+command, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c common
+	c.register(fs)
+	return fs, &c
 }
 
 func parse(fs *flag.FlagSet, args []string) error {
@@ -116,16 +132,9 @@ func parse(fs *flag.FlagSet, args []string) error {
 }
 
 func inspect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("dlq inspect", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c common
-	c.register(fs)
+	fs, c := newFlags("inspect", stderr)
 	records := fs.Bool("records", false, "print the selected records as JSON lines (partition, offset, record) instead of the summary")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	t, fl := c.topicAndFilter()
-	from, err := c.from()
+	t, fl, from, err := c.parseRead(fs, args)
 	if err != nil {
 		return err
 	}
@@ -153,15 +162,8 @@ func inspect(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func export(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("dlq export", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c common
-	c.register(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	t, fl := c.topicAndFilter()
-	from, err := c.from()
+	fs, c := newFlags("export", stderr)
+	t, fl, from, err := c.parseRead(fs, args)
 	if err != nil {
 		return err
 	}
@@ -189,10 +191,7 @@ func export(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 }
 
 func replay(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("dlq replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c common
-	c.register(fs)
+	fs, c := newFlags("replay", stderr)
 	collector := fs.String("collector", "http://127.0.0.1:8080", "the collector's base URL")
 	keys := fs.String("write-keys", os.Getenv("CEM_WRITE_KEYS"), "source:key,... write keys of the sources to replay (default $CEM_WRITE_KEYS)")
 	eventsTopic := fs.String("events-topic", "cem.events", "where processor-stage records go")
