@@ -31,9 +31,10 @@ var knownMetrics = map[string]bool{
 	"cem_processor_identity_merges_total": true, "cem_processor_sessions_opened_total": true,
 	"cem_processor_sessions_closed_total": true, "cem_processor_state_customers": true,
 	"cem_processor_end_to_end_latency_seconds": true, "cem_processor_ready": true,
+	"cem_processor_identity_links_refused_total": true,
 	// query
 	"cem_query_requests_total": true, "cem_query_request_duration_seconds": true,
-	"cem_query_clickhouse_duration_seconds": true,
+	"cem_query_clickhouse_duration_seconds": true, "cem_query_clickhouse_kills_total": true,
 }
 
 type ruleFile struct {
