@@ -17,6 +17,14 @@
 // Junk ids ("", null, undefined, 0, -1, guest, anonymous, unknown, none, nan,
 // n/a, test, case-insensitive, configurable) never link anything.
 //
+// Source trust (trust.go): an event of a client source (a public browser or
+// app write key; events.Enrichment.ServerSource false) never moves an id
+// that belongs to a user's cluster, neither by alias nor by identify: the
+// link is refused and counted (cem_processor_identity_links_refused_total),
+// the event is stored under its own ids. A user known only from userId
+// events (no identities rows) is found in events, once per batch, before
+// such a link. Server sources' aliases move clusters as described above.
+//
 // Tables (ReplacingMergeTree, read with FINAL):
 //
 //   - identities(id, customer_id, linked_at, cause, source_message_id,

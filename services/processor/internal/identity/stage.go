@@ -204,7 +204,7 @@ func (s *Stage) Process(ev *stage.Event) error {
 	switch from, to, alias := s.link(e); {
 	case from == "":
 	case s.refuses(e, from, to):
-		s.refused.WithLabelValues(map[bool]string{true: "alias", false: "identify"}[alias]).Inc()
+		s.refused.WithLabelValues(linkCause(alias)).Inc()
 		s.log.Debug("identity: link from a client source refused", "type", e.Type, "source", e.Source, "event_id", ev.ID)
 	case alias:
 		m = s.g.Alias(from, to)

@@ -103,3 +103,11 @@ func (s *Stage) probeUsers(ctx context.Context, batch []*stage.Event) error {
 	}
 	return nil
 }
+
+// linkCause is the cause label of a refused link.
+func linkCause(alias bool) string {
+	if alias {
+		return "alias"
+	}
+	return "identify"
+}
