@@ -147,7 +147,7 @@ func TestPipelineIntegration(t *testing.T) {
 	}
 	processor := startService(t, processorBin, with(map[string]string{
 		"CEM_PROCESSOR_ADMIN_ADDR": "127.0.0.1:" + strconv.Itoa(adminPort), "CEM_PROCESSOR_GROUP": "cem-processor-" + run,
-		"CEM_PROCESSOR_FLUSH_INTERVAL": "200ms", "CEM_SCORES_ALERT_TOPIC": alerts,
+		"CEM_PROCESSOR_FLUSH_INTERVAL": "200ms", "CEM_KAFKA_ALERT_TOPIC": alerts,
 	}))
 	collector := startService(t, collectorBin, with(map[string]string{
 		"CEM_HTTP_ADDR": "127.0.0.1:" + strconv.Itoa(collectorPort), "CEM_WRITE_KEYS": "web:" + run + "-key",

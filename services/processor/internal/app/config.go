@@ -6,6 +6,7 @@ import (
 	"github.com/cemhq/cem/pkg/chconn"
 	"github.com/cemhq/cem/pkg/telemetry"
 	"github.com/cemhq/cem/services/processor/internal/scores"
+	"github.com/cemhq/cem/services/processor/internal/streamalert"
 )
 
 // Config is the processor's configuration, loaded with
@@ -27,6 +28,8 @@ type Config struct {
 	// CEM_SCORES_ENABLED is true (envconfig default); enable it on one
 	// processor instance only.
 	Scores scores.Config `envconfig:"SCORES"`
+	// Alerts: CEM_ALERTS_* (the ticket timer, which runs with the scorer).
+	Alerts streamalert.Config `envconfig:"ALERTS"`
 }
 
 // Kafka configures the brokers and topics.
@@ -39,6 +42,10 @@ type Kafka struct {
 	// DLQTopic receives poison messages (CEM_KAFKA_DLQ_TOPIC). Default
 	// cem.events.dlq.
 	DLQTopic string `envconfig:"DLQ_TOPIC" default:"cem.events.dlq"`
+	// AlertTopic receives every closed-loop alert (stream stage, ticket
+	// timer, scorer) as JSON keyed by customer id (CEM_KAFKA_ALERT_TOPIC).
+	// Default cem.alerts.
+	AlertTopic string `envconfig:"ALERT_TOPIC" default:"cem.alerts"`
 }
 
 // Processor configures consumption, flushing, sessions, identities and
@@ -134,6 +141,7 @@ func (c *Config) Validate() error {
 	v.Require(len(c.Kafka.Brokers) > 0, "CEM_KAFKA_BROKERS", "is required")
 	v.Require(c.Kafka.Topic != "", "CEM_KAFKA_TOPIC", "is required")
 	v.Require(c.Kafka.DLQTopic != "", "CEM_KAFKA_DLQ_TOPIC", "is required")
+	v.Require(c.Kafka.AlertTopic != "", "CEM_KAFKA_ALERT_TOPIC", "is required")
 	v.Add(c.ClickHouse.Validate())
 	v.Require(p.Group != "", "CEM_PROCESSOR_GROUP", "is required")
 	v.Require(p.FlushRows > 0, "CEM_PROCESSOR_FLUSH_ROWS", "must be positive, got %d", p.FlushRows)
@@ -151,6 +159,10 @@ func (c *Config) Validate() error {
 	v.Require(p.ShutdownTimeout > 0, "CEM_PROCESSOR_SHUTDOWN_TIMEOUT", "must be positive, got %s", p.ShutdownTimeout)
 	if c.Scores.Enabled {
 		v.Add(c.Scores.Validate())
+		a := c.Alerts
+		v.Require(a.TicketResponseTarget > 0, "CEM_ALERTS_TICKET_RESPONSE_TARGET", "must be positive, got %s", a.TicketResponseTarget)
+		v.Require(a.TicketCheckInterval > 0, "CEM_ALERTS_TICKET_CHECK_INTERVAL", "must be positive, got %s", a.TicketCheckInterval)
+		v.Require(a.TicketLookback > 0, "CEM_ALERTS_TICKET_LOOKBACK", "must be positive, got %s", a.TicketLookback)
 	}
 	return v.Err()
 }

@@ -75,7 +75,7 @@ func envOn(t testing.TB, conn driver.Conn, ch chconn.Config, broker string) *env
 func (e *env) config(group string) app.Config {
 	cfg := app.Config{
 		LogConfig:  telemetry.LogConfig{Level: "warn", Format: "text"},
-		Kafka:      app.Kafka{Brokers: []string{e.broker}, Topic: "cem.events", DLQTopic: "cem.events.dlq"},
+		Kafka:      app.Kafka{Brokers: []string{e.broker}, Topic: "cem.events", DLQTopic: "cem.events.dlq", AlertTopic: "cem.alerts"},
 		ClickHouse: e.ch,
 		Processor: app.Processor{
 			Group: group, FlushRows: 50000, FlushInterval: 200 * time.Millisecond, FetchMaxWait: 100 * time.Millisecond,

@@ -16,6 +16,7 @@ import (
 	"github.com/cemhq/cem/pkg/chmigrate"
 	"github.com/cemhq/cem/pkg/suppress"
 	"github.com/cemhq/cem/pkg/telemetry"
+	"github.com/cemhq/cem/services/processor/internal/alertkafka"
 	"github.com/cemhq/cem/services/processor/internal/identity"
 	"github.com/cemhq/cem/services/processor/internal/ingest"
 	"github.com/cemhq/cem/services/processor/internal/pipeline"
@@ -23,6 +24,7 @@ import (
 	"github.com/cemhq/cem/services/processor/internal/session"
 	"github.com/cemhq/cem/services/processor/internal/sink"
 	"github.com/cemhq/cem/services/processor/internal/stage"
+	"github.com/cemhq/cem/services/processor/internal/streamalert"
 	"github.com/cemhq/cem/services/processor/internal/timeline"
 )
 
@@ -67,7 +69,14 @@ func RunListener(ctx context.Context, cfg Config, ln net.Listener, log *slog.Log
 		health.AddCheck("clickhouse", w.Check)
 		dlq := pipeline.NewKafkaDLQ(cfg.Kafka.Brokers, cfg.Kafka.DLQTopic, backoff, log)
 		defer func() { _ = dlq.Close() }()
-		stages, err := Stages(cfg, w, reg, log)
+		// Alerts of both the stream stage and the scorer go to one topic.
+		if err := alertkafka.EnsureTopic(gctx, cfg.Kafka.Brokers, cfg.Kafka.AlertTopic, 6); err != nil {
+			log.Warn("alert topic not ensured; relying on auto-creation", "topic", cfg.Kafka.AlertTopic, "err", err)
+		}
+		pub := alertkafka.NewKafkaPublisher(cfg.Kafka.Brokers, cfg.Kafka.AlertTopic, backoff, log)
+		defer func() { _ = pub.Close() }()
+		am := streamalert.NewMetrics(reg)
+		stages, err := Stages(cfg, w, pub, am, reg, log)
 		if err != nil {
 			return err
 		}
@@ -87,7 +96,9 @@ func RunListener(ctx context.Context, cfg Config, ln net.Listener, log *slog.Log
 		health.AddCheck("kafka", c.Ready)
 		ig, ictx := errgroup.WithContext(gctx)
 		if cfg.Scores.Enabled {
-			ig.Go(func() error { return runScorer(ictx, cfg, conn, reg, log) })
+			ig.Go(func() error { return runScorer(ictx, cfg, conn, pub, reg, log) })
+			timer := streamalert.NewTimer(cfg.Alerts, w, pub, am, log.With("component", "ticket-timer"))
+			ig.Go(func() error { return timer.Run(ictx) })
 		}
 		ig.Go(func() error { erased.Run(ictx, p.SuppressionInterval, log); return nil })
 		ig.Go(func() error { return c.Run(ictx) })
@@ -97,17 +108,11 @@ func RunListener(ctx context.Context, cfg Config, ln net.Listener, log *slog.Log
 }
 
 // runScorer runs the periodic scorer (internal/scores) on conn until ctx
-// ends; alerts go to cfg.Scores.AlertTopic on the processor's brokers.
-func runScorer(ctx context.Context, cfg Config, conn driver.Conn, reg prometheus.Registerer, log *slog.Logger) error {
-	sc := cfg.Scores
-	log = log.With("component", "scores")
-	if err := scores.EnsureTopic(ctx, cfg.Kafka.Brokers, sc.AlertTopic, 6); err != nil {
-		log.Warn("alert topic not ensured; relying on auto-creation", "topic", sc.AlertTopic, "err", err)
-	}
-	pub := scores.NewKafkaPublisher(cfg.Kafka.Brokers, sc.AlertTopic)
-	defer func() { _ = pub.Close() }()
-	s, err := scores.New(sc, scores.Deps{
-		Store: scores.NewClickHouseStore(conn, cfg.ClickHouse.Database), Publisher: pub, Metrics: scores.NewMetrics(reg), Log: log,
+// ends; its alerts go to pub.
+func runScorer(ctx context.Context, cfg Config, conn driver.Conn, pub scores.Publisher, reg prometheus.Registerer, log *slog.Logger) error {
+	s, err := scores.New(cfg.Scores, scores.Deps{
+		Store: scores.NewClickHouseStore(conn, cfg.ClickHouse.Database), Publisher: pub, Metrics: scores.NewMetrics(reg),
+		Log: log.With("component", "scores"),
 	})
 	if err != nil {
 		return err
@@ -116,8 +121,8 @@ func runScorer(ctx context.Context, cfg Config, conn driver.Conn, reg prometheus
 }
 
 // Stages builds the processing stages in their fixed order: identity,
-// session, timeline. Later stages (profiles, scores) append here.
-func Stages(cfg Config, w *sink.Writer, reg prometheus.Registerer, log *slog.Logger) ([]stage.Stage, error) {
+// session, timeline, stream alerts (published to pub).
+func Stages(cfg Config, w *sink.Writer, pub streamalert.Publisher, am *streamalert.Metrics, reg prometheus.Registerer, log *slog.Logger) ([]stage.Stage, error) {
 	p := cfg.Processor
 	sess, err := session.NewStage(session.Config{
 		Rules: session.Rules{
@@ -132,6 +137,7 @@ func Stages(cfg Config, w *sink.Writer, reg prometheus.Registerer, log *slog.Log
 		identity.NewStage(identity.Config{Junk: p.JunkIDs, MaxClusters: p.IdentityMaxClusters}, w, reg, log),
 		sess,
 		timeline.NewStage(),
+		streamalert.NewStage(w, pub, am),
 	}, nil
 }
 

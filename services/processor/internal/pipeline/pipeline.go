@@ -116,6 +116,13 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 		}
 	}
 	for _, s := range p.stages {
+		if aw, ok := s.(stage.AfterWriter); ok {
+			if err := aw.AfterWrite(ctx); err != nil {
+				return fmt.Errorf("%s after write: %w", s.Name(), err)
+			}
+		}
+	}
+	for _, s := range p.stages {
 		s.Written()
 	}
 	now := p.now()

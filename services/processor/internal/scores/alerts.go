@@ -1,99 +1,87 @@
 package scores
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cemhq/cem/pkg/alerting"
 )
 
-// Alert reasons.
-const (
-	AlertDetractor = "detractor"
-	AlertComplaint = "complaint"
-	AlertChurnHigh = "churn_high"
-)
-
-// Alert is a closed-loop alert: a customer, why, and what to do.
-type Alert struct {
-	ID         string    `json:"alert_id"` // reason:customer:trigger, stable across re-runs
-	CustomerID string    `json:"customer_id"`
-	Reason     string    `json:"reason"`
-	Severity   string    `json:"severity"` // high or medium
-	Message    string    `json:"message"`
-	Action     string    `json:"action"`
-	TriggerID  string    `json:"trigger_id"` // event id, or churn_high:<day>
-	TriggerAt  time.Time `json:"trigger_at"`
-	RaisedAt   time.Time `json:"raised_at"`
-	Details    []string  `json:"details,omitempty"`
-}
+// Alert is a closed-loop alert (pkg/alerting: one definition for the
+// scorer, the processor's stream stage and the query service).
+type Alert = alerting.Alert
 
 // AlertState is what alerting needs from earlier runs.
 type AlertState struct {
-	// Since: triggers received after Since are new.
-	Since time.Time
 	// PreviousRisk is the churn risk of the last run per customer; a customer
 	// without one is new to scoring.
 	PreviousRisk map[string]string
-	// LastRaised is the latest alert per customer and reason (key
-	// customer + "\x00" + reason) within the cool-down.
-	LastRaised map[string]time.Time
+	// Cooldowns hold the latest alert per customer and reason of any
+	// component (alerting.MaxCooldown back).
+	Cooldowns *alerting.Cooldowns
 }
 
-// AlertKey is the LastRaised key of a customer and reason.
-func AlertKey(customer, reason string) string { return customer + "\x00" + reason }
-
-// Alerts derives the alerts of one run: a detractor NPS answer (0-6) or a
-// complaint received after st.Since, and a change of churn risk to high.
-// At most one alert per customer and reason is raised within
-// cfg.AlertCooldown (counting alerts of earlier runs in st.LastRaised).
+// Alerts derives the scorer's alerts at now (its rules in pkg/alerting:
+// churn risk turned high, a contract entered its ending window, a customer
+// became a sleeper), at most one per customer and reason within the rule's
+// cool-down. The event-triggered rules are the stream stage's
+// (internal/streamalert).
 func Alerts(pop []*Facts, results []*Result, st AlertState, cfg Config, now time.Time) []Alert {
 	var out []Alert
 	for i, f := range pop {
 		r := results[i]
 		raise := func(a Alert) {
-			if last, ok := st.LastRaised[AlertKey(f.CustomerID, a.Reason)]; ok && now.Sub(last) < cfg.AlertCooldown {
-				return
+			if st.Cooldowns.AllowOnce(a) {
+				out = append(out, a)
 			}
-			a.CustomerID, a.RaisedAt = f.CustomerID, now
-			a.ID = a.Reason + ":" + f.CustomerID + ":" + a.TriggerID
-			out = append(out, a)
-		}
-		isNew := func(received time.Time) bool { return received.After(st.Since) && !received.After(now) }
-		var det *Survey
-		for j := range f.Surveys {
-			if s := &f.Surveys[j]; s.Kind == KindNPS && IsDetractor(s.Score) && isNew(s.ReceivedAt) && (det == nil || s.At.After(det.At)) {
-				det = s
-			}
-		}
-		if det != nil {
-			raise(Alert{Reason: AlertDetractor, Severity: "high", TriggerID: det.EventID, TriggerAt: det.At,
-				Message: fmt.Sprintf("detractor: NPS %g on %s (%s)", det.Score, det.At.Format(time.DateOnly), firstNonEmpty(det.Touchpoint, det.Channel)),
-				Action:  "contact within 48 h: ask what went wrong, fix it, and reward the feedback"})
-		}
-		var comp *Signal
-		for j := range f.Signals {
-			if s := &f.Signals[j]; s.Name == "complaint" && isNew(s.ReceivedAt) && (comp == nil || s.At.After(comp.At)) {
-				comp = s
-			}
-		}
-		if comp != nil {
-			raise(Alert{Reason: AlertComplaint, Severity: "high", TriggerID: comp.EventID, TriggerAt: comp.At,
-				Message: fmt.Sprintf("complaint filed on %s via %s", comp.At.Format(time.DateOnly), firstNonEmpty(comp.Channel, "unknown channel")),
-				Action:  "contact within 48 h and resolve the complaint; confirm the resolution in writing"})
 		}
 		if prev := st.PreviousRisk[f.CustomerID]; r.Health.Risk == RiskHigh && prev != RiskHigh {
-			a := Alert{Reason: AlertChurnHigh, Severity: "high", TriggerID: "churn_high:" + now.UTC().Format(time.DateOnly), TriggerAt: now,
-				Action: churnAction(r)}
-			var texts []string
+			a := alerting.New(alerting.ChurnHigh, f.CustomerID, "churn_high:"+now.UTC().Format(time.DateOnly), now, now)
+			a.Action = churnAction(r)
 			for _, rs := range r.Health.Reasons {
-				texts = append(texts, rs.Text)
+				a.Details = append(a.Details, rs.Text)
 			}
-			a.Details = texts
-			a.Message = fmt.Sprintf("churn risk high (health %g, was %s): %s", r.Health.Score, firstNonEmpty(prev, "not scored"), strings.Join(texts, "; "))
+			a.Message = fmt.Sprintf("churn risk high (health %g, was %s): %s", r.Health.Score, firstNonEmpty(prev, "not scored"), strings.Join(a.Details, "; "))
+			raise(a)
+		}
+		if c := r.Contracts.Ending; c != nil {
+			a := alerting.New(alerting.ContractEnding, f.CustomerID, "contract_ending:"+c.ID, r.Contracts.EndingAt, now)
+			a.Message = fmt.Sprintf("contract %s ends on %s (in %d days), not renewed", c.ID, c.End.Format(time.DateOnly), daysBetween(now, c.End))
+			a.Action = fmt.Sprintf("renewal offer before the contract ends on %s", c.End.Format(time.DateOnly))
+			raise(a)
+		}
+		if sl := r.Sleeper; sl.Sleeper {
+			a := alerting.New(alerting.Sleeper, f.CustomerID, "sleeper:"+sl.At.UTC().Format(time.DateOnly), sl.At, now)
+			a.Message = fmt.Sprintf("sleeper: no activity for %d days (usual rhythm %s days)", sl.DaysSinceActivity, fmtDays(sl.UsualGapDays))
 			raise(a)
 		}
 	}
 	return out
+}
+
+// loadCooldowns reads the latest alert per customer and reason of the
+// longest cool-down before now.
+func (s *ClickHouseStore) loadCooldowns(ctx context.Context, now time.Time) (*alerting.Cooldowns, error) {
+	cd := alerting.NewCooldowns()
+	q := fmt.Sprintf(`SELECT customer_id, reason, argMax(alert_id, raised_ms), max(raised_ms) FROM %s.alerts WHERE raised_ms >= %d GROUP BY customer_id, reason`,
+		s.db, now.Add(-alerting.MaxCooldown()).UnixMilli())
+	err := s.query(ctx, q, func(r driver.Rows) error {
+		var id, reason, alertID string
+		var at int64
+		if err := r.Scan(&id, &reason, &alertID, &at); err != nil {
+			return err
+		}
+		cd.Remember(id, reason, alerting.Raised{At: fromMs(at), ID: alertID})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load alerts: %w", err)
+	}
+	return cd, nil
 }
 
 // churnAction suggests the action for the most important reason.
@@ -112,5 +100,5 @@ func churnAction(r *Result) string {
 			return "contact within 48 h: resolve open issues and follow up on satisfaction"
 		}
 	}
-	return "retention call within a week"
+	return alerting.MustRule(alerting.ChurnHigh).Action
 }

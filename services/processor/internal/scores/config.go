@@ -101,20 +101,6 @@ type Config struct {
 	// MinResponses is the least number of responses before an aggregate
 	// NPS/CSAT/CES is shown (CEM_SCORES_MIN_RESPONSES). Default 5.
 	MinResponses int `envconfig:"MIN_RESPONSES" default:"5"`
-
-	// AlertCooldown: at most one alert per customer and reason within this
-	// long (CEM_SCORES_ALERT_COOLDOWN). Default 168h (7 days).
-	AlertCooldown time.Duration `envconfig:"ALERT_COOLDOWN" default:"168h"`
-	// AlertLookback is how far back the first run looks for triggers
-	// (CEM_SCORES_ALERT_LOOKBACK). Default 24h.
-	AlertLookback time.Duration `envconfig:"ALERT_LOOKBACK" default:"24h"`
-	// AlertLateness re-examines triggers received this long before the
-	// previous run, for rows written late (CEM_SCORES_ALERT_LATENESS).
-	// Default 10m.
-	AlertLateness time.Duration `envconfig:"ALERT_LATENESS" default:"10m"`
-	// AlertTopic receives every alert, keyed by customer id
-	// (CEM_SCORES_ALERT_TOPIC). Default cem.alerts.
-	AlertTopic string `envconfig:"ALERT_TOPIC" default:"cem.alerts"`
 }
 
 // DefaultConfig returns the documented defaults (the same as envconfig's).
@@ -144,9 +130,7 @@ func DefaultConfig() Config {
 		RecentDays: 90, OrderDecline: 0.5, OrderDeclineMinBaseline: 2, ContractEndingDays: 45,
 		SleeperK: 3, SleeperMinDays: 14, SleeperMinActiveDays: 3,
 		NewDays: 30, DormantDays: 60, ChurnedDays: 180, ResurrectDays: 30,
-		MinResponses:  5,
-		AlertCooldown: 7 * 24 * time.Hour, AlertLookback: 24 * time.Hour, AlertLateness: 10 * time.Minute,
-		AlertTopic: "cem.alerts",
+		MinResponses: 5,
 	}
 }
 
@@ -189,10 +173,6 @@ func (c Config) Validate() error {
 	v.Require(c.DormantDays <= c.ChurnedDays, "CEM_SCORES_CHURNED_DAYS", "(%d) must not be below CEM_SCORES_DORMANT_DAYS (%d)", c.ChurnedDays, c.DormantDays)
 	positive(days(c.ResurrectDays), "RESURRECT_DAYS")
 	v.Require(c.MinResponses >= 1, "CEM_SCORES_MIN_RESPONSES", "must be at least 1, got %d", c.MinResponses)
-	notNegative(c.AlertCooldown.Seconds(), "ALERT_COOLDOWN")
-	notNegative(c.AlertLookback.Seconds(), "ALERT_LOOKBACK")
-	notNegative(c.AlertLateness.Seconds(), "ALERT_LATENESS")
-	v.Require(c.AlertTopic != "", "CEM_SCORES_ALERT_TOPIC", "is required")
 	return v.Err()
 }
 

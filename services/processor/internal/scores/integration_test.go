@@ -15,8 +15,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cemhq/cem/pkg/alerting"
 	"github.com/cemhq/cem/pkg/chmigrate"
 	"github.com/cemhq/cem/pkg/itest"
+	"github.com/cemhq/cem/services/processor/internal/alertkafka"
+	"github.com/cemhq/cem/services/processor/internal/sink"
 )
 
 type fakeClock struct{ t time.Time }
@@ -104,8 +107,8 @@ func TestScorerPopulationIntegration(t *testing.T) {
 	ctx := context.Background()
 	p := generate(42, genNow)
 	env.insert(t, p, p.events)
-	require.NoError(t, EnsureTopic(ctx, []string{broker.Addr()}, "cem.alerts", 3))
-	pub := NewKafkaPublisher([]string{broker.Addr()}, "cem.alerts")
+	require.NoError(t, alertkafka.EnsureTopic(ctx, []string{broker.Addr()}, "cem.alerts", 3))
+	pub := alertkafka.NewKafkaPublisher([]string{broker.Addr()}, "cem.alerts", sink.Backoff{}, slog.New(slog.DiscardHandler))
 	t.Cleanup(func() { _ = pub.Close() })
 	clock := &fakeClock{genNow}
 	s := env.scorer(t, clock, pub)
@@ -149,16 +152,10 @@ FROM `+env.db+`.satisfaction_daily GROUP BY channel, kind`)
 	require.NotEmpty(t, rep.Alerts)
 	wantKeys := map[string]bool{}
 	for _, a := range rep.Alerts {
-		wantKeys[AlertKey(a.CustomerID, a.Reason)] = true
-	}
-	for _, id := range p.ofKind(kindDetractor) {
-		assert.True(t, wantKeys[AlertKey(id, AlertDetractor)], id)
+		wantKeys[a.CustomerID+" "+a.Reason] = true
 	}
 	for _, id := range p.ofKind(kindChurner) {
-		assert.True(t, wantKeys[AlertKey(id, AlertChurnHigh)], id)
-	}
-	for _, id := range p.ofKind(kindComplainer) {
-		assert.True(t, wantKeys[AlertKey(id, AlertComplaint)], id)
+		assert.True(t, wantKeys[id+" "+alerting.ChurnHigh], id)
 	}
 	n := uint64(len(rep.Alerts))
 	assert.Equal(t, n, env.count(t, "SELECT count() FROM "+env.db+".alerts FINAL"))
@@ -195,7 +192,7 @@ func readTopic(t *testing.T, addr, topic string, n int) map[string]Alert {
 		var a Alert
 		require.NoError(t, json.Unmarshal(m.Value, &a))
 		require.Equal(t, a.CustomerID, string(m.Key))
-		k := AlertKey(a.CustomerID, a.Reason)
+		k := a.CustomerID + " " + a.Reason
 		require.NotContains(t, out, k, "one message per customer and reason")
 		out[k] = a
 	}

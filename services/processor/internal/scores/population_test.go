@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/cemhq/cem/pkg/alerting"
 )
 
 func factors(h Health) []string {
@@ -100,42 +102,42 @@ func TestPopulationAlerts(t *testing.T) {
 	pop := p.facts(genNow)
 	cfg := DefaultConfig()
 	results := Score(pop, cfg, genNow)
-	st := AlertState{Since: genNow.Add(-cfg.AlertLookback), PreviousRisk: map[string]string{}, LastRaised: map[string]time.Time{}}
+	st := AlertState{PreviousRisk: map[string]string{}, Cooldowns: alerting.NewCooldowns()}
 	alerts := Alerts(pop, results, st, cfg, genNow)
 
 	want := map[string]bool{}
-	for _, id := range p.ofKind(kindDetractor) {
-		want[AlertKey(id, AlertDetractor)] = true
-	}
-	for _, id := range p.ofKind(kindComplainer) {
-		want[AlertKey(id, AlertComplaint)] = true
-	}
 	for _, r := range results {
 		if r.Health.Risk == RiskHigh {
-			want[AlertKey(r.CustomerID, AlertChurnHigh)] = true
+			want[r.CustomerID+" "+alerting.ChurnHigh] = true
+		}
+		if r.Contracts.Ending != nil {
+			want[r.CustomerID+" "+alerting.ContractEnding] = true
+		}
+		if r.Sleeper.Sleeper {
+			want[r.CustomerID+" "+alerting.Sleeper] = true
 		}
 	}
 	got := map[string]bool{}
 	for _, a := range alerts {
-		k := AlertKey(a.CustomerID, a.Reason)
+		k := a.CustomerID + " " + a.Reason
 		assert.False(t, got[k], "one alert per customer and reason: %s", a.ID)
 		got[k] = true
 		assert.NotEmpty(t, a.Action, a.ID)
-		if p.kindOf(a.CustomerID) == kindChurner && a.Reason == AlertChurnHigh {
+		rule := alerting.MustRule(a.Reason)
+		assert.Equal(t, alerting.Scorer, rule.Firer, "the scorer raises only its own rules: %s", a.ID)
+		if p.kindOf(a.CustomerID) == kindChurner && a.Reason == alerting.ChurnHigh {
 			assert.Contains(t, a.Action, "renewal offer before the contract ends on", a.ID)
 			assert.Contains(t, a.Message, "ends in", a.ID)
 		}
 	}
 	assert.Equal(t, want, got)
 	for _, id := range p.ofKind(kindChurner) {
-		assert.True(t, got[AlertKey(id, AlertChurnHigh)], id)
+		assert.True(t, got[id+" "+alerting.ChurnHigh], id)
+		assert.True(t, got[id+" "+alerting.ContractEnding], id)
 	}
 
-	// Within the cool-down nothing is raised again, even with a new window.
-	for _, a := range alerts {
-		st.LastRaised[AlertKey(a.CustomerID, a.Reason)] = a.RaisedAt
-	}
+	// Within the cool-down nothing is raised again: the same cool-downs
+	// (remembered by Allow) and a run an hour later.
 	later := genNow.Add(time.Hour)
-	assert.Empty(t, Alerts(pop, Score(pop, cfg, later), AlertState{Since: genNow.Add(-cfg.AlertLookback), PreviousRisk: map[string]string{},
-		LastRaised: st.LastRaised}, cfg, later))
+	assert.Empty(t, Alerts(pop, Score(pop, cfg, later), st, cfg, later))
 }

@@ -113,14 +113,9 @@ func (s *Scorer) runOnce(ctx context.Context) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	st, err := s.d.Store.LoadState(ctx, now, s.cfg.AlertCooldown)
+	st, err := s.d.Store.LoadState(ctx, now)
 	if err != nil {
 		return Report{}, err
-	}
-	if st.Since.IsZero() {
-		st.Since = now.Add(-s.cfg.AlertLookback)
-	} else {
-		st.Since = st.Since.Add(-s.cfg.AlertLateness)
 	}
 	results := Score(facts, s.cfg, now)
 	alerts := Alerts(facts, results, st, s.cfg, now)

@@ -19,9 +19,8 @@ type Store interface {
 	// LoadFacts returns the facts of every known customer (a canonical
 	// customer with at least one event carrying a userId), finished.
 	LoadFacts(ctx context.Context) ([]*Facts, error)
-	// LoadState returns the state alerting needs at now; Since is zero when
-	// no run was recorded yet.
-	LoadState(ctx context.Context, now time.Time, cooldown time.Duration) (AlertState, error)
+	// LoadState returns the state alerting needs at now.
+	LoadState(ctx context.Context, now time.Time) (AlertState, error)
 	// SnapshotTaken returns the customers that already have a snapshot on
 	// day (UTC midnight).
 	SnapshotTaken(ctx context.Context, day time.Time) (map[string]bool, error)
@@ -189,41 +188,24 @@ func union(a, b []string) []string {
 	return out
 }
 
-// LoadState implements Store: the previous run (max computed_ms), the churn
-// risk of every customer, and the latest alert per customer and reason
-// within the cool-down.
-func (s *ClickHouseStore) LoadState(ctx context.Context, now time.Time, cooldown time.Duration) (AlertState, error) {
-	st := AlertState{PreviousRisk: map[string]string{}, LastRaised: map[string]time.Time{}}
-	var last int64
-	err := s.query(ctx, `SELECT customer_id, churn_risk, computed_ms FROM `+s.db+`.customer_scores FINAL`, func(r driver.Rows) error {
+// LoadState implements Store: the churn risk of every customer at the
+// last run, and the latest alert per customer and reason (any component)
+// within the longest cool-down.
+func (s *ClickHouseStore) LoadState(ctx context.Context, now time.Time) (AlertState, error) {
+	st := AlertState{PreviousRisk: map[string]string{}}
+	err := s.query(ctx, `SELECT customer_id, churn_risk FROM `+s.db+`.customer_scores FINAL`, func(r driver.Rows) error {
 		var id, risk string
-		var at int64
-		if err := r.Scan(&id, &risk, &at); err != nil {
+		if err := r.Scan(&id, &risk); err != nil {
 			return err
 		}
 		st.PreviousRisk[id] = risk
-		last = max(last, at)
 		return nil
 	})
 	if err != nil {
 		return st, fmt.Errorf("load previous scores: %w", err)
 	}
-	st.Since = fromMs(last)
-	q := fmt.Sprintf(`SELECT customer_id, reason, max(raised_ms) FROM %s.alerts WHERE raised_ms >= %d GROUP BY customer_id, reason`,
-		s.db, now.Add(-cooldown).UnixMilli())
-	err = s.query(ctx, q, func(r driver.Rows) error {
-		var id, reason string
-		var at int64
-		if err := r.Scan(&id, &reason, &at); err != nil {
-			return err
-		}
-		st.LastRaised[AlertKey(id, reason)] = fromMs(at)
-		return nil
-	})
-	if err != nil {
-		return st, fmt.Errorf("load alerts: %w", err)
-	}
-	return st, nil
+	st.Cooldowns, err = s.loadCooldowns(ctx, now)
+	return st, err
 }
 
 // SnapshotTaken implements Store.

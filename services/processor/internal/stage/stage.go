@@ -38,3 +38,13 @@ type Stage interface {
 	// Reset drops all in-memory state.
 	Reset()
 }
+
+// AfterWriter is a Stage that publishes what it derived outside ClickHouse
+// (alerts to Kafka) once every block of the flush is written and before the
+// offsets are committed. AfterWrite retries until it succeeds and returns an
+// error only when ctx ends; the flush then counts as failed (Reset, redo),
+// so a crash or failure between the write and the publish publishes on the
+// replay.
+type AfterWriter interface {
+	AfterWrite(ctx context.Context) error
+}

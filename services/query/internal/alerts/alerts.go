@@ -1,6 +1,7 @@
-// Package alerts reads the closed-loop alerts the processor's scorer raises
-// (table alerts: a detractor answer, a complaint, a change to high churn
-// risk, with reason and suggested action).
+// Package alerts reads the closed-loop alerts the processor raises (table
+// alerts; the rules, with reason, cool-down and suggested action, are
+// pkg/alerting's: event-triggered ones as the event is processed, the
+// others by the ticket timer and the scorer).
 package alerts
 
 import (

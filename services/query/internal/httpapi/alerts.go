@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/cemhq/cem/pkg/alerting"
 	"github.com/cemhq/cem/pkg/httpjson"
 	"github.com/cemhq/cem/services/query/internal/alerts"
 	"github.com/cemhq/cem/services/query/internal/apierr"
@@ -15,7 +16,7 @@ func (s *server) alertList(w http.ResponseWriter, r *http.Request) error {
 	p := newParams(r)
 	f := alerts.Filter{
 		Days:       p.integer("days", 7, 1, 3650),
-		Reason:     p.oneOf("reason", "", "", "detractor", "complaint", "churn_high"),
+		Reason:     p.oneOf("reason", "", append([]string{""}, alerting.Reasons()...)...),
 		CustomerID: p.str("customer", ""),
 		Limit:      int(p.integer("limit", 100, 1, int64(s.Limits.MaxRows))),
 	}

@@ -1,38 +1,44 @@
-package scores
+package alertkafka
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/cemhq/cem/pkg/alerting"
+	"github.com/cemhq/cem/services/processor/internal/sink"
 )
 
-// KafkaPublisher produces alerts as JSON to a topic, keyed by customer id
-// (so one customer's alerts stay in order on one partition), acks=all.
+// KafkaPublisher produces alerts as JSON to a topic keyed by customer id
+// (one customer's alerts stay in order on one partition), acks from all
+// replicas, retrying with backoff until acknowledged or ctx ends. The
+// scorer and the stream stage share it.
 type KafkaPublisher struct {
-	w *kafka.Writer
+	w       *kafka.Writer
+	backoff sink.Backoff
+	log     *slog.Logger
 }
 
-var _ Publisher = (*KafkaPublisher)(nil)
-
-// NewKafkaPublisher returns a publisher to topic on brokers. It reuses one
-// Writer: hash balancer on the key, RequireAll acks, 5 ms batch timeout.
-func NewKafkaPublisher(brokers []string, topic string) *KafkaPublisher {
+// NewKafkaPublisher returns a publisher to topic on brokers.
+func NewKafkaPublisher(brokers []string, topic string, b sink.Backoff, log *slog.Logger) *KafkaPublisher {
 	return &KafkaPublisher{w: &kafka.Writer{
 		Addr:                   kafka.TCP(brokers...),
 		Topic:                  topic,
 		Balancer:               &kafka.Hash{},
 		RequiredAcks:           kafka.RequireAll,
-		BatchTimeout:           5 * time.Millisecond,
+		BatchTimeout:           2 * time.Millisecond,
+		MaxAttempts:            1,
 		AllowAutoTopicCreation: true,
-	}}
+	}, backoff: b, log: log}
 }
 
-// Publish implements Publisher.
-func (p *KafkaPublisher) Publish(ctx context.Context, alerts []Alert) error {
+// Publish produces alerts.
+func (p *KafkaPublisher) Publish(ctx context.Context, alerts []alerting.Alert) error {
 	msgs := make([]kafka.Message, len(alerts))
 	for i, a := range alerts {
 		b, err := json.Marshal(a)
@@ -41,10 +47,14 @@ func (p *KafkaPublisher) Publish(ctx context.Context, alerts []Alert) error {
 		}
 		msgs[i] = kafka.Message{Key: []byte(a.CustomerID), Value: b, Headers: []kafka.Header{{Key: "cem-alert-reason", Value: []byte(a.Reason)}}}
 	}
-	if err := p.w.WriteMessages(ctx, msgs...); err != nil {
-		return fmt.Errorf("produce %d alerts to %s: %w", len(msgs), p.w.Topic, err)
-	}
-	return nil
+	return sink.Retry(ctx, p.backoff, func(ctx context.Context) error {
+		if err := p.w.WriteMessages(ctx, msgs...); err != nil {
+			return fmt.Errorf("produce %d alerts to %s: %w", len(msgs), p.w.Topic, err)
+		}
+		return nil
+	}, func(err error, attempt int) {
+		p.log.Warn("alert publish failed; retrying", "attempt", attempt, "err", err)
+	})
 }
 
 // Close flushes and closes the writer.
