@@ -6,7 +6,11 @@
 # whole stack (run.sh on test ports) for an end-to-end smoke test, a real
 # Prometheus scrape and the browser tests, and once more on the cluster for
 # the smoke test. Every module must also be tidy on its own (go mod tidy
-# -diff with GOWORK=off) and pass staticcheck. Exits non-zero on any failure.
+# -diff with GOWORK=off) and pass staticcheck. The go test stage records
+# every statement sent to ClickHouse 18.16 (CEM_TEST_SQL_RECORD) and keeps
+# its test databases; the ClickHouse 26 stage replays them on ClickHouse 26
+# embedded (chDB, fetched from npm by scripts/chdb.sh) and compares the
+# answers (tests/chcompat). Exits non-zero on any failure.
 #
 #   CEM_TEST_FUZZTIME   time per fuzz target        (default 5s)
 #   CEM_TEST_TIMEOUT    go test -timeout            (default 20m)
@@ -60,6 +64,8 @@ stage "build and vet every module"
 for m in $MODULES; do
 	(cd "$m" && go build ./... && go vet ./...) || fail "build/vet $(basename "$m")"
 done
+# The ClickHouse 26 suite's files that load libchdb.so build with -tags chdb only.
+(cd "$ROOT/tests/chcompat" && go vet -tags chdb ./...) || fail "vet chcompat (-tags chdb)"
 
 stage "go mod tidy -diff (every module, on its own)"
 for m in $MODULES; do
@@ -91,11 +97,23 @@ rm -rf "$CEM_CHC_DATA_DIR"
 CEM_TEST_CLICKHOUSE_CLUSTER_ADDRS=$("$ROOT/scripts/clickhouse-cluster.sh" addrs)
 export CEM_TEST_CLICKHOUSE_CLUSTER_ADDRS
 
-stage "go test (all modules)"
+stage "go test (all modules; statements recorded for the ClickHouse 26 stage)"
 run_args=()
 [[ -n ${CEM_TEST_RUN:-} ]] && run_args=(-run "$CEM_TEST_RUN")
+SQL_RECORD=$TDATA/sql-record
+rm -rf "$SQL_RECORD"
 # shellcheck disable=SC2046
-go test -count=1 -timeout "$TIMEOUT" "${run_args[@]}" $(go list -m -f '{{.Dir}}/...') || fail "go test"
+CEM_TEST_SQL_RECORD=$SQL_RECORD go test -count=1 -timeout "$TIMEOUT" "${run_args[@]}" \
+	$(go list -m -f '{{.Dir}}/...' | grep -v '/tests/chcompat/') || fail "go test"
+
+stage "ClickHouse 26 (chDB): migrations, cluster layouts, every recorded statement replayed and compared"
+if CHDB_LIB=$("$ROOT/scripts/chdb.sh" fetch); then
+	(cd "$ROOT/tests/chcompat" && CGO_ENABLED=0 CHDB_LIB_PATH=$CHDB_LIB CEM_TEST_CHCOMPAT_RECORDINGS=$SQL_RECORD \
+		CEM_TEST_CLICKHOUSE_HTTP_ADDR=127.0.0.1:$CEM_CH_HTTP_PORT go test -count=1 -tags chdb -timeout "$TIMEOUT" -v ./... |
+		grep -v '^=== RUN') || fail "ClickHouse 26 compatibility"
+else
+	fail "fetch libchdb"
+fi
 
 stage "fuzz targets ($FUZZTIME each)"
 while IFS=: read -r file name; do

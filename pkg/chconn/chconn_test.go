@@ -2,7 +2,10 @@ package chconn_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,4 +90,43 @@ func TestOpenUnreachable(t *testing.T) {
 	_, err := chconn.Open(ctx, chconn.Config{Addr: "127.0.0.1:1", DialTimeout: time.Second})
 	require.Error(t, err)
 	assert.False(t, chconn.IsUnknownDatabase(err))
+}
+
+// TestRecordIntegration: with chconn.EnvRecord set, the final text of every
+// statement (arguments bound) is appended to the record directory with its
+// database, each distinct statement once. It fails if a driver update stops
+// logging the statements it sends.
+func TestRecordIntegration(t *testing.T) {
+	_, addr, db := itest.ClickHouse(t)
+	dir := t.TempDir()
+	t.Setenv(chconn.EnvRecord, dir)
+	ctx := context.Background()
+	conn, err := chconn.Open(ctx, chconn.Config{Addr: addr, Database: db})
+	require.NoError(t, err)
+	defer conn.Close()
+	var s string
+	for range 2 {
+		require.NoError(t, conn.QueryRow(ctx, "SELECT concat(?, 'x')", "it's").Scan(&s))
+	}
+	assert.Equal(t, "it'sx", s)
+
+	files, err := filepath.Glob(filepath.Join(dir, "statements-*.jsonl"))
+	require.NoError(t, err)
+	require.Len(t, files, 1)
+	b, err := os.ReadFile(files[0])
+	require.NoError(t, err)
+	var got []chconn.Statement
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var st chconn.Statement
+		require.NoError(t, json.Unmarshal([]byte(line), &st))
+		got = append(got, st)
+	}
+	assert.Contains(t, got, chconn.Statement{DB: db, SQL: `SELECT concat('it\'s', 'x')`})
+	n := 0
+	for _, st := range got {
+		if strings.HasPrefix(st.SQL, "SELECT concat(") {
+			n++
+		}
+	}
+	assert.Equal(t, 1, n, "a statement sent twice is recorded once: %v", got)
 }

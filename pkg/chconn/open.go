@@ -70,6 +70,7 @@ func open(ctx context.Context, cfg Config, database string) (driver.Conn, error)
 		ConnMaxLifetime:  cfg.ConnMaxLifetime,
 		ConnOpenStrategy: clickhouse.ConnOpenInOrder,
 		ClientInfo:       clickhouse.ClientInfo{Products: []struct{ Name, Version string }{{Name: "cem", Version: "1"}}},
+		Logger:           recordingLogger(database),
 	}
 	if cfg.Sharded {
 		opts.Settings = clickhouse.Settings{"insert_distributed_sync": 1}

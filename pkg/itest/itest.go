@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -45,7 +46,8 @@ func skipOrFail(t testing.TB, msg string) {
 }
 
 // ClickHouse connects to CEM_TEST_CLICKHOUSE_ADDR, creates a fresh,
-// uniquely named database for this test and drops it at cleanup. It
+// uniquely named database for this test and drops it at cleanup (in record
+// mode, chconn.EnvRecord set, it is kept for the ClickHouse 26 replay). It
 // returns a connection whose default database is that database, the
 // address and the database name.
 func ClickHouse(t testing.TB) (conn driver.Conn, addr, database string) {
@@ -62,6 +64,10 @@ func ClickHouse(t testing.TB) (conn driver.Conn, addr, database string) {
 		t.Fatalf("itest: clickhouse at %s: %v", addr, err)
 	}
 	t.Cleanup(func() {
+		if keepForReplay(t, database) {
+			_ = conn.Close()
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+database); err != nil {
@@ -70,6 +76,32 @@ func ClickHouse(t testing.TB) (conn driver.Conn, addr, database string) {
 		_ = conn.Close()
 	})
 	return conn, addr, database
+}
+
+// ReplayDir is the subdirectory of the record directory (chconn.EnvRecord)
+// that names, one empty file each, the test databases kept for the
+// compatibility suite.
+const ReplayDir = "databases"
+
+// keepForReplay, in record mode (chconn.EnvRecord set), leaves database in
+// place for the compatibility suite (tests/chcompat), which replays the
+// recorded statements over its contents and drops it, and notes its name
+// under ReplayDir. It reports whether the database is kept.
+func keepForReplay(t testing.TB, database string) bool {
+	dir := os.Getenv(chconn.EnvRecord)
+	if dir == "" {
+		return false
+	}
+	keep := filepath.Join(dir, ReplayDir)
+	if err := os.MkdirAll(keep, 0o755); err != nil {
+		t.Errorf("itest: %v", err)
+		return false
+	}
+	if err := os.WriteFile(filepath.Join(keep, database), nil, 0o644); err != nil {
+		t.Errorf("itest: %v", err)
+		return false
+	}
+	return true
 }
 
 // Cluster is a test database on a ClickHouse cluster.

@@ -65,14 +65,19 @@ func (s *ClickHouseStore) resolved(cols, match string) string {
 	}
 	src := eventsql.Source(s.db, eventsql.Query{Cols: inner, Match: match, Where: "is_bot = 0"})
 	return `SELECT if(canonical != '', canonical, if(customer_id != '', customer_id, customer_key)) AS cust, ` + cols + `
-FROM ` + src + `
-ANY LEFT JOIN (SELECT id AS customer_key, argMax(customer_id, version) AS canonical FROM ` + s.db + `.identities GROUP BY id) USING customer_key`
+FROM ` + src + ` AS e
+ANY LEFT JOIN (SELECT id AS customer_key, argMax(customer_id, version) AS canonical FROM ` + s.db + `.identities GROUP BY id) AS r USING customer_key`
 }
+
+// literalEscaper escapes a string for a single-quoted ClickHouse literal.
+// A NUL byte is written as \0: ClickHouse 26's lexer ends the query at a
+// raw one (18.16 read it as part of the string).
+var literalEscaper = strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\x00", `\0`)
 
 func quoteList(vals []string) string {
 	q := make([]string, len(vals))
 	for i, v := range vals {
-		q[i] = "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
+		q[i] = "'" + literalEscaper.Replace(v) + "'"
 	}
 	return strings.Join(q, ", ")
 }
@@ -96,7 +101,7 @@ func msOf(t time.Time) int64 {
 // order.
 func (s *ClickHouseStore) LoadFacts(ctx context.Context) ([]*Facts, error) {
 	byID := map[string]*Facts{}
-	q := `SELECT cust, groupUniqArray(customer_key), groupUniqArrayIf(user_id, user_id != ''), count(),
+	q := `SELECT cust, arraySort(groupUniqArray(customer_key)), arraySort(groupUniqArrayIf(user_id, user_id != '')), count(),
 uniqExactIf(session_id, session_id != ''), min(ts_ms)
 FROM (` + s.resolved("customer_key, user_id, session_id, ts_ms", "") + `)
 GROUP BY cust HAVING countIf(user_id != '') > 0`

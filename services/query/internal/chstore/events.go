@@ -45,7 +45,7 @@ func (s *Store) CustomerEvents(cols []string, match, where string) string {
 		outer = append(outer, c)
 	}
 	return fmt.Sprintf(`(SELECT %s, if(resolved = '', customer_key, resolved) AS customer
-FROM %s
-ANY LEFT JOIN (SELECT id AS customer_key, argMax(customer_id, version) AS resolved FROM %s.identities GROUP BY id) USING customer_key)`,
+FROM %s AS e
+ANY LEFT JOIN (SELECT id AS customer_key, argMax(customer_id, version) AS resolved FROM %s.identities GROUP BY id) AS r USING customer_key)`,
 		strings.Join(outer, ", "), eventsql.Source(s.db, eventsql.Query{Cols: inner, Match: match, Where: cond}), s.db)
 }

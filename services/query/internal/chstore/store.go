@@ -5,12 +5,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/cemhq/cem/pkg/chconn"
+	"github.com/cemhq/cem/services/query/internal/apierr"
 )
 
 // Conn is the part of driver.Conn the Store uses.
@@ -118,6 +121,9 @@ func (s *Store) SelectTotals(ctx context.Context, scan func(driver.Rows) error, 
 
 // selectRows is Select, then the totals row when totals is not nil.
 func (s *Store) selectRows(ctx context.Context, scan func(driver.Rows) error, totals func() []any, query string, args []any) error {
+	if err := checkArgs(args); err != nil {
+		return err
+	}
 	defer s.observe(ctx, time.Now())
 	return s.run(ctx, func(ctx context.Context) error {
 		rows, err := s.conn.Query(ctx, query, args...)
@@ -146,6 +152,9 @@ func (s *Store) selectRows(ctx context.Context, scan func(driver.Rows) error, to
 // Rows runs query and calls use with its rows (closed afterwards); an
 // error of use ends the query like one of the statement.
 func (s *Store) Rows(ctx context.Context, use func(driver.Rows) error, query string, args ...any) error {
+	if err := checkArgs(args); err != nil {
+		return err
+	}
 	defer s.observe(ctx, time.Now())
 	return s.run(ctx, func(ctx context.Context) error {
 		rows, err := s.conn.Query(ctx, query, args...)
@@ -159,6 +168,9 @@ func (s *Store) Rows(ctx context.Context, use func(driver.Rows) error, query str
 
 // Row runs a single-row query and scans it into dest.
 func (s *Store) Row(ctx context.Context, query string, args []any, dest ...any) error {
+	if err := checkArgs(args); err != nil {
+		return err
+	}
 	defer s.observe(ctx, time.Now())
 	return s.run(ctx, func(ctx context.Context) error {
 		if err := s.conn.QueryRow(ctx, query, args...).Scan(dest...); err != nil {
@@ -170,6 +182,9 @@ func (s *Store) Row(ctx context.Context, query string, args []any, dest ...any) 
 
 // Exec runs a statement that returns no rows.
 func (s *Store) Exec(ctx context.Context, query string, args ...any) error {
+	if err := checkArgs(args); err != nil {
+		return err
+	}
 	defer s.observe(ctx, time.Now())
 	return s.run(ctx, func(ctx context.Context) error {
 		if err := s.conn.Exec(ctx, query, args...); err != nil {
@@ -177,6 +192,29 @@ func (s *Store) Exec(ctx context.Context, query string, args ...any) error {
 		}
 		return nil
 	})
+}
+
+// checkArgs refuses string arguments that contain a NUL byte: the driver
+// binds arguments into the SQL text with only \ and ' escaped, and
+// current ClickHouse ends a query at a raw NUL (18.16 read it as part of
+// the string), so such a value would fail there with a server error. It is
+// a 400 instead, on every version.
+func checkArgs(args []any) error {
+	for _, a := range args {
+		var bad bool
+		switch v := a.(type) {
+		case string:
+			bad = strings.ContainsRune(v, 0)
+		case []string:
+			bad = slices.ContainsFunc(v, func(s string) bool { return strings.ContainsRune(s, 0) })
+		case clickhouse.GroupSet:
+			bad = checkArgs(v.Value) != nil
+		}
+		if bad {
+			return apierr.BadParam("parameter", "must not contain NUL (U+0000) characters")
+		}
+	}
+	return nil
 }
 
 func (s *Store) observe(ctx context.Context, start time.Time) {

@@ -56,8 +56,10 @@ func (r *Resolver) Canonical(ctx context.Context, id string) (customer string, f
 	}
 	// A customer id known only through customer_ids, or an id that was
 	// never linked but has events of its own, is its own customer.
-	q = fmt.Sprintf(`SELECT (SELECT count() FROM (SELECT 1 FROM %[1]s.customer_ids WHERE customer_id = ? AND deleted = 0 LIMIT 1))
- + (SELECT count() FROM (SELECT 1 FROM %[1]s.events WHERE customer_key = ? LIMIT 1))`, r.st.DB())
+	// ifNull: current ClickHouse types a scalar subquery Nullable (NULL
+	// when it has no row), 18.16 does not; the sum stays UInt64 on both.
+	q = fmt.Sprintf(`SELECT ifNull((SELECT count() FROM (SELECT 1 FROM %[1]s.customer_ids WHERE customer_id = ? AND deleted = 0 LIMIT 1)), 0)
+ + ifNull((SELECT count() FROM (SELECT 1 FROM %[1]s.events WHERE customer_key = ? LIMIT 1)), 0)`, r.st.DB())
 	if err := r.st.Row(ctx, q, []any{id, id}, &n); err != nil {
 		return "", false, fmt.Errorf("resolve id: %w", err)
 	}

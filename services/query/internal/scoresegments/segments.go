@@ -74,7 +74,9 @@ func (s historySegment) History(ctx context.Context, params map[string]string, f
 	if err != nil {
 		return nil, err
 	}
-	q := fmt.Sprintf(`SELECT toString(day), countIf(%s) FROM %s.score_snapshots FINAL
+	// ifNull: over a Nullable column 18.16 types countIf Nullable(UInt64),
+	// current ClickHouse UInt64; this way it is UInt64 on both.
+	q := fmt.Sprintf(`SELECT toString(day), countIf(ifNull(%s, 0)) FROM %s.score_snapshots FINAL
 WHERE day >= toDate(?) AND day <= toDate(?) GROUP BY day ORDER BY day`, s.hist, s.st.DB())
 	out := []segments.Point{}
 	err = s.st.Select(ctx, func(rows driver.Rows) error {
