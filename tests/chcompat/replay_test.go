@@ -85,8 +85,16 @@ func (r replayer) replayDB(ctx context.Context, db string, stmts []string) (out 
 		if Classify(s) != Read {
 			continue
 		}
-		want, err18 := r.ch18.Query(ctx, db, s)
+		// Both engines at once: 18.16 is another process.
+		var want string
+		var err18 error
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			want, err18 = r.ch18.Query(ctx, db, s)
+		}()
 		got, err26 := r.e26.query(s)
+		<-done
 		switch {
 		case err26 != nil && err18 == nil:
 			fail(s, "fails on ClickHouse 26 (works on 18.16): %v", err26)
