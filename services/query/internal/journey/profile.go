@@ -53,11 +53,14 @@ func (r *Resolver) Profile(ctx context.Context, cust string, ids []string, enric
 	// Lists sorted and money summed in integer units: identical calls give
 	// identical answers. Revenue beyond events.MaxAmount (stored before the
 	// schemas bounded it) is left out of the sum; the comparison also drops
-	// NaN and ±Inf.
+	// NaN and ±Inf. The bound is also inside the conversion: current
+	// ClickHouse converts the argument of sumIf for every row, the ones the
+	// condition drops too, and refuses NaN or Inf to Int64 (18.16 did not).
 	// First and last seen count only plausible times (chstore.SaneTime).
+	bounded := fmt.Sprintf("if(abs(revenue) <= %g, revenue, 0)", events.MaxAmount)
 	q := fmt.Sprintf(`SELECT minIf(ts_ms, %[1]s), maxIf(ts_ms, %[1]s), count(), uniqExact(session_id), arraySort(groupUniqArray(channel)),
  arraySort(groupUniqArray(source)), countIf(event = 'Order Completed'), sumIf(%[2]s, event = 'Order Completed' AND abs(revenue) <= %[3]g)
-FROM %[4]s`, chstore.SaneTime, money.SQLUnits("revenue"), events.MaxAmount, r.events("ts_ms, session_id, channel, source, event, revenue", ""))
+FROM %[4]s`, chstore.SaneTime, money.SQLUnits(bounded), events.MaxAmount, r.events("ts_ms, session_id, channel, source, event, revenue", ""))
 	var revenue int64
 	if err := r.st.Row(ctx, q, []any{set}, &p.FirstSeenMs, &p.LastSeenMs, &p.Events, &p.Sessions, &p.Channels, &p.Sources, &p.Orders, &revenue); err != nil {
 		return nil, fmt.Errorf("profile summary: %w", err)
