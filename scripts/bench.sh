@@ -93,7 +93,8 @@ collector() {
 	COLLECTOR_PID=$LAST_PID
 	wait_until 60 collector ready "http://$COLL/readyz"
 }
-processor() { # processor DB [ENV=...]
+processor() { processor_ "$@"; }
+processor_() { # processor DB [ENV=...]
 	local db=$1
 	shift
 	start processor env CEM_KAFKA_BROKERS=$BROKER CEM_CLICKHOUSE_ADDR=$CH CEM_CLICKHOUSE_DATABASE=$db \
@@ -174,6 +175,7 @@ if want 7; then
 	# The configured memory bound: the Go runtime's soft limit (the session
 	# state itself is bounded by CEM_PROCESSOR_STATE_MAX_BYTES, 512 MiB).
 	LIMIT=GOMEMLIMIT=${BENCH_SCALE_GOMEMLIMIT:-1536MiB}
+	processor() { processor_ "$@" CEM_SCORES_ENABLED=false; } # the stream path only: no scorer run over the dataset
 	log "7/7 processor at scale: $SCALE_KEYS customer keys x 2 events ($SCALE_EVENTS events)"
 	broker
 	lg kafka -brokers $BROKER -events "$SCALE_EVENTS" -per-customer 2 -seed 7 -id-prefix s7 >"$RUN/scale_preload.json"

@@ -188,46 +188,50 @@ func (s *Stage) restoreChunk(ctx context.Context, keys []string, fromMs int64, i
 }
 
 // lookup fills s.stored with the events of check that ClickHouse already
-// holds, with the session id they were stored with.
+// holds, with the session id they were stored with: one query per 5,000 keys
+// (with those keys' event ids), since ClickHouse parses each IN list as a
+// literal.
 func (s *Stage) lookup(ctx context.Context, check []*stage.Event) error {
 	if len(check) == 0 {
 		return nil
 	}
-	keys, ids := map[string]bool{}, map[string]bool{}
+	byKey := map[string][]string{}
 	for _, ev := range check {
-		keys[ev.Key], ids[ev.ID] = true, true
+		byKey[ev.Key] = append(byKey[ev.Key], ev.ID)
 	}
 	q := fmt.Sprintf(`SELECT event_id, argMax(session_id, version) FROM %s.events
 WHERE customer_key IN ? AND event_id IN ? GROUP BY event_id`, s.q.DB())
-	var got map[string]string
-	err := s.q.Query(ctx, func(rows driver.Rows) error {
-		got = map[string]string{}
-		for rows.Next() {
-			var id, sid string
-			if err := rows.Scan(&id, &sid); err != nil {
-				return fmt.Errorf("scan stored event: %w", err)
-			}
-			got[id] = sid
-		}
-		return nil
-	}, q, sink.Set(setKeys(keys)), sink.Set(setKeys(ids)))
-	if err != nil {
-		return fmt.Errorf("look up replayed events: %w", err)
+	keys := make([]string, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
 	}
-	for id, sid := range got {
-		if sid != "" {
-			s.stored[id] = sid
+	for chunk := range slices.Chunk(keys, 5000) {
+		var ids []string
+		for _, k := range chunk {
+			ids = append(ids, byKey[k]...)
+		}
+		var got map[string]string
+		err := s.q.Query(ctx, func(rows driver.Rows) error {
+			got = map[string]string{}
+			for rows.Next() {
+				var id, sid string
+				if err := rows.Scan(&id, &sid); err != nil {
+					return fmt.Errorf("scan stored event: %w", err)
+				}
+				got[id] = sid
+			}
+			return nil
+		}, q, sink.Set(chunk), sink.Set(ids))
+		if err != nil {
+			return fmt.Errorf("look up replayed events: %w", err)
+		}
+		for id, sid := range got {
+			if sid != "" {
+				s.stored[id] = sid
+			}
 		}
 	}
 	return nil
-}
-
-func setKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
 
 // OrderCompleted is the event name that marks a session as converted.
