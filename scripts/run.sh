@@ -84,6 +84,13 @@ trap cleanup INT TERM EXIT
 if pid_alive "$DATA/run.pid" run.sh; then
 	die "a stack is already running from $DATA (pid $(<"$DATA/run.pid"); stop it with: kill \$(cat $DATA/run.pid))"
 fi
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Fail before building anything when a port is taken (another stack).
+for port in "$KAFKA_PORT" "$PROCESSOR_PORT" "$QUERY_PORT" "$COLLECTOR_PORT"; do
+	if port_open "$port"; then
+		die "port $port is taken (another broker or run.sh?)"
+	fi
+done
 
 # start NAME BINARY ENV=... : runs BINARY in the background with extra env.
 start() {
@@ -108,8 +115,6 @@ ready() { # NAME URL: waits for the last started service.
 	done
 	log "$1 ready"
 }
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 log "building services into $BIN"
 for svc in devbroker collector processor query; do
