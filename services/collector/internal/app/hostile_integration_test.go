@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -170,6 +171,15 @@ func TestMemoryUnderGzipBombsIntegration(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	})
+	var inflightPeak atomic.Int64 // cem_collector_inflight_bytes: the reservations made while reading
+	wg.Go(func() {
+		for ctx.Err() == nil {
+			if v := gauge(p.url, "cem_collector_inflight_bytes"); v > inflightPeak.Load() {
+				inflightPeak.Store(v)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
 	wg.Go(func() {
 		itest.Attack(ctx, host, 40, 500, 0, itest.HeldRequest{Head: head("/v1/import", ""), Body: bomb, Hold: 16}, &unauth)
 	})
@@ -184,13 +194,37 @@ func TestMemoryUnderGzipBombsIntegration(t *testing.T) {
 	t.Logf("with the public key: %s", withKey.Summary())
 	codes := lat.Codes()
 	t.Logf("legitimate: codes %v, latency p50 %s p99 %s max %s", codes, lat.Quantile(.5), lat.Quantile(.99), lat.Quantile(1))
+	t.Logf("cem_collector_inflight_bytes peaked at %d KiB (budget 64 MiB)", inflightPeak.Load()>>10)
 	assert.Less(t, peak.Load(), int64(bound), "RSS under attack")
+	assert.Positive(t, inflightPeak.Load(), "bodies being read are reserved (the gauge stayed 0 before the fix)")
+	assert.LessOrEqual(t, inflightPeak.Load(), int64(64<<20))
 	assert.Greater(t, unauth.Sent.Load(), int64(40), "the attack ran")
 	assert.Zero(t, unauth.Codes()[http.StatusOK]+withKey.Codes()[http.StatusOK], "no bomb accepted")
 	assert.Greater(t, unauth.Codes()[http.StatusRequestEntityTooLarge], 0, "bombs without a key are refused (413)")
 	assert.Greater(t, withKey.Codes()[http.StatusRequestEntityTooLarge], 0, "bombs with the public key are refused (413)")
 	assert.Greater(t, codes[http.StatusOK], 20, "legitimate requests were served")
 	assert.Equal(t, sum(codes), codes[http.StatusOK], "every legitimate request got 200: %v", codes)
+}
+
+// gauge scrapes one unlabelled gauge from the collector's /metrics (-1
+// when it cannot).
+func gauge(url, name string) int64 {
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	_, _ = buf.ReadFrom(resp.Body)
+	for _, line := range strings.Split(buf.String(), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err == nil {
+				return int64(f)
+			}
+		}
+	}
+	return -1
 }
 
 func sum(m map[int]int) int {
