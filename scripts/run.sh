@@ -20,6 +20,8 @@
 #   CEM_SERVER_SOURCES    sources whose keys are secret (default callcenter,crm,survey;
 #                         web and app are client sources: public keys)
 #   CEM_QUERY_TOKENS      bearer tokens of the query API (default cem-dev-query-token)
+#   CEM_WEBHOOK_TARGETS   outbound alert webhooks, a JSON array (default none; see README
+#                         "Webhooks"); their customer links point at this run's UI
 # With --detach it returns once everything is ready (stop with: kill $(cat <data>/run.pid)).
 set -euo pipefail
 SCRIPT_NAME=run
@@ -143,7 +145,8 @@ wait_until 60 "dev broker" port_open "$KAFKA_PORT" || die "dev broker did not st
 log "devbroker ready"
 
 READY_DEADLINE=$((SECONDS + 180))
-start processor processor CEM_PROCESSOR_ADMIN_ADDR="127.0.0.1:$PROCESSOR_PORT"
+start processor processor CEM_PROCESSOR_ADMIN_ADDR="127.0.0.1:$PROCESSOR_PORT" \
+	CEM_WEBHOOK_UI_URL="${CEM_WEBHOOK_UI_URL:-http://127.0.0.1:$QUERY_PORT}"
 ready processor "http://127.0.0.1:$PROCESSOR_PORT/readyz"
 start query query CEM_HTTP_ADDR="127.0.0.1:$QUERY_PORT"
 ready query "http://127.0.0.1:$QUERY_PORT/readyz"

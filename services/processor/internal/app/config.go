@@ -7,6 +7,7 @@ import (
 	"github.com/cemhq/cem/pkg/telemetry"
 	"github.com/cemhq/cem/services/processor/internal/scores"
 	"github.com/cemhq/cem/services/processor/internal/streamalert"
+	"github.com/cemhq/cem/services/processor/internal/webhook"
 )
 
 // Config is the processor's configuration, loaded with
@@ -30,6 +31,9 @@ type Config struct {
 	Scores scores.Config `envconfig:"SCORES"`
 	// Alerts: CEM_ALERTS_* (the ticket timer, which runs with the scorer).
 	Alerts streamalert.Config `envconfig:"ALERTS"`
+	// Webhook: CEM_WEBHOOK_* (outbound delivery of alerts; runs when
+	// CEM_WEBHOOK_TARGETS is set).
+	Webhook webhook.Config `envconfig:"WEBHOOK"`
 }
 
 // Kafka configures the brokers and topics.
@@ -157,6 +161,9 @@ func (c *Config) Validate() error {
 	v.Require(p.RetryInitial > 0, "CEM_PROCESSOR_RETRY_INITIAL", "must be positive, got %s", p.RetryInitial)
 	v.Require(p.RetryMax >= p.RetryInitial, "CEM_PROCESSOR_RETRY_MAX", "(%s) must not be below CEM_PROCESSOR_RETRY_INITIAL (%s)", p.RetryMax, p.RetryInitial)
 	v.Require(p.ShutdownTimeout > 0, "CEM_PROCESSOR_SHUTDOWN_TIMEOUT", "must be positive, got %s", p.ShutdownTimeout)
+	if len(c.Webhook.Targets) > 0 {
+		v.Add(c.Webhook.Validate())
+	}
 	if c.Scores.Enabled {
 		v.Add(c.Scores.Validate())
 		a := c.Alerts

@@ -26,6 +26,7 @@ import (
 	"github.com/cemhq/cem/services/processor/internal/stage"
 	"github.com/cemhq/cem/services/processor/internal/streamalert"
 	"github.com/cemhq/cem/services/processor/internal/timeline"
+	"github.com/cemhq/cem/services/processor/internal/webhook"
 )
 
 // Run serves the admin endpoints at once, connects to ClickHouse (waiting
@@ -99,6 +100,11 @@ func RunListener(ctx context.Context, cfg Config, ln net.Listener, log *slog.Log
 			ig.Go(func() error { return runScorer(ictx, cfg, conn, pub, reg, log) })
 			timer := streamalert.NewTimer(cfg.Alerts, w, pub, am, log.With("component", "ticket-timer"))
 			ig.Go(func() error { return timer.Run(ictx) })
+		}
+		if wc := cfg.Webhook; len(wc.Targets) > 0 {
+			wm := webhook.NewMetrics(reg)
+			con := webhook.NewConsumer(wc, w, webhook.NewDeliverer(wc, nil, wm), wm, log.With("component", "webhook"))
+			ig.Go(func() error { return con.Run(ictx, cfg.Kafka.Brokers, cfg.Kafka.AlertTopic) })
 		}
 		ig.Go(func() error { erased.Run(ictx, p.SuppressionInterval, log); return nil })
 		ig.Go(func() error { return c.Run(ictx) })
