@@ -33,9 +33,19 @@ import (
 
 var (
 	buildOnce sync.Once
+	binDir    string
 	binary    string
 	buildErr  error
 )
+
+// TestMain removes the collector binary the tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
 
 // collectorBinary builds the collector once per test run.
 func collectorBinary(t *testing.T) string {
@@ -45,7 +55,7 @@ func collectorBinary(t *testing.T) string {
 			buildErr = err
 			return
 		}
-		binary = filepath.Join(dir, "collector")
+		binDir, binary = dir, filepath.Join(dir, "collector")
 		out, err := exec.Command("go", "build", "-o", binary, "github.com/cemhq/cem/services/collector").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v: %s", err, out)
