@@ -18,6 +18,7 @@ package eventsql
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 )
@@ -39,15 +40,48 @@ type Query struct {
 	// that may differ between copies: such a filter would let a losing
 	// copy stand in for the winner.
 	Match string
-	// Where filters the collapsed rows (any column, e.g. ts_ms ranges,
-	// is_bot, a paging cursor).
+	// Range restricts the events to an event-time range, ts_ms in [from,
+	// to): four query arguments after Match's, RangeArgs(from, to). The
+	// copies of an event differ in ts_ms, so the range is applied after
+	// they collapse; before, a range widened by RangeMargin on each side
+	// keeps FINAL's merge to the range's rows (a losing copy can stand in
+	// for its winner only when their times are more than RangeMargin
+	// apart and the range's edge is between them).
+	Range bool
+	// Where filters the collapsed rows (any column, e.g. is_bot, a paging
+	// cursor).
 	Where string
+}
+
+// RangeMargin widens Query.Range before the copies collapse (1 day, in
+// ms): copies of one event differ in time by the network latency and the
+// client's clock changes between its sends.
+const RangeMargin = 24 * 3600 * 1000
+
+// RangeArgs are the arguments of Query.Range for [fromMs, toMs); 0 leaves
+// a side open.
+func RangeArgs(fromMs, toMs int64) []any {
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	if fromMs > 0 {
+		lo = fromMs
+	}
+	if toMs > 0 {
+		hi = toMs
+	}
+	wlo, whi := lo, hi
+	if lo > math.MinInt64+RangeMargin {
+		wlo = lo - RangeMargin
+	}
+	if hi < math.MaxInt64-RangeMargin {
+		whi = hi + RangeMargin
+	}
+	return []any{wlo, whi, lo, hi}
 }
 
 // Source returns a parenthesised subquery over the events of db: one row
 // per event id (the winning copy) with q.Cols. Its "?" placeholders are,
-// in order: the key set when q.Keys, then those of q.Match, then those of
-// q.Where.
+// in order: the key set when q.Keys, then those of q.Match, then
+// RangeArgs when q.Range, then those of q.Where.
 func Source(db string, q Query) string {
 	if err := CheckMatch(q.Match); err != nil {
 		panic("eventsql: " + err.Error())
@@ -63,13 +97,21 @@ func Source(db string, q Query) string {
 	if q.Match != "" {
 		pre = append(pre, "("+q.Match+")")
 	}
+	var where []string
+	if q.Range {
+		pre = append(pre, "ts_ms >= ? AND ts_ms < ?")
+		where = append(where, "ts_ms >= ? AND ts_ms < ?")
+	}
+	if q.Where != "" {
+		where = append(where, "("+q.Where+")")
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "(SELECT %s FROM %s.%s FINAL", cols, db, Table)
 	if len(pre) > 0 {
 		b.WriteString(" PREWHERE " + strings.Join(pre, " AND "))
 	}
-	if q.Where != "" {
-		b.WriteString(" WHERE " + q.Where)
+	if len(where) > 0 {
+		b.WriteString(" WHERE " + strings.Join(where, " AND "))
 	}
 	b.WriteString(")")
 	return b.String()

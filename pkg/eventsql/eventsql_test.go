@@ -1,6 +1,7 @@
 package eventsql_test
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -10,9 +11,15 @@ import (
 
 func TestSource(t *testing.T) {
 	assert.Equal(t, "(SELECT event_id FROM cem.events FINAL)", eventsql.Source("cem", eventsql.Query{}))
-	assert.Equal(t, "(SELECT event_id, ts_ms FROM db.events FINAL PREWHERE customer_key IN ? AND (event IN ?) WHERE ts_ms >= ?)",
+	assert.Equal(t, "(SELECT event_id, ts_ms FROM db.events FINAL PREWHERE customer_key IN ? AND (event IN ?) WHERE (ts_ms >= ?))",
 		eventsql.Source("db", eventsql.Query{Cols: []string{"event_id", "ts_ms"}, Keys: true, Match: "event IN ?", Where: "ts_ms >= ?"}))
-	assert.Equal(t, "(SELECT event_id FROM db.events FINAL WHERE is_bot = 0)", eventsql.Source("db", eventsql.Query{Where: "is_bot = 0"}))
+	assert.Equal(t, "(SELECT event_id FROM db.events FINAL WHERE (is_bot = 0))", eventsql.Source("db", eventsql.Query{Where: "is_bot = 0"}))
+	assert.Equal(t, "(SELECT event_id FROM db.events FINAL PREWHERE (event = ?) AND ts_ms >= ? AND ts_ms < ? WHERE ts_ms >= ? AND ts_ms < ? AND (is_bot = 0))",
+		eventsql.Source("db", eventsql.Query{Match: "event = ?", Range: true, Where: "is_bot = 0"}))
+	day := int64(eventsql.RangeMargin)
+	assert.Equal(t, []any{10 * day, 13 * day, 11 * day, 12 * day}, eventsql.RangeArgs(11*day, 12*day))
+	open := eventsql.RangeArgs(0, 0)
+	assert.Equal(t, []any{int64(math.MinInt64), int64(math.MaxInt64), int64(math.MinInt64), int64(math.MaxInt64)}, open, "open sides do not overflow")
 }
 
 func TestMatchRefusesVaryingColumns(t *testing.T) {

@@ -29,9 +29,10 @@ const SaneTime = "ts_ms >= 946684800000 AND ts_ms < (toInt64(toUInt32(now())) + 
 //
 // match filters on columns every copy of an event shares (event names,
 // properties; eventsql.Query.Match), before the copies collapse, and keeps
-// the read small; where filters the collapsed rows (times). Placeholders:
-// those of cols, then match, then where.
-func (s *Store) CustomerEvents(cols []string, match, where string) string {
+// the read small; rng restricts to an event-time range (eventsql.Query.Range)
+// and where filters the collapsed rows. Placeholders: those of cols, then
+// match, then eventsql.RangeArgs when rng, then where.
+func (s *Store) CustomerEvents(cols []string, match string, rng bool, where string) string {
 	cond := "is_bot = 0"
 	if where != "" {
 		cond += " AND (" + where + ")"
@@ -47,5 +48,5 @@ func (s *Store) CustomerEvents(cols []string, match, where string) string {
 	return fmt.Sprintf(`(SELECT %s, if(resolved = '', customer_key, resolved) AS customer
 FROM %s AS e
 ANY LEFT JOIN (SELECT id AS customer_key, argMax(customer_id, version) AS resolved FROM %s.identities GROUP BY id) AS r USING customer_key)`,
-		strings.Join(outer, ", "), eventsql.Source(s.db, eventsql.Query{Cols: inner, Match: match, Where: cond}), s.db)
+		strings.Join(outer, ", "), eventsql.Source(s.db, eventsql.Query{Cols: inner, Match: match, Range: rng, Where: cond}), s.db)
 }

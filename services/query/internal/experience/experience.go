@@ -113,18 +113,11 @@ func (e *Engine) Run(ctx context.Context, q Query) (*Report, error) {
 	if q.By == "period" {
 		key = periods[q.Grain]
 	}
-	where := []string{"is_bot = 0"}
-	var args []any
-	if q.FromMs > 0 {
-		where, args = append(where, "ts_ms >= ?"), append(args, q.FromMs)
-	}
-	if q.ToMs > 0 {
-		where, args = append(where, "ts_ms < ?"), append(args, q.ToMs)
-	}
+	args := eventsql.RangeArgs(q.FromMs, q.ToMs)
 	// One row per event id; the metric's condition (event names, score)
 	// narrows the read before the copies collapse.
 	sql := fmt.Sprintf(`SELECT k, count() AS n, countIf(v >= 9), countIf(v >= 7 AND v < 9), countIf(v <= 6), countIf(v >= 4), avg(v)
-FROM %s GROUP BY k`, eventsql.Source(e.st.DB(), eventsql.Query{Cols: []string{key + " AS k", m.value + " AS v"}, Match: m.cond, Where: strings.Join(where, " AND ")}))
+FROM %s GROUP BY k`, eventsql.Source(e.st.DB(), eventsql.Query{Cols: []string{key + " AS k", m.value + " AS v"}, Match: m.cond, Range: true, Where: "is_bot = 0"}))
 	rep := &Report{Metric: q.Metric, By: q.By, MinN: q.MinN, Groups: []Group{}}
 	err := e.st.Select(ctx, func(rows driver.Rows) error {
 		var g Group

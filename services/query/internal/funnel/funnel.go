@@ -8,6 +8,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cemhq/cem/pkg/eventsql"
 	"github.com/cemhq/cem/services/query/internal/chstore"
 )
 
@@ -86,16 +87,8 @@ func (e *Engine) perCustomer(r *Request) (string, []any) {
 		match = chstore.StepExpr + " IN ?"
 		args = append(args, chstore.Set(names))
 	}
-	var where []string
-	if r.FromMs > 0 {
-		where = append(where, "ts_ms >= ?")
-		args = append(args, r.FromMs)
-	}
-	if r.ToMs > 0 {
-		where = append(where, "ts_ms < ?")
-		args = append(args, r.ToMs)
-	}
-	src := e.st.CustomerEvents(cols, match, strings.Join(where, " AND "))
+	args = append(args, eventsql.RangeArgs(r.FromMs, r.ToMs)...)
+	src := e.st.CustomerEvents(cols, match, true, "")
 
 	conds := make([]string, n)
 	for i := range conds {

@@ -128,7 +128,7 @@ func (r *Resolver) ByTrait(ctx context.Context, t Trait, value string, limit int
 	default:
 		return nil, apierr.BadParam("trait", "unknown trait %q", t)
 	}
-	src := r.st.CustomerEvents(nil, PersonTraits+" AND "+cond, "")
+	src := r.st.CustomerEvents(nil, PersonTraits+" AND "+cond, false, "")
 	q := fmt.Sprintf("SELECT DISTINCT customer FROM %s ORDER BY customer LIMIT %d", src, limit)
 	var out []string
 	err := r.st.Select(ctx, func(rows driver.Rows) error {

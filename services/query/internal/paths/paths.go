@@ -9,6 +9,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cemhq/cem/pkg/eventsql"
 	"github.com/cemhq/cem/services/query/internal/apierr"
 	"github.com/cemhq/cem/services/query/internal/chstore"
 )
@@ -139,14 +140,8 @@ func (e *Engine) RunWhere(ctx context.Context, q Query, anchorCond string, ancho
 		args = append(args, anchorArgs...)
 	}
 	cols := []string{"ts_ms", "cityHash64(event_id) AS eh", chstore.StepExpr + " AS step", "toUInt8(ifNull((" + cond + "), 0)) AS is_anchor"}
-	var where []string
-	if q.FromMs > 0 {
-		where, args = append(where, "ts_ms >= ?"), append(args, q.FromMs)
-	}
-	if q.ToMs > 0 {
-		where, args = append(where, "ts_ms < ?"), append(args, q.ToMs)
-	}
-	src := e.st.CustomerEvents(cols, "", strings.Join(where, " AND "))
+	args = append(args, eventsql.RangeArgs(q.FromMs, q.ToMs)...)
+	src := e.st.CustomerEvents(cols, "", true, "")
 	// Per customer: steps s and anchor flags f in time order; optionally
 	// collapse consecutive repeats (an anchor is never dropped).
 	// Lambdas take arrays as arguments, never capture them: 18.16 copies a

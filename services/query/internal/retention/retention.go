@@ -93,7 +93,7 @@ func (e *Engine) Run(ctx context.Context, q Query) (*Matrix, error) {
 		ret, args = chstore.StepExpr+" = ?", []any{q.Event}
 	}
 	cols := []string{"timestamp", "ts_ms", "(" + cohorts[q.Cohort] + ") AS is_cohort", "(" + ret + ") AS is_return"}
-	src := e.st.CustomerEvents(cols, "", chstore.SaneTime)
+	src := e.st.CustomerEvents(cols, "", false, chstore.SaneTime)
 	var having []string
 	if q.FromMs > 0 {
 		having, args = append(having, "first_ms >= ?"), append(args, q.FromMs)
