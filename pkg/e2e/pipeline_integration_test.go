@@ -7,14 +7,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,75 +19,6 @@ import (
 	"github.com/cemhq/cem/pkg/chconn"
 	"github.com/cemhq/cem/pkg/itest"
 )
-
-// buildService compiles ./services/<name> from the workspace into dir,
-// static like the images (CGO_ENABLED=0).
-func buildService(t *testing.T, dir, name string) string {
-	t.Helper()
-	root, err := repoPath()
-	require.NoError(t, err)
-	bin := filepath.Join(dir, name)
-	cmd := exec.Command("go", "build", "-o", bin, "./services/"+name)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build ./services/%s: %s", name, out)
-	return bin
-}
-
-// service is a cem binary running as a subprocess.
-type service struct {
-	name string
-	cmd  *exec.Cmd
-	log  string
-	done chan error
-}
-
-// startService runs bin with the given CEM_* environment (and PATH/HOME
-// only), logging to a file that is printed when the test fails.
-func startService(t *testing.T, bin string, env map[string]string) *service {
-	t.Helper()
-	logFile := filepath.Join(t.TempDir(), filepath.Base(bin)+".log")
-	f, err := os.Create(logFile)
-	require.NoError(t, err)
-	cmd := exec.Command(bin)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	cmd.Stdout, cmd.Stderr = f, f
-	require.NoError(t, cmd.Start())
-	s := &service{name: filepath.Base(bin), cmd: cmd, log: logFile, done: make(chan error, 1)}
-	go func() { s.done <- cmd.Wait(); _ = f.Close() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		if t.Failed() {
-			b, _ := os.ReadFile(logFile)
-			t.Logf("%s log:\n%s", s.name, b)
-		}
-	})
-	return s
-}
-
-// stop sends SIGTERM and returns the exit error (nil for exit 0).
-func (s *service) stop(timeout time.Duration) error {
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-s.done:
-		return err
-	case <-time.After(timeout):
-		return fmt.Errorf("%s did not exit within %s of SIGTERM", s.name, timeout)
-	}
-}
-
-func ready(url string) bool {
-	resp, err := http.Get(url)
-	if err != nil {
-		return false
-	}
-	_ = resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
-}
 
 // metric returns the value of an unlabelled sample in a /metrics page.
 func metric(t *testing.T, url, name string) float64 {
@@ -124,13 +50,9 @@ func TestPipelineIntegration(t *testing.T) {
 	require.NoError(t, err, out)
 	assert.Contains(t, out, "PartitionCount: 4")
 
-	dir := t.TempDir()
-	collectorBin := buildService(t, dir, "collector")
-	processorBin := buildService(t, dir, "processor")
-	collectorPort, err := freePort()
-	require.NoError(t, err)
-	adminPort, err := freePort()
-	require.NoError(t, err)
+	collectorBin := itest.Build(t, "collector")
+	processorBin := itest.Build(t, "processor")
+	collectorPort, adminPort := itest.FreePort(t), itest.FreePort(t)
 	common := map[string]string{
 		"CEM_KAFKA_BROKERS": s.brokers, "CEM_KAFKA_TOPIC": topic, "CEM_KAFKA_DLQ_TOPIC": dlq,
 		"CEM_CLICKHOUSE_ADDR": s.chAddr, "CEM_CLICKHOUSE_DATABASE": db, "CEM_LOG_LEVEL": "debug",
@@ -145,17 +67,17 @@ func TestPipelineIntegration(t *testing.T) {
 		}
 		return m
 	}
-	processor := startService(t, processorBin, with(map[string]string{
+	processor := itest.Start(t, processorBin, with(map[string]string{
 		"CEM_PROCESSOR_ADMIN_ADDR": "127.0.0.1:" + strconv.Itoa(adminPort), "CEM_PROCESSOR_GROUP": "cem-processor-" + run,
 		"CEM_PROCESSOR_FLUSH_INTERVAL": "200ms", "CEM_KAFKA_ALERT_TOPIC": alerts,
 	}))
-	collector := startService(t, collectorBin, with(map[string]string{
+	collector := itest.Start(t, collectorBin, with(map[string]string{
 		"CEM_HTTP_ADDR": "127.0.0.1:" + strconv.Itoa(collectorPort), "CEM_WRITE_KEYS": "web:" + run + "-key",
 	}))
 	collectorURL := "http://127.0.0.1:" + strconv.Itoa(collectorPort)
 	adminURL := "http://127.0.0.1:" + strconv.Itoa(adminPort)
-	itest.Eventually(t, 2*time.Minute, func() bool { return ready(adminURL + "/readyz") }, "processor ready (ClickHouse migrated)")
-	itest.Eventually(t, time.Minute, func() bool { return ready(collectorURL + "/readyz") }, "collector ready")
+	itest.Eventually(t, 2*time.Minute, func() bool { return itest.Ready(adminURL + "/readyz") }, "processor ready (ClickHouse migrated)")
+	itest.Eventually(t, time.Minute, func() bool { return itest.Ready(collectorURL + "/readyz") }, "collector ready")
 
 	anon, user := "anon-"+run, "user-"+run
 	now := time.Now().UTC()
@@ -206,6 +128,6 @@ func TestPipelineIntegration(t *testing.T) {
 	assert.Equal(t, uint64(5), timeline, "the user's timeline includes the anonymous events from before identify")
 	assert.GreaterOrEqual(t, metric(t, adminURL+"/metrics", "cem_processor_messages_consumed_total"), 5.0)
 
-	require.NoError(t, collector.stop(45*time.Second), "collector exits 0 on SIGTERM")
-	require.NoError(t, processor.stop(60*time.Second), "processor exits 0 on SIGTERM")
+	require.NoError(t, collector.Stop(45*time.Second), "collector exits 0 on SIGTERM")
+	require.NoError(t, processor.Stop(60*time.Second), "processor exits 0 on SIGTERM")
 }

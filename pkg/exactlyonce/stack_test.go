@@ -134,14 +134,24 @@ func (s *stack) post(ctx context.Context, i int, batch []map[string]any, sentAt 
 	return resp.StatusCode, a
 }
 
-// get returns the body of a query API call (status 200 required).
+// get returns the body of a query API GET (status 200 required).
 func (s *stack) get(path string, q url.Values) []byte {
 	s.t.Helper()
-	u := s.query + "/api/v1" + path
 	if q != nil {
-		u += "?" + q.Encode()
+		path += "?" + q.Encode()
 	}
-	req, err := http.NewRequest(http.MethodGet, u, nil)
+	return s.call(http.MethodGet, path, "")
+}
+
+// postQuery POSTs body to the query API (status 200 required).
+func (s *stack) postQuery(path, body string) []byte {
+	s.t.Helper()
+	return s.call(http.MethodPost, path, body)
+}
+
+func (s *stack) call(method, path, body string) []byte {
+	s.t.Helper()
+	req, err := http.NewRequest(method, s.query+"/api/v1"+path, strings.NewReader(body))
 	require.NoError(s.t, err)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
@@ -149,7 +159,7 @@ func (s *stack) get(path string, q url.Values) []byte {
 	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(s.t, err)
-	require.Equal(s.t, http.StatusOK, resp.StatusCode, "%s: %s", u, b)
+	require.Equal(s.t, http.StatusOK, resp.StatusCode, "%s %s: %s", method, path, b)
 	return b
 }
 
@@ -193,21 +203,6 @@ func metric(u, name string) float64 {
 		}
 	}
 	return -1
-}
-
-// postQuery POSTs body to the query API (status 200 required).
-func (s *stack) postQuery(path, body string) []byte {
-	s.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, s.query+"/api/v1"+path, strings.NewReader(body))
-	require.NoError(s.t, err)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(s.t, err)
-	defer func() { _ = resp.Body.Close() }()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(s.t, err)
-	require.Equal(s.t, http.StatusOK, resp.StatusCode, "%s: %s", path, b)
-	return b
 }
 
 // rowJSON returns the rows of q (database as %[1]s) as a JSON array of
