@@ -50,8 +50,8 @@ func TestPipelineIntegration(t *testing.T) {
 	require.NoError(t, err, out)
 	assert.Contains(t, out, "PartitionCount: 4")
 
-	collectorBin := itest.Build(t, "collector")
-	processorBin := itest.Build(t, "processor")
+	collectorBin := itest.BuildService(t, "collector")
+	processorBin := itest.BuildService(t, "processor")
 	collectorPort, adminPort := itest.FreePort(t), itest.FreePort(t)
 	common := map[string]string{
 		"CEM_KAFKA_BROKERS": s.brokers, "CEM_KAFKA_TOPIC": topic, "CEM_KAFKA_DLQ_TOPIC": dlq,

@@ -90,7 +90,7 @@ func TestResendIntegration(t *testing.T) {
 
 // restartProcessor starts a new processor on the same admin address.
 func (s *stack) restartProcessor() {
-	s.proc = itest.Start(s.t, itest.Build(s.t, "processor"), s.env(map[string]string{
+	s.proc = itest.Start(s.t, itest.BuildService(s.t, "processor"), s.env(map[string]string{
 		"CEM_PROCESSOR_ADMIN_ADDR": s.admin[len("http://"):], "CEM_PROCESSOR_FLUSH_INTERVAL": "200ms", "CEM_SCORES_INTERVAL": "1s",
 	}))
 	itest.Eventually(s.t, 2*time.Minute, func() bool { return itest.Ready(s.admin + "/readyz") }, "processor ready again")

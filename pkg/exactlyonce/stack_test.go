@@ -67,13 +67,13 @@ func newStack(t *testing.T, conn driver.Conn, cfg chconn.Config) *stack {
 	s.kafka = "127.0.0.1:" + strconv.Itoa(itest.FreePort(t))
 	s.startBroker()
 	s.admin = "http://127.0.0.1:" + strconv.Itoa(itest.FreePort(t))
-	s.proc = itest.Start(t, itest.Build(t, "processor"), s.env(map[string]string{
+	s.proc = itest.Start(t, itest.BuildService(t, "processor"), s.env(map[string]string{
 		"CEM_PROCESSOR_ADMIN_ADDR": strings.TrimPrefix(s.admin, "http://"), "CEM_PROCESSOR_FLUSH_INTERVAL": "200ms",
 		"CEM_SCORES_INTERVAL": "1s",
 	}))
 	itest.Eventually(t, 3*time.Minute, func() bool { return itest.Ready(s.admin + "/readyz") }, "processor ready (ClickHouse migrated)")
 	s.query = "http://127.0.0.1:" + strconv.Itoa(itest.FreePort(t))
-	itest.Start(t, itest.Build(t, "query"), s.env(map[string]string{
+	itest.Start(t, itest.BuildService(t, "query"), s.env(map[string]string{
 		"CEM_HTTP_ADDR": strings.TrimPrefix(s.query, "http://"), "CEM_QUERY_TOKENS": token, "CEM_QUERY_MIN_N": "1",
 	}))
 	itest.Eventually(t, time.Minute, func() bool { return itest.Ready(s.query + "/readyz") }, "query service ready")
@@ -83,7 +83,7 @@ func newStack(t *testing.T, conn driver.Conn, cfg chconn.Config) *stack {
 // startBroker starts the dev broker on s.kafka with its data directory
 // (again after a kill: the same port and data).
 func (s *stack) startBroker() {
-	s.broker = itest.Start(s.t, itest.Build(s.t, "devbroker"), map[string]string{
+	s.broker = itest.Start(s.t, itest.BuildService(s.t, "devbroker"), map[string]string{
 		"CEM_DEVBROKER_ADDR": s.kafka, "CEM_DEVBROKER_DATA_DIR": s.dataDir, "CEM_DEVBROKER_PARTITIONS": "3", "CEM_LOG_FORMAT": "text",
 	})
 	itest.Eventually(s.t, time.Minute, func() bool {
@@ -105,7 +105,7 @@ func (s *stack) startCollector(i int, extra map[string]string) {
 	for k, v := range extra {
 		env[k] = v
 	}
-	s.colls[i] = itest.Start(s.t, itest.Build(s.t, "collector"), s.env(env))
+	s.colls[i] = itest.Start(s.t, itest.BuildService(s.t, "collector"), s.env(env))
 	itest.Eventually(s.t, time.Minute, func() bool { return itest.Ready(s.collURLs[i] + "/readyz") }, "collector ready")
 }
 

@@ -14,11 +14,11 @@ import (
 	"time"
 )
 
-// Build compiles ./services/<name> of the workspace into dir (static, as
+// BuildService compiles ./services/<name> of the workspace into a temporary directory (static, as
 // the images are) and returns the binary's path. Builds are cached per
 // test binary: a second call for the same service returns the first
 // binary.
-func Build(t testing.TB, name string) string {
+func BuildService(t testing.TB, name string) string {
 	t.Helper()
 	builds.Lock()
 	defer builds.Unlock()
