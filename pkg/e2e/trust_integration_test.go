@@ -27,10 +27,9 @@ type trustStack struct {
 func startTrustStack(t *testing.T) *trustStack {
 	broker := itest.Kafka(t)
 	_, chAddr, db := itest.ClickHouse(t)
-	dir := t.TempDir()
 	bins := map[string]string{}
 	for _, name := range []string{"collector", "processor", "query"} {
-		bins[name] = buildService(t, dir, name)
+		bins[name] = itest.BuildService(t, name)
 	}
 	ports := make([]string, 3)
 	for i := range ports {
@@ -46,13 +45,13 @@ func startTrustStack(t *testing.T) *trustStack {
 		}
 		return extra
 	}
-	startService(t, bins["processor"], env(map[string]string{"CEM_PROCESSOR_ADMIN_ADDR": ports[1],
+	itest.Start(t, bins["processor"], env(map[string]string{"CEM_PROCESSOR_ADMIN_ADDR": ports[1],
 		"CEM_PROCESSOR_FLUSH_INTERVAL": "100ms", "CEM_SCORES_ENABLED": "false"}))
-	itest.Eventually(t, 2*time.Minute, func() bool { return ready(s.admin + "/readyz") }, "processor ready (ClickHouse migrated)")
-	startService(t, bins["query"], env(map[string]string{"CEM_HTTP_ADDR": ports[2], "CEM_QUERY_TOKENS": s.token}))
-	startService(t, bins["collector"], env(map[string]string{"CEM_HTTP_ADDR": ports[0],
+	itest.Eventually(t, 2*time.Minute, func() bool { return itest.Ready(s.admin + "/readyz") }, "processor ready (ClickHouse migrated)")
+	itest.Start(t, bins["query"], env(map[string]string{"CEM_HTTP_ADDR": ports[2], "CEM_QUERY_TOKENS": s.token}))
+	itest.Start(t, bins["collector"], env(map[string]string{"CEM_HTTP_ADDR": ports[0],
 		"CEM_WRITE_KEYS": "web:public-web-key,crm:secret-crm-key", "CEM_SERVER_SOURCES": "crm"}))
-	itest.Eventually(t, time.Minute, func() bool { return ready(s.queryURL+"/readyz") && ready(s.collector+"/readyz") }, "query and collector ready")
+	itest.Eventually(t, time.Minute, func() bool { return itest.Ready(s.queryURL+"/readyz") && itest.Ready(s.collector+"/readyz") }, "query and collector ready")
 	return s
 }
 
