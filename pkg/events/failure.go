@@ -80,7 +80,7 @@ var writeKeyMember = regexp.MustCompile(`("(?i:write_?key)"\s*:\s*)"(?:[^"\\]|\\
 
 // SetRaw stores raw as f.Raw: the value of every member named writeKey
 // (any case) and every occurrence of one of secrets (the configured write
-// keys, when the writer knows them; those of 8 bytes or more) replaced by "[redacted]", then cut to
+// keys, when the writer knows them; those of 8 bytes or more and valid UTF-8) replaced by "[redacted]", then cut to
 // max bytes (max <= 0: DefaultMaxRawBytes) at a UTF-8 boundary, with
 // Truncated and RawBytes set.
 func (f *Failure) SetRaw(raw []byte, max int, secrets ...string) {
@@ -92,8 +92,10 @@ func (f *Failure) SetRaw(raw []byte, max int, secrets ...string) {
 		raw = writeKeyMember.ReplaceAll(raw, []byte(`${1}"`+redacted+`"`))
 	}
 	for _, s := range secrets {
-		// Short keys (a dev key) could match inside unrelated values.
-		if len(s) >= minSecretLen && bytes.Contains(raw, []byte(s)) {
+		// Short keys (a dev key) could match inside unrelated values; a key
+		// that is not valid UTF-8 could match across a character's bytes
+		// (write keys are printable ASCII, so such a key never occurs).
+		if len(s) >= minSecretLen && utf8.ValidString(s) && bytes.Contains(raw, []byte(s)) {
 			raw = bytes.ReplaceAll(raw, []byte(s), []byte(redacted))
 		}
 	}
