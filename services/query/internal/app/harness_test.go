@@ -39,8 +39,8 @@ func newEnv(t *testing.T, mut ...func(*app.Config)) *env {
 
 // forEachLayout runs test on a single node and on the sharded test cluster
 // (events and sessions split over the shards behind Distributed tables).
-func forEachLayout(t *testing.T, test func(t *testing.T, e *env)) {
-	itest.EachLayout(t, func(t *testing.T, conn driver.Conn, ch chconn.Config) { test(t, startEnv(t, conn, ch)) })
+func forEachLayout(t *testing.T, test func(t *testing.T, e *env), mut ...func(*app.Config)) {
+	itest.EachLayout(t, func(t *testing.T, conn driver.Conn, ch chconn.Config) { test(t, startEnv(t, conn, ch, mut...)) })
 }
 
 func startEnv(t *testing.T, conn driver.Conn, ch chconn.Config, mut ...func(*app.Config)) *env {
@@ -66,6 +66,12 @@ func startEnv(t *testing.T, conn driver.Conn, ch chconn.Config, mut ...func(*app
 // do sends a request with the test token and returns status and body.
 func (e *env) do(method, path string, body any) (int, []byte) {
 	e.t.Helper()
+	return e.doAs(testToken, method, path, body)
+}
+
+// doAs is do with another token.
+func (e *env) doAs(token, method, path string, body any) (int, []byte) {
+	e.t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -74,7 +80,7 @@ func (e *env) do(method, path string, body any) (int, []byte) {
 	}
 	req, err := http.NewRequest(method, e.srv.URL+path, rd)
 	require.NoError(e.t, err)
-	req.Header.Set("Authorization", "Bearer "+testToken)
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(e.t, err)
 	defer resp.Body.Close()

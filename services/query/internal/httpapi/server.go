@@ -117,6 +117,9 @@ func (s *server) routes() []route {
 		{"GET /api/v1/segments/{name}", s.segment, 0, ScopeRead, false},
 		{"GET /api/v1/segments/{name}/history", s.segmentHistory, 0, ScopeRead, false},
 		{"GET /api/v1/alerts", s.alertList, 0, ScopeRead, false},
+		{"GET /api/v1/alerts/figures", s.alertFigures, 0, ScopeRead, false},
+		{"GET /api/v1/alerts/{id}", s.alertCase, 0, ScopeRead, false},
+		{"POST /api/v1/alerts/{id}/case", s.alertCaseChange, 0, ScopeWrite, false},
 	}
 }
 
