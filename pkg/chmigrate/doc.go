@@ -34,6 +34,15 @@
 // Statements should be idempotent (IF NOT EXISTS): if a migration fails
 // half-way, the next run starts it again from its first statement.
 //
+// A statement whose comment lines hold "-- rebuild <table>" (optionally
+// "-- copy <column> = <expr>" and "-- catchup <expr in ms>") is the new
+// CREATE TABLE of an existing table whose keys change: Apply runs it as a
+// restartable copy-swap (rebuild.go; docs/operations.md "Schema upgrades").
+//
+// One starter migrates at a time: a starter with pending migrations claims
+// a lease in <db>.schema_lock and the others wait until the versions they
+// know are recorded (lock.go).
+//
 // The SQL must run on ClickHouse 18.16 (no JSON functions, Map, DateTime64,
 // TTL, LowCardinality) and on current releases.
 package chmigrate
