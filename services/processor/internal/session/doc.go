@@ -30,8 +30,9 @@
 //
 // On a miss (a key not held, or an event older than what memory is complete
 // for) the key's sessions are rebuilt from the events table in bulk, for all
-// the keys of a flush at once: one aggregate row per session, every event id
-// counted once however many copies are stored and however long the session,
+// the keys of a flush at once, read through pkg/eventsql (one row per event
+// id): one aggregate row per session, every event id counted once however
+// many copies are stored and however long the session,
 // so a restart costs time proportional to the keys that become active, not
 // to their history.
 //

@@ -11,6 +11,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
+	"github.com/cemhq/cem/pkg/eventsql"
 	"github.com/cemhq/cem/services/processor/internal/sink"
 	"github.com/cemhq/cem/services/processor/internal/stage"
 )
@@ -152,17 +153,22 @@ func (s *Stage) restore(ctx context.Context, minTs map[string]int64) (map[string
 }
 
 // restoreQuery aggregates each stored session of the keys from the events
-// table: one row per session, every event id counted once however many
-// copies it has, without a cap on the session's length. The condition on
-// timestamp (seconds, the partition key's column) lets ClickHouse skip the
-// monthly partitions before the window, so a restore reads recent data only.
-const restoreQuery = `SELECT customer_key, session_id, min(ts_ms), max(ts_ms), uniqExact(event_id),
+// (eventsql.Source: one row per event id, the winning copy, however many
+// copies are stored): one row per session, without a cap on its length.
+func restoreQuery(db string) string {
+	src := eventsql.Source(db, eventsql.Query{
+		Cols:  []string{"customer_key", "session_id", "ts_ms", "touchpoint", "channel", "campaign_name", "event", "customer_id"},
+		Keys:  true,
+		Range: true,
+		Where: "session_id != ''",
+	})
+	return `SELECT customer_key, session_id, min(ts_ms), max(ts_ms), count(),
   argMin(touchpoint, ts_ms), argMax(touchpoint, ts_ms), argMin(channel, ts_ms),
   argMinIf(campaign_name, ts_ms, campaign_name != ''), max(event = 'Order Completed'),
   argMaxIf(customer_id, ts_ms, customer_id != '')
-FROM %s.events
-WHERE customer_key IN ? AND ts_ms >= ? AND timestamp >= toDateTime(?) AND session_id != ''
+FROM ` + src + `
 GROUP BY customer_key, session_id`
+}
 
 func (s *Stage) restoreChunk(ctx context.Context, keys []string, fromMs int64, into map[string][]Stored) error {
 	var got map[string][]Stored
@@ -179,7 +185,7 @@ func (s *Stage) restoreChunk(ctx context.Context, keys []string, fromMs int64, i
 			got[key] = append(got[key], e)
 		}
 		return nil
-	}, fmt.Sprintf(restoreQuery, s.q.DB()), sink.Set(keys), fromMs, floorSec(fromMs))
+	}, restoreQuery(s.q.DB()), append([]any{sink.Set(keys)}, eventsql.RangeArgs(fromMs, 0)...)...)
 	if err != nil {
 		return fmt.Errorf("restore sessions: %w", err)
 	}
@@ -198,16 +204,14 @@ func (s *Stage) lookup(ctx context.Context, check []*stage.Event) error {
 		return nil
 	}
 	byKey := map[string][]string{}
-	minTs := int64(math.MaxInt64)
 	for _, ev := range check {
 		byKey[ev.Key] = append(byKey[ev.Key], ev.ID)
-		minTs = min(minTs, ev.TsMs)
 	}
-	// A stored copy's time differs from this one's by delivery latency at
-	// most (skew correction); a day of slack keeps the partition pruning safe.
-	q := fmt.Sprintf(`SELECT event_id, argMax(session_id, version) FROM %s.events
-WHERE customer_key IN ? AND event_id IN ? AND timestamp >= toDateTime(?) GROUP BY event_id`, s.q.DB())
-	since := floorSec(minTs - (24 * time.Hour).Milliseconds())
+	// The winning copy's session id; (customer_key, event_id) is the events
+	// table's sorting key, so these are point reads.
+	q := "SELECT event_id, session_id FROM " + eventsql.Source(s.q.DB(), eventsql.Query{
+		Cols: []string{"event_id", "session_id"}, Keys: true, Match: "event_id IN ?",
+	})
 	keys := make([]string, 0, len(byKey))
 	for k := range byKey {
 		keys = append(keys, k)
@@ -228,7 +232,7 @@ WHERE customer_key IN ? AND event_id IN ? AND timestamp >= toDateTime(?) GROUP B
 				got[id] = sid
 			}
 			return nil
-		}, q, sink.Set(chunk), sink.Set(ids), since)
+		}, q, sink.Set(chunk), sink.Set(ids))
 		if err != nil {
 			return fmt.Errorf("look up replayed events: %w", err)
 		}
@@ -360,7 +364,3 @@ func (s *Stage) Reset() {
 	s.m.Customers.Set(0)
 	s.m.Bytes.Set(0)
 }
-
-// floorSec is the Unix second of ms, for conditions on DateTime columns
-// (never 0 or before: toDateTime of a negative number wraps on 18.16).
-func floorSec(ms int64) int64 { return max(0, ms/1000) }
