@@ -162,7 +162,7 @@ func (r *Reader) outcomes(ctx context.Context, customers []string) (map[string][
 	}
 	slices.Sort(customers)
 	customers = slices.Compact(customers)
-	src := r.st.CustomerEvents([]string{"ts_ms", "score"}, "event = 'NPS Submitted'", "")
+	src := r.st.CustomerEvents([]string{"ts_ms", "score"}, "event = 'NPS Submitted'", false, "")
 	err := r.st.Select(ctx, func(rows driver.Rows) error {
 		var c string
 		var p point
