@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 )
 
 // EnvRecord, when set to a directory, makes every connection that Open
@@ -31,6 +32,9 @@ type Statement struct {
 	DB string `json:"db"`
 	// SQL is the statement as sent.
 	SQL string `json:"sql"`
+	// At is when it was first sent (Unix nanoseconds): statements of
+	// several processes (a test and the services it starts) merge in order.
+	At int64 `json:"at,omitempty"`
 }
 
 // recorder appends statements to this process's file, each distinct
@@ -61,11 +65,11 @@ func recorderFor(dir string) *recorder {
 }
 
 func (r *recorder) record(db, sql string) {
-	line, err := json.Marshal(Statement{DB: db, SQL: sql})
+	key := sha256.Sum256([]byte(db + "\x00" + sql))
+	line, err := json.Marshal(Statement{DB: db, SQL: sql, At: time.Now().UnixNano()})
 	if err != nil {
 		return
 	}
-	key := sha256.Sum256(line)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.seen[key] || r.err != nil {

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cemhq/cem/pkg/chconn"
 )
 
 // BuildService compiles ./services/<name> of the workspace into a temporary directory (static, as
@@ -100,6 +102,10 @@ func Start(t testing.TB, bin string, env map[string]string) *Process {
 	}
 	cmd := exec.Command(bin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	if dir := os.Getenv(chconn.EnvRecord); dir != "" {
+		// The services' statements count for the ClickHouse 26 replay too.
+		cmd.Env = append(cmd.Env, chconn.EnvRecord+"="+dir)
+	}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

@@ -2,6 +2,7 @@ package chcompat
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -31,10 +32,23 @@ func Load(dir string) (*Recording, error) {
 	}
 	slices.Sort(files)
 	r := &Recording{ByDB: map[string][]string{}}
-	seen := map[chconn.Statement]bool{}
+	var all []chconn.Statement
 	for _, f := range files {
-		if err := r.readFile(f, seen); err != nil {
+		stmts, err := readFile(f)
+		if err != nil {
 			return nil, err
+		}
+		all = append(all, stmts...)
+	}
+	// In the order sent, across processes (a test and the services it
+	// started), each distinct statement of a database once.
+	slices.SortStableFunc(all, func(a, b chconn.Statement) int { return cmp.Compare(a.At, b.At) })
+	seen := map[chconn.Statement]bool{}
+	for _, s := range all {
+		s.At = 0
+		if !seen[s] {
+			seen[s] = true
+			r.ByDB[s.DB] = append(r.ByDB[s.DB], s.SQL)
 		}
 	}
 	kept, err := os.ReadDir(filepath.Join(dir, itest.ReplayDir))
@@ -48,29 +62,26 @@ func Load(dir string) (*Recording, error) {
 	return r, nil
 }
 
-func (r *Recording) readFile(name string, seen map[chconn.Statement]bool) error {
+func readFile(name string) ([]chconn.Statement, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return fmt.Errorf("read recording: %w", err)
+		return nil, fmt.Errorf("read recording: %w", err)
 	}
 	defer f.Close()
+	var out []chconn.Statement
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	for n := 1; sc.Scan(); n++ {
 		var s chconn.Statement
 		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
-			return fmt.Errorf("read recording %s:%d: %w", name, n, err)
+			return nil, fmt.Errorf("read recording %s:%d: %w", name, n, err)
 		}
-		if seen[s] {
-			continue
-		}
-		seen[s] = true
-		r.ByDB[s.DB] = append(r.ByDB[s.DB], s.SQL)
+		out = append(out, s)
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read recording %s: %w", name, err)
+		return nil, fmt.Errorf("read recording %s: %w", name, err)
 	}
-	return nil
+	return out, nil
 }
 
 // Len is the number of distinct statements recorded.

@@ -153,7 +153,7 @@ func (r replayer) load(ctx context.Context, db string) error {
 			return fmt.Errorf("stop merges of %s on 18.16: %w", t, err)
 		}
 		if _, err := r.e26.query("TRUNCATE TABLE " + db + "." + t); err != nil {
-			return fmt.Errorf("table %s (built on 18.16, not on 26): %w", t, err)
+			return fmt.Errorf("table %s exists on 18.16 but the recorded statements did not create it on 26 (a process that sent them without %s?): %w", t, "CEM_TEST_SQL_RECORD", err)
 		}
 		ins := "INSERT INTO " + db + "." + t + " SELECT * FROM url(" + quote(r.ch18.NativeURL(db, t)) + ", Native) SETTINGS optimize_on_insert = 0"
 		if _, err := r.e26.query(ins); err != nil {

@@ -52,6 +52,16 @@ func TestCompareTiesAndZeroTime(t *testing.T) {
 	}
 }
 
+func TestCompareUTCType(t *testing.T) {
+	want := mustParse(t, "t\nDateTime(\\'Etc/UTC\\')\n2024-01-01 00:00:00\n")
+	if d := Compare(want, mustParse(t, "t\nDateTime\n2024-01-01 00:00:00\n"), Order{}); d != "" {
+		t.Error(d)
+	}
+	if d := Compare(want, mustParse(t, "t\nDateTime('Europe/Berlin')\n2024-01-01 00:00:00\n"), Order{}); d == "" {
+		t.Error("another time zone must differ")
+	}
+}
+
 func TestParseTotals(t *testing.T) {
 	want := mustParse(t, "k\tn\nUInt8\tUInt64\n\n0\t0\n")
 	got := mustParse(t, "\n0\t0\nk\tn\nUInt8\tUInt64\n") // chDB: header after the totals
