@@ -28,28 +28,24 @@ FROM (SELECT number, toInt64(toUInt32(now()) - 90 * 86400) * 1000 + toInt64(intH
 }
 
 // running counts the queries over this test's database that ClickHouse is
-// still executing (system.processes), other than this probe; with
-// uncancelled, only those not told to stop (is_cancelled = 0).
-func (e *env) running(uncancelled ...bool) uint64 {
-	cond := ""
-	if len(uncancelled) > 0 && uncancelled[0] {
-		cond = " AND is_cancelled = 0"
-	}
+// still executing (system.processes), other than this probe.
+func (e *env) running() uint64 {
 	var n uint64
 	err := e.conn.QueryRow(context.Background(), `SELECT count() FROM system.processes
-WHERE query LIKE ? AND query NOT LIKE '%system.processes%'`+cond, "%"+e.db+".%").Scan(&n)
+WHERE query LIKE ? AND query NOT LIKE '%system.processes%'`, "%"+e.db+".%").Scan(&n)
 	require.NoError(e.t, err)
 	return n
 }
 
-// stopped asserts that ClickHouse was told to stop every query of the
-// test's database within a second, and that they end.
-func (e *env) stopped(after string) {
-	e.t.Helper()
+// stopped asserts that every query of the test's database ends within 3 s
+// of after (uncancelled, these queries run for 6-10 s on this data; with
+// the kill they end 0.01-1.3 s after the answer on 18.16 here, the longer
+// ones while ClickHouse cannot cancel yet and the kill is repeated).
+func (e *env) stopped(t *testing.T, after string) {
+	t.Helper()
 	at := time.Now()
-	itest.Eventually(e.t, time.Second, func() bool { return e.running(true) == 0 }, "every query cancelled a second after "+after)
-	itest.Eventually(e.t, 10*time.Second, func() bool { return e.running() == 0 }, "no query running after "+after)
-	e.t.Logf("server idle %s after %s", time.Since(at).Round(time.Millisecond), after)
+	itest.Eventually(t, 3*time.Second, func() bool { return e.running() == 0 }, "no query running 3 s after "+after)
+	t.Logf("server idle %s after %s", time.Since(at).Round(time.Millisecond), after)
 }
 
 // A request that times out, or whose client goes away, ends its ClickHouse
@@ -59,12 +55,16 @@ func (e *env) stopped(after string) {
 func TestEndedRequestCancelsQueryIntegration(t *testing.T) {
 	e := newEnv(t)
 	e.generateEvents(1_000_000, 100_000)
+	// A settled table, as in production (ClickHouse 18.16 cannot cancel a
+	// query while it prepares a FINAL read over many fresh parts; the
+	// service repeats the kill until it can).
+	require.NoError(t, e.conn.Exec(context.Background(), "OPTIMIZE TABLE "+e.db+".events FINAL"))
 	short := startEnv(t, e.conn, chconn.Config{Database: e.db}, func(c *app.Config) { c.Query.Timeout = 1500 * time.Millisecond })
 	for _, path := range []string{"/api/v1/paths?anchor=Home&from=0&depth=5", "/api/v1/experience/journeys?from=0&depth=5"} {
 		t.Run("timeout "+path, func(t *testing.T) {
 			code, body := short.do("GET", path, nil)
 			require.Equal(t, http.StatusGatewayTimeout, code, string(body))
-			e.stopped("the 504")
+			e.stopped(t, "the 504")
 		})
 		t.Run("client gone "+path, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
@@ -83,7 +83,7 @@ func TestEndedRequestCancelsQueryIntegration(t *testing.T) {
 			itest.Eventually(t, 5*time.Second, func() bool { return e.running() > 0 }, "the query runs")
 			cancel() // the client goes away
 			require.Error(t, <-done)
-			e.stopped("the client went away")
+			e.stopped(t, "the client went away")
 		})
 	}
 }

@@ -4,7 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"net"
+	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -83,22 +87,83 @@ func (s *Store) run(ctx context.Context, stmt func(context.Context) error) error
 	id := queryID()
 	qctx := clickhouse.Context(ctx, clickhouse.WithQueryID(id), clickhouse.WithSettings(clickhouse.Settings{"max_execution_time": secs}))
 	err := stmt(qctx)
-	if err != nil && ctx.Err() != nil {
+	if err != nil && ended(ctx, err) {
 		s.kill(id)
 	}
 	return err
 }
 
-// kill asks ClickHouse to stop query id (KILL QUERY ... ASYNC: it does
-// not wait for the query to end), with a context of its own since the
-// request's has ended.
+// ended reports whether the statement's error came from the end of its
+// request: the context is done, or the driver hit the socket deadline it
+// set from the context's deadline (which can fire just before the
+// context's own timer).
+func ended(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+		return true
+	}
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// kill asks ClickHouse to stop query id (KILL QUERY ... ASYNC), with a
+// context of its own since the request's has ended. ClickHouse 18.16
+// cannot cancel a query before its streams exist (while it prepares the
+// read, e.g. FINAL over many parts, or builds the sets of subqueries): it
+// answers cant_cancel or pending, and the kill is repeated every 100 ms
+// until the query is cancelled or gone, for at most maxExec.
 func (s *Store) kill(id string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), s.maxExec)
 	defer cancel()
-	err := s.conn.Exec(ctx, "KILL QUERY WHERE query_id = ? ASYNC", id)
+	var err error
+	for {
+		var status string
+		status, err = s.killOnce(ctx, id)
+		if err != nil || (status != "cant_cancel" && status != "pending") {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+			continue
+		}
+		break
+	}
 	if s.metrics != nil {
 		s.metrics.killed(err)
 	}
+}
+
+// killOnce sends one KILL QUERY and returns its kill_status ("" when the
+// query is gone).
+func (s *Store) killOnce(ctx context.Context, id string) (string, error) {
+	rows, err := s.conn.Query(ctx, "KILL QUERY WHERE query_id = ? ASYNC", id)
+	if err != nil {
+		return "", fmt.Errorf("kill query: %w", err)
+	}
+	defer rows.Close()
+	// The answer is (kill_status, query_id, user, query, ...); only
+	// kill_status matters.
+	types := rows.ColumnTypes()
+	status := ""
+	for rows.Next() {
+		dest := make([]any, len(types))
+		for i, t := range types {
+			dest[i] = reflect.New(t.ScanType()).Interface()
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return "", fmt.Errorf("kill query: %w", err)
+		}
+		for i, t := range types {
+			if p, ok := dest[i].(*string); ok && t.Name() == "kill_status" {
+				status = *p
+			}
+		}
+	}
+	return status, rows.Err()
 }
 
 // queryID returns a random query_id (128 bits, hex).
