@@ -1,34 +1,26 @@
-// Package suppress holds the ids whose data was erased on request (GDPR):
-// the query service records them in the ClickHouse table suppressed_ids
-// (migration 0020) when it erases a customer; the collector refuses new
-// events of these ids and the processor drops those still in flight.
-//
-// The list is polled from ClickHouse, so a new suppression takes effect
-// within one refresh interval; when ClickHouse is unreachable the last list
-// stays in force (ingestion never depends on ClickHouse being up).
 package suppress
 
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/cemhq/cem/pkg/events"
+	"github.com/cemhq/cem/pkg/junkid"
 )
 
-// Checker tells whether one id is suppressed; List is one.
+// Checker tells whether one id is suppressed; List and Held are ones.
 type Checker interface {
 	Suppressed(id string) bool
 }
 
-// Event reports whether any id of ev (userId, anonymousId, previousId) is
-// suppressed by c. A nil c suppresses nothing.
+// Event reports whether ev belongs to a suppressed person: its userId, its
+// anonymousId (the customer key) or the previousId an alias links. Junk
+// ids never match (a List ignores them). A nil c suppresses nothing.
 func Event(c Checker, ev *events.Event) bool {
 	if c == nil {
 		return false
@@ -41,22 +33,49 @@ func Event(c Checker, ev *events.Event) bool {
 	return false
 }
 
+// generation is one loaded list and the writes that hold it.
+type generation struct {
+	ids     map[string]struct{}
+	version uint64
+	holds   atomic.Int64
+	retired atomic.Bool
+}
+
 // List is the set of suppressed ids. Safe for concurrent use; the zero
 // value suppresses nothing.
 type List struct {
 	connMu sync.Mutex
 	conn   driver.Conn
-	db     string
+	opts   Options
 
 	mu  sync.RWMutex
-	ids map[string]struct{}
+	gen *generation
 
-	refreshed atomic.Int64 // unix ms of the last successful refresh
+	// drained is signalled when the last Hold of a retired generation is
+	// released, so that Run acknowledges without waiting for its tick.
+	drained chan struct{}
+	w       *writer
 }
 
-// New returns a List read from db.suppressed_ids over conn.
-func New(conn driver.Conn, db string) *List {
-	return &List{conn: conn, db: db}
+// Options configure a List.
+type Options struct {
+	// Database holds suppressed_ids and suppression_writers.
+	Database string
+	// Junk ids are never suppressed (junkid.New()).
+	Junk junkid.Set
+	// Kind names the writer in suppression_writers (collector, processor);
+	// empty: the List never acknowledges (a reader only).
+	Kind string
+}
+
+// New returns a List read from Database.suppressed_ids over conn (nil: set
+// it later with Use).
+func New(conn driver.Conn, opts Options) *List {
+	l := &List{conn: conn, opts: opts, gen: &generation{}, drained: make(chan struct{}, 1)}
+	if opts.Kind != "" {
+		l.w = newWriter(opts.Kind)
+	}
+	return l
 }
 
 // Use sets the connection of a List made without one.
@@ -66,14 +85,29 @@ func (l *List) Use(conn driver.Conn) {
 	l.connMu.Unlock()
 }
 
-// Suppressed reports whether id is suppressed.
+func (l *List) connection() driver.Conn {
+	l.connMu.Lock()
+	defer l.connMu.Unlock()
+	return l.conn
+}
+
+// Suppressed reports whether id is suppressed by the list in force. A
+// write must use a Hold instead, so that the erasure can wait for it.
 func (l *List) Suppressed(id string) bool {
 	if l == nil {
 		return false
 	}
 	l.mu.RLock()
-	defer l.mu.RUnlock()
-	_, ok := l.ids[id]
+	g := l.gen
+	l.mu.RUnlock()
+	return l.match(g, id)
+}
+
+func (l *List) match(g *generation, id string) bool {
+	if l.opts.Junk.Is(id) {
+		return false
+	}
+	_, ok := g.ids[id]
 	return ok
 }
 
@@ -81,65 +115,143 @@ func (l *List) Suppressed(id string) bool {
 func (l *List) Len() int {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	return len(l.ids)
+	return len(l.gen.ids)
 }
 
-// Refresh reloads the list. A missing table (migrations not applied yet)
-// is an empty list.
+// Version is the suppressed_ids version of the list in force.
+func (l *List) Version() uint64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.gen.version
+}
+
+// Held is the list in force for one write: check the write's ids with it,
+// write, then Release (once). Until then the writer does not acknowledge a
+// newer list, so an erasure waits for the write to end.
+type Held interface {
+	Checker
+	Release()
+}
+
+// Holder hands out the list in force for a write; List is one.
+type Holder interface {
+	Hold() Held
+}
+
+var _ Holder = (*List)(nil)
+
+// hold is a List's Held.
+type hold struct {
+	l *List
+	g *generation
+}
+
+// none suppresses nothing.
+type none struct{}
+
+func (none) Suppressed(string) bool { return false }
+func (none) Release()               {}
+
+// Hold takes the list in force for a write. A nil List suppresses
+// nothing.
+func (l *List) Hold() Held {
+	if l == nil {
+		return none{}
+	}
+	l.mu.RLock()
+	g := l.gen
+	g.holds.Add(1)
+	l.mu.RUnlock()
+	return &hold{l: l, g: g}
+}
+
+// Suppressed reports whether id is suppressed by the held list.
+func (h *hold) Suppressed(id string) bool { return h.l.match(h.g, id) }
+
+// Release ends the write.
+func (h *hold) Release() {
+	if h.g.holds.Add(-1) == 0 && h.g.retired.Load() {
+		select {
+		case h.l.drained <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// swap puts a new list in force and returns the one it replaces.
+func (l *List) swap(ids map[string]struct{}, version uint64) *generation {
+	g := &generation{ids: ids, version: version}
+	l.mu.Lock()
+	old := l.gen
+	l.gen = g
+	l.mu.Unlock()
+	old.retired.Store(true)
+	return old
+}
+
+// Refresh reloads the list and puts it in force. A missing table
+// (migrations not applied yet) is an empty list.
 func (l *List) Refresh(ctx context.Context) error {
-	l.connMu.Lock()
-	conn := l.conn
-	l.connMu.Unlock()
+	v, err := l.maxVersion(ctx)
+	if err != nil {
+		return err
+	}
+	ids, err := l.load(ctx)
+	if err != nil {
+		return err
+	}
+	l.swap(ids, v)
+	return nil
+}
+
+func (l *List) query(ctx context.Context, q string, each func(driver.Rows) error) error {
+	conn := l.connection()
 	if conn == nil {
 		return fmt.Errorf("suppressed ids: no ClickHouse connection")
 	}
-	rows, err := conn.Query(ctx, "SELECT id FROM "+l.db+".suppressed_ids FINAL WHERE active = 1")
+	rows, err := conn.Query(ctx, q)
 	if err != nil {
-		if strings.Contains(err.Error(), "doesn't exist") || strings.Contains(err.Error(), "UNKNOWN_TABLE") || strings.Contains(err.Error(), "code: 60") {
-			l.set(map[string]struct{}{})
+		if missingTable(err) {
 			return nil
 		}
 		return fmt.Errorf("suppressed ids: %w", err)
 	}
 	defer rows.Close()
-	ids := map[string]struct{}{}
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		if err := each(rows); err != nil {
 			return fmt.Errorf("suppressed ids: %w", err)
 		}
-		ids[id] = struct{}{}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("suppressed ids: %w", err)
 	}
-	l.set(ids)
 	return nil
 }
 
-func (l *List) set(ids map[string]struct{}) {
-	l.mu.Lock()
-	l.ids = ids
-	l.mu.Unlock()
-	l.refreshed.Store(time.Now().UnixMilli())
+func missingTable(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "doesn't exist") || strings.Contains(s, "UNKNOWN_TABLE") || strings.Contains(s, "code: 60")
 }
 
-// Run refreshes the list every interval (10 s when not positive) until ctx
-// ends, logging failures.
-func (l *List) Run(ctx context.Context, interval time.Duration, log *slog.Logger) {
-	if interval <= 0 {
-		interval = 10 * time.Second
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if err := l.Refresh(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("suppression list refresh failed; keeping the last list", "err", err)
+// maxVersion is the newest version in suppressed_ids (0 when empty): read
+// before the list, so that the list holds every row up to it.
+func (l *List) maxVersion(ctx context.Context) (uint64, error) {
+	var v uint64
+	err := l.query(ctx, "SELECT max(version) FROM "+l.opts.Database+".suppressed_ids", func(rows driver.Rows) error {
+		return rows.Scan(&v)
+	})
+	return v, err
+}
+
+func (l *List) load(ctx context.Context) (map[string]struct{}, error) {
+	ids := map[string]struct{}{}
+	err := l.query(ctx, "SELECT id FROM "+l.opts.Database+".suppressed_ids FINAL WHERE active = 1", func(rows driver.Rows) error {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+		ids[id] = struct{}{}
+		return nil
+	})
+	return ids, err
 }

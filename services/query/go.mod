@@ -22,7 +22,7 @@ require (
 	github.com/andybalholm/brotli v1.2.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cemhq/cem/pkg v0.0.0
-	github.com/cemhq/cem/schemas v0.0.0 // indirect
+	github.com/cemhq/cem/schemas v0.0.0
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cemhq/cem/pkg/chconn"
 	"github.com/cemhq/cem/pkg/events"
+	"github.com/cemhq/cem/pkg/junkid"
 	"github.com/cemhq/cem/pkg/suppress"
 	"github.com/cemhq/cem/pkg/telemetry"
 	"github.com/cemhq/cem/services/collector/internal/enrich"
@@ -116,8 +117,13 @@ type Config struct {
 	// Suppression: refuse events of ids erased on request, read from
 	// ClickHouse (CEM_SUPPRESSION_ENABLED, CEM_SUPPRESSION_INTERVAL) with the
 	// CEM_CLICKHOUSE_* connection.
-	Suppression Suppression   `envconfig:"SUPPRESSION"`
-	ClickHouse  chconn.Config `envconfig:"CLICKHOUSE"`
+	Suppression Suppression `envconfig:"SUPPRESSION"`
+	// JunkIDs are ids that never identify a person, added to the built-in
+	// list of pkg/junkid (null, undefined, 0, ...): never suppressed
+	// (CEM_JUNK_IDS, comma list; set the same value on every service).
+	// Default empty.
+	JunkIDs    []string      `envconfig:"JUNK_IDS"`
+	ClickHouse chconn.Config `envconfig:"CLICKHOUSE"`
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGTERM
 	// (CEM_SHUTDOWN_TIMEOUT).
 	ShutdownTimeout time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"20s"`
@@ -125,10 +131,14 @@ type Config struct {
 
 // Suppression configures the GDPR suppression list.
 type Suppression struct {
-	// Enabled turns the list on (CEM_SUPPRESSION_ENABLED).
+	// Enabled turns the list on (CEM_SUPPRESSION_ENABLED). Default false.
 	Enabled bool `envconfig:"ENABLED" default:"false"`
-	// Interval is how often the list is reloaded (CEM_SUPPRESSION_INTERVAL).
-	Interval time.Duration `envconfig:"INTERVAL" default:"10s"`
+	// Interval is how often the list's version is polled; the list is
+	// reloaded when it changed (CEM_SUPPRESSION_INTERVAL). Default 1s.
+	Interval time.Duration `envconfig:"INTERVAL" default:"1s"`
+	// Heartbeat is how often the collector confirms to erasures that it is
+	// alive when nothing changed (CEM_SUPPRESSION_HEARTBEAT). Default 5s.
+	Heartbeat time.Duration `envconfig:"HEARTBEAT" default:"5s"`
 }
 
 // WriteKeyMap parses WriteKeys into key -> source.
@@ -260,9 +270,14 @@ func Run(ctx context.Context, cfg Config, version string, ln net.Listener, log *
 	}
 	var sup ingest.Suppressor
 	if cfg.Suppression.Enabled {
-		list := suppress.New(nil, cfg.ClickHouse.Database)
+		list := suppress.New(nil, suppress.Options{Database: cfg.ClickHouse.Database, Junk: junkid.New(cfg.JunkIDs...), Kind: "collector"})
 		sup = list
-		go runSuppression(ctx, cfg, list, log)
+		sctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); runSuppression(sctx, cfg, list, log) }()
+		// After the drain the list records the collector's stop (erasures
+		// stop waiting for it): wait for that before exiting.
+		defer func() { stop(); <-done }()
 	}
 	h, err := ingest.New(hc, sink, sup, reg, log)
 	if err != nil {
@@ -294,7 +309,7 @@ func runSuppression(ctx context.Context, cfg Config, list *suppress.List, log *s
 		if err == nil {
 			defer conn.Close()
 			list.Use(conn)
-			list.Run(ctx, cfg.Suppression.Interval, log)
+			list.Run(ctx, suppress.RunConfig{Interval: cfg.Suppression.Interval, Heartbeat: cfg.Suppression.Heartbeat}, log)
 			return
 		}
 		log.Warn("suppression list: ClickHouse not reachable; retrying", "err", err, "in", wait)

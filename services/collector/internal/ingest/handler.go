@@ -36,9 +36,10 @@ type Sink interface {
 	DeadLetter(ctx context.Context, msgs []record.Record) error
 }
 
-// Suppressor tells whether an id was erased on request (GDPR) and its
-// events must not be collected again (suppress.List).
-type Suppressor = suppress.Checker
+// Suppressor hands out the ids erased on request (GDPR), whose events must
+// not be collected again (suppress.List): a request holds the list from its
+// check until Kafka answered, so that an erasure waits for it.
+type Suppressor = suppress.Holder
 
 // Config configures the handler.
 type Config struct {
@@ -285,7 +286,12 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, 
 		counts    = map[[2]string]int{}
 		clientIP  = h.enr.ClientIP(r)
 		ua        = enrich.BrowserUA(r) // "" for server-side posts: not bots, no device
+		erased    suppress.Held
 	)
+	if h.suppressor != nil {
+		erased = h.suppressor.Hold()
+		defer erased.Release()
+	}
 	reject := func(it *events.Item, reason events.Reason, msg string, toDLQ bool) {
 		mid := it.Event.MessageID
 		if it.Err != nil {
@@ -323,7 +329,7 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, 
 			ev.MessageID = uuid.NewString()
 			ev.Enrichment.MessageIDGenerated = true
 		}
-		if suppress.Event(h.suppressor, ev) {
+		if suppress.Event(erased, ev) {
 			// Erased on request: not stored anywhere, the DLQ included.
 			reject(it, events.ReasonSuppressed, "the customer's data was erased on request; events for this id are not collected", false)
 			continue

@@ -23,6 +23,7 @@ import (
 	"github.com/cemhq/cem/pkg/events"
 	"github.com/cemhq/cem/pkg/itest"
 	"github.com/cemhq/cem/pkg/record"
+	"github.com/cemhq/cem/pkg/suppress"
 	"github.com/cemhq/cem/services/collector/internal/ingest"
 )
 
@@ -89,6 +90,8 @@ func (s *memSink) events(t *testing.T) []events.Event {
 type suppressList map[string]bool
 
 func (s suppressList) Suppressed(id string) bool { return s[id] }
+func (s suppressList) Hold() suppress.Held       { return s }
+func (s suppressList) Release()                  {}
 
 func config() ingest.Config {
 	return ingest.Config{

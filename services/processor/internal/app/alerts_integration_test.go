@@ -156,3 +156,41 @@ func histogramCount(t *testing.T, reg *prometheus.Registry, name string) uint64 
 	}
 	return 0
 }
+
+// TestTicketTimerSkipsErasedIntegration: the ticket timer raises no alert
+// for a customer erased on request whose overdue ticket it still finds.
+func TestTicketTimerSkipsErasedIntegration(t *testing.T) {
+	e := newEnv(t)
+	cfg := e.config("cem-processor")
+	b := newEvb("callcenter")
+	ticket := func(user, id string) *events.Event {
+		return b.ev(events.TypeTrack, "", user, 0, named("Ticket Opened"), props(map[string]any{"ticket_id": id, "channel": "phone"}))
+	}
+	e.produce(ticket("kept-user", "t-1"), ticket("gone-user", "t-2"))
+	first := e.start(cfg) // no timer: stores the tickets
+	e.waitEvents(2)
+	first.stop(t)
+
+	// gone-user is erased from here on (the erasure's delete has not run).
+	sb, err := e.conn.PrepareBatch(context.Background(), e.sql("INSERT INTO {db}.suppressed_ids (id, customer_id, suppressed_at, reason, receipt_id, active, version)"))
+	require.NoError(t, err)
+	require.NoError(t, sb.Append("gone-user", "gone-user", time.Now(), "gdpr_erasure", "r", uint8(1), uint64(1)))
+	require.NoError(t, sb.Send())
+	cfg.Scores = scores.DefaultConfig()
+	cfg.Scores.Interval = time.Hour
+	cfg.Alerts.TicketResponseTarget = time.Hour
+	cfg.Alerts.TicketCheckInterval = 100 * time.Millisecond
+	cfg.Alerts.TicketLookback = 3 * 365 * 24 * time.Hour
+	require.NoError(t, cfg.Validate())
+	p := e.start(cfg)
+	itest.Eventually(t, 30*time.Second, func() bool { return len(e.alertReasons()) > 0 }, "the kept customer's overdue ticket alerted")
+	itest.Eventually(t, 10*time.Second, func() bool {
+		return metric(t, p.reg, "cem_processor_stream_alerts_total", alerting.TicketOverdue) >= 1
+	}, "published")
+	for id := range e.alertReasons() {
+		assert.NotContains(t, id, "gone-user", "no alert for the erased customer")
+	}
+	for id := range readAlerts(t, e.broker, 1) {
+		assert.NotContains(t, id, "gone-user")
+	}
+}

@@ -1,9 +1,11 @@
 package app
 
 import (
+	"slices"
 	"time"
 
 	"github.com/cemhq/cem/pkg/chconn"
+	"github.com/cemhq/cem/pkg/junkid"
 	"github.com/cemhq/cem/pkg/telemetry"
 	"github.com/cemhq/cem/services/processor/internal/scores"
 	"github.com/cemhq/cem/services/processor/internal/streamalert"
@@ -34,6 +36,18 @@ type Config struct {
 	// Webhook: CEM_WEBHOOK_* (outbound delivery of alerts; runs when
 	// CEM_WEBHOOK_TARGETS is set).
 	Webhook webhook.Config `envconfig:"WEBHOOK"`
+	// JunkIDs are ids that never identify a person, added to the built-in
+	// list of pkg/junkid (null, undefined, 0, -1, guest, anonymous, unknown,
+	// none, nan, n/a, test and ""): never linked, erased or suppressed
+	// (CEM_JUNK_IDS, comma list; set the same value on every service).
+	// Default empty.
+	JunkIDs []string `envconfig:"JUNK_IDS"`
+}
+
+// Junk is the set of junk ids: the built-in list plus CEM_JUNK_IDS and
+// CEM_PROCESSOR_JUNK_IDS.
+func (c Config) Junk() junkid.Set {
+	return junkid.New(append(slices.Clone(c.JunkIDs), c.Processor.JunkIDs...)...)
 }
 
 // Kafka configures the brokers and topics.
@@ -96,10 +110,15 @@ type Processor struct {
 	RetryInitial time.Duration `envconfig:"RETRY_INITIAL" default:"100ms"`
 	// RetryMax caps the backoff (CEM_PROCESSOR_RETRY_MAX). Default 5s.
 	RetryMax time.Duration `envconfig:"RETRY_MAX" default:"5s"`
-	// SuppressionInterval is how often the list of ids erased on request is
-	// reloaded; their events still in Kafka are dropped
-	// (CEM_PROCESSOR_SUPPRESSION_INTERVAL). Default 10s.
-	SuppressionInterval time.Duration `envconfig:"SUPPRESSION_INTERVAL" default:"10s"`
+	// SuppressionInterval is how often the version of the list of ids
+	// erased on request is polled (the list is reloaded when it changed);
+	// their events still in Kafka are dropped, their scores and alerts not
+	// written (CEM_PROCESSOR_SUPPRESSION_INTERVAL). Default 1s.
+	SuppressionInterval time.Duration `envconfig:"SUPPRESSION_INTERVAL" default:"1s"`
+	// SuppressionHeartbeat is how often the processor confirms to erasures
+	// that it is alive when nothing changed
+	// (CEM_PROCESSOR_SUPPRESSION_HEARTBEAT). Default 5s.
+	SuppressionHeartbeat time.Duration `envconfig:"SUPPRESSION_HEARTBEAT" default:"5s"`
 	// Pprof serves net/http/pprof under /debug/pprof/ on the admin server
 	// (CEM_PROCESSOR_PPROF), for profiling under load. Default false.
 	Pprof bool `envconfig:"PPROF" default:"false"`
@@ -131,10 +150,10 @@ type Processor struct {
 	// IdentityMaxClusters caps the identity clusters in memory
 	// (CEM_PROCESSOR_IDENTITY_MAX_CLUSTERS). Default 1000000.
 	IdentityMaxClusters int `envconfig:"IDENTITY_MAX_CLUSTERS" default:"1000000"`
-	// JunkIDs are ids never linked, compared case-insensitively
-	// (CEM_PROCESSOR_JUNK_IDS, comma list). Default
-	// null,undefined,0,-1,guest,anonymous,unknown,none,nan,n/a,test (and "").
-	JunkIDs []string `envconfig:"JUNK_IDS" default:"null,undefined,0,-1,guest,anonymous,unknown,none,nan,n/a,test"`
+	// JunkIDs are further ids never linked, never suppressed
+	// (CEM_PROCESSOR_JUNK_IDS, comma list; the older name of CEM_JUNK_IDS,
+	// both are added to junkid.Builtin). Default empty.
+	JunkIDs []string `envconfig:"JUNK_IDS"`
 }
 
 // Validate reports configuration errors, each naming its variable.

@@ -83,7 +83,6 @@ func (e *env) config(group string) app.Config {
 			RetryInitial: 50 * time.Millisecond, RetryMax: 500 * time.Millisecond, Migrate: true,
 			SessionGap: 30 * time.Minute, SessionMax: 24 * time.Hour, AllowedLateness: 30 * time.Minute,
 			StateMaxCustomers: 100000, StateMaxBytes: 256 << 20, StateIdle: time.Hour, IdentityMaxClusters: 100000,
-			JunkIDs: []string{"null", "undefined", "0", "-1", "guest", "anonymous", "unknown", "none", "nan", "n/a", "test"},
 		},
 	}
 	require.NoError(e.t, cfg.Validate())

@@ -82,10 +82,14 @@ func RunListener(ctx context.Context, cfg Config, ln net.Listener, log *slog.Log
 			return err
 		}
 		pl := pipeline.New(stages, w, dlq, pipeline.NewMetrics(reg), log)
-		// Ids erased on request (GDPR): drop their events still in Kafka.
-		erased := suppress.New(conn, cfg.ClickHouse.Database)
-		if err := erased.Refresh(gctx); err != nil {
-			log.Warn("suppression list not loaded yet", "err", err)
+		// Ids erased on request (GDPR): drop their events still in Kafka,
+		// never score them; loaded before the first write.
+		erased := suppress.New(conn, suppress.Options{Database: cfg.ClickHouse.Database, Junk: cfg.Junk(), Kind: "processor"})
+		err = sink.Retry(gctx, backoff, erased.Refresh, func(err error, attempt int) {
+			log.Warn("suppression list not loaded yet; not consuming until it is", "err", err, "attempt", attempt)
+		})
+		if err != nil {
+			return nil // ctx ended
 		}
 		pl.Suppress(erased)
 		c := ingest.New(ingest.Config{
@@ -97,16 +101,21 @@ func RunListener(ctx context.Context, cfg Config, ln net.Listener, log *slog.Log
 		health.AddCheck("kafka", c.Ready)
 		ig, ictx := errgroup.WithContext(gctx)
 		if cfg.Scores.Enabled {
-			ig.Go(func() error { return runScorer(ictx, cfg, conn, pub, reg, log) })
+			ig.Go(func() error { return runScorer(ictx, cfg, conn, pub, erased, reg, log) })
 			timer := streamalert.NewTimer(cfg.Alerts, w, pub, am, log.With("component", "ticket-timer"))
+			timer.Suppress(erased)
 			ig.Go(func() error { return timer.Run(ictx) })
 		}
 		if wc := cfg.Webhook; len(wc.Targets) > 0 {
 			wm := webhook.NewMetrics(reg)
 			con := webhook.NewConsumer(wc, w, webhook.NewDeliverer(wc, nil, wm), wm, log.With("component", "webhook"))
+			con.Suppress(erased)
 			ig.Go(func() error { return con.Run(ictx, cfg.Kafka.Brokers, cfg.Kafka.AlertTopic) })
 		}
-		ig.Go(func() error { erased.Run(ictx, p.SuppressionInterval, log); return nil })
+		ig.Go(func() error {
+			erased.Run(ictx, suppress.RunConfig{Interval: p.SuppressionInterval, Heartbeat: p.SuppressionHeartbeat}, log)
+			return nil
+		})
 		ig.Go(func() error { return c.Run(ictx) })
 		return ig.Wait()
 	})
@@ -115,9 +124,9 @@ func RunListener(ctx context.Context, cfg Config, ln net.Listener, log *slog.Log
 
 // runScorer runs the periodic scorer (internal/scores) on conn until ctx
 // ends; its alerts go to pub.
-func runScorer(ctx context.Context, cfg Config, conn driver.Conn, pub scores.Publisher, reg prometheus.Registerer, log *slog.Logger) error {
+func runScorer(ctx context.Context, cfg Config, conn driver.Conn, pub scores.Publisher, erased suppress.Holder, reg prometheus.Registerer, log *slog.Logger) error {
 	s, err := scores.New(cfg.Scores, scores.Deps{
-		Store: scores.NewClickHouseStore(conn, cfg.ClickHouse.Database), Publisher: pub, Metrics: scores.NewMetrics(reg),
+		Store: scores.NewClickHouseStore(conn, cfg.ClickHouse.Database), Publisher: pub, Suppression: erased, Metrics: scores.NewMetrics(reg),
 		Log: log.With("component", "scores"),
 	})
 	if err != nil {
@@ -140,7 +149,7 @@ func Stages(cfg Config, w *sink.Writer, pub streamalert.Publisher, am *streamale
 		return nil, err
 	}
 	return []stage.Stage{
-		identity.NewStage(identity.Config{Junk: p.JunkIDs, MaxClusters: p.IdentityMaxClusters}, w, reg, log),
+		identity.NewStage(identity.Config{Junk: cfg.Junk(), MaxClusters: p.IdentityMaxClusters}, w, reg, log),
 		sess,
 		timeline.NewStage(),
 		streamalert.NewStage(w, pub, am),

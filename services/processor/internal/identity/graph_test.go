@@ -7,17 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestJunk(t *testing.T) {
-	j := NewJunk(DefaultJunk)
-	for _, id := range []string{"", " ", "null", "NULL", "Undefined", "0", "-1", "guest", "Anonymous", "unknown", "none", "NaN", "N/A", "test"} {
-		assert.True(t, j.Is(id), "%q", id)
-	}
-	for _, id := range []string{"u1", "anon-123", "00", "testuser", "nullable"} {
-		assert.False(t, j.Is(id), "%q", id)
-	}
-	assert.True(t, NewJunk([]string{"Demo"}).Is("demo"), "configurable")
-}
-
 func TestGraph(t *testing.T) {
 	g := NewGraph()
 

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"fmt"
+	"github.com/cemhq/cem/pkg/junkid"
 	"log/slog"
 	"slices"
 	"time"
@@ -17,8 +18,8 @@ import (
 
 // Config configures the identity stage.
 type Config struct {
-	// Junk lists ids that never link (see DefaultJunk).
-	Junk []string
+	// Junk are the ids that never link (junkid.New()).
+	Junk junkid.Set
 	// MaxClusters caps the clusters held in memory after a flush.
 	MaxClusters int
 }
@@ -33,7 +34,7 @@ type Querier interface {
 // Event.CustomerID. See the package doc.
 type Stage struct {
 	cfg     Config
-	junk    Junk
+	junk    junkid.Set
 	q       Querier
 	g       *Graph
 	merges  prometheus.Counter
@@ -51,7 +52,7 @@ var _ stage.Stage = (*Stage)(nil)
 // cem_processor_identity_links_refused_total on reg.
 func NewStage(cfg Config, q Querier, reg prometheus.Registerer, log *slog.Logger) *Stage {
 	return &Stage{
-		cfg: cfg, junk: NewJunk(cfg.Junk), q: q, g: NewGraph(), log: log, now: time.Now,
+		cfg: cfg, junk: cfg.Junk, q: q, g: NewGraph(), log: log, now: time.Now,
 		merges: promauto.With(reg).NewCounter(prometheus.CounterOpts{
 			Name: "cem_processor_identity_merges_total",
 			Help: "Identity clusters merged by identify, alias or implicit links.",

@@ -30,8 +30,9 @@ type Writer interface {
 	Write(ctx context.Context, blocks []sink.Block) error
 }
 
-// Suppressor tells whether an id was erased on request (suppress.List).
-type Suppressor = suppress.Checker
+// Suppressor hands out the ids erased on request (suppress.List); a flush
+// holds the list from its check until its rows are written.
+type Suppressor = suppress.Holder
 
 // Pipeline is the flush handler. Not safe for concurrent use.
 type Pipeline struct {
@@ -50,7 +51,8 @@ func New(stages []stage.Stage, w Writer, dlq Publisher, m *Metrics, log *slog.Lo
 }
 
 // Suppress makes the pipeline drop events of erased ids that were still in
-// Kafka when their customer was erased (the collector refuses new ones).
+// Kafka when their customer was erased (the collector refuses new ones),
+// checked in the flush that would write them.
 func (p *Pipeline) Suppress(s Suppressor) { p.suppress = s }
 
 // Handle processes one flush. It returns nil when every row and DLQ record
@@ -60,6 +62,11 @@ func (p *Pipeline) Suppress(s Suppressor) { p.suppress = s }
 // cannot fix.
 func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 	start := p.now()
+	var erased suppress.Held
+	if p.suppress != nil {
+		erased = p.suppress.Hold()
+		defer erased.Release()
+	}
 	evs := make([]*stage.Event, 0, len(recs))
 	src := make([]record.Record, 0, len(recs))
 	var dead []record.Record
@@ -69,7 +76,7 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 			dead = append(dead, p.failure(m, f))
 			continue
 		}
-		if suppress.Event(p.suppress, &ev.Event) {
+		if suppress.Event(erased, &ev.Event) {
 			p.m.Suppressed.Inc()
 			continue
 		}

@@ -17,6 +17,9 @@ type Metrics struct {
 	Alerts *prometheus.CounterVec
 	// LastSuccess is the Unix time of the last successful run.
 	LastSuccess prometheus.Gauge
+	// Suppressed counts customers whose results were dropped at write time
+	// because they were erased on request.
+	Suppressed prometheus.Counter
 }
 
 // NewMetrics registers the scorer's metrics with reg.
@@ -33,5 +36,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Closed-loop alerts raised, by reason."}, []string{"reason"}),
 		LastSuccess: f.NewGauge(prometheus.GaugeOpts{Name: "cem_processor_scores_last_success_timestamp_seconds",
 			Help: "Unix time of the last successful scorer run."}),
+		Suppressed: f.NewCounter(prometheus.CounterOpts{Name: "cem_processor_scores_suppressed_total",
+			Help: "Customers whose scores, profiles and alerts were not written because they were erased (GDPR)."}),
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/cemhq/cem/pkg/suppress"
 )
 
 // Publisher delivers alerts outside ClickHouse. Publish returns nil only
@@ -22,6 +24,10 @@ type Deps struct {
 	// Publisher receives alerts before they are stored; nil stores them in
 	// ClickHouse only.
 	Publisher Publisher
+	// Suppression holds the ids erased on request: their results and
+	// alerts are dropped at write time, even when their facts were loaded
+	// before the erasure. Nil: nothing is suppressed.
+	Suppression suppress.Holder
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Metrics is required.
@@ -129,6 +135,16 @@ func (s *Scorer) runOnce(ctx context.Context) (Report, error) {
 		if !taken[r.CustomerID] {
 			snaps = append(snaps, r)
 		}
+	}
+	// From here to the end of the writes, the list of erased ids is held:
+	// an erasure waits for these writes, and they skip what it erased.
+	var erased suppress.Held
+	if s.d.Suppression != nil {
+		erased = s.d.Suppression.Hold()
+		defer erased.Release()
+		var dropped int
+		results, snaps, alerts, dropped = withoutSuppressed(erased, facts, results, snaps, alerts)
+		s.d.Metrics.Suppressed.Add(float64(dropped))
 	}
 	if s.d.Publisher != nil && len(alerts) > 0 {
 		if err := s.d.Publisher.Publish(ctx, alerts); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -11,6 +12,7 @@ import (
 	"github.com/cemhq/cem/pkg/alerting"
 	"github.com/cemhq/cem/pkg/events"
 	"github.com/cemhq/cem/pkg/eventsql"
+	"github.com/cemhq/cem/pkg/suppress"
 	"github.com/cemhq/cem/services/processor/internal/sink"
 )
 
@@ -45,7 +47,14 @@ type Timer struct {
 	m   *Metrics
 	log *slog.Logger
 	now func() time.Time
+	// erased holds the ids erased on request (GDPR); nil: none.
+	erased suppress.Holder
 }
+
+// Suppress makes the timer leave out the alerts of customers erased on
+// request, checked when it writes them (an erasure waits for the write
+// and the publishing to end).
+func (t *Timer) Suppress(h suppress.Holder) { t.erased = h }
 
 // NewTimer returns a ticket timer.
 func NewTimer(cfg Config, w BlockWriter, pub Publisher, m *Metrics, log *slog.Logger) *Timer {
@@ -117,6 +126,11 @@ WHERE opened > 0 AND answered = 0 AND opened_ms <= ?`, events.TicketOpened, src)
 	}, q, due.Add(-t.cfg.TicketLookback).UnixMilli(), due.UnixMilli())
 	if err != nil {
 		return 0, fmt.Errorf("find overdue tickets: %w", err)
+	}
+	if t.erased != nil {
+		held := t.erased.Hold()
+		defer held.Release()
+		raised = slices.DeleteFunc(raised, func(a alerting.Alert) bool { return held.Suppressed(a.CustomerID) })
 	}
 	if len(raised) == 0 {
 		return 0, nil

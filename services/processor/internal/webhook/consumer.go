@@ -12,6 +12,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/cemhq/cem/pkg/alerting"
+	"github.com/cemhq/cem/pkg/suppress"
 	"github.com/cemhq/cem/services/processor/internal/sink"
 )
 
@@ -30,6 +31,23 @@ type Consumer struct {
 	d   *Deliverer
 	m   *Metrics
 	log *slog.Logger
+	// erased holds the ids erased on request (GDPR); nil: none.
+	erased suppress.Holder
+}
+
+// Suppress makes the consumer skip the alerts of customers erased on
+// request: checked before delivering and again before storing the
+// outcomes (a delivery that began before the erasure is not recorded).
+func (c *Consumer) Suppress(h suppress.Holder) { c.erased = h }
+
+// isErased reports whether customer is erased; held (to release once the
+// dependent write is done) is nil without a list.
+func (c *Consumer) isErased(customer string) (bool, suppress.Held) {
+	if c.erased == nil {
+		return false, nil
+	}
+	held := c.erased.Hold()
+	return held.Suppressed(customer), held
 }
 
 // NewConsumer returns a consumer delivering with d.
@@ -73,6 +91,15 @@ func (c *Consumer) Run(ctx context.Context, brokers []string, topic string) erro
 // stores the outcomes. It returns an error only when ctx ends (or a
 // statement is refused as such).
 func (c *Consumer) Handle(ctx context.Context, a alerting.Alert) error {
+	if gone, held := c.isErased(a.CustomerID); held != nil {
+		held.Release()
+		if gone {
+			for _, t := range c.cfg.Targets {
+				c.m.Skipped.WithLabelValues(t.Name, "erased").Inc()
+			}
+			return nil
+		}
+	}
 	facts, err := c.facts(ctx, a.CustomerID)
 	if err != nil {
 		return err
@@ -114,6 +141,13 @@ func (c *Consumer) Handle(ctx context.Context, a alerting.Alert) error {
 		return ferr
 	}
 	if len(rows) == 0 {
+		return nil
+	}
+	gone, held := c.isErased(a.CustomerID)
+	if held != nil {
+		defer held.Release()
+	}
+	if gone {
 		return nil
 	}
 	return c.st.Write(ctx, []sink.Block{block(rows)})

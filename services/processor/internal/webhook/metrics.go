@@ -27,7 +27,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Retries: f.NewCounterVec(prometheus.CounterOpts{Name: "cem_processor_webhook_retries_total",
 			Help: "Delivery attempts after the first (5xx, 408, 429, timeouts, network errors), by target."}, []string{"target"}),
 		Skipped: f.NewCounterVec(prometheus.CounterOpts{Name: "cem_processor_webhook_skipped_total",
-			Help: "Alerts not sent to a target, by target and cause (filtered, already delivered)."}, []string{"target", "cause"}),
+			Help: "Alerts not sent to a target, by target and cause (filtered, already delivered, erased customer)."}, []string{"target", "cause"}),
 		Latency: f.NewHistogramVec(prometheus.HistogramOpts{Name: "cem_processor_webhook_latency_seconds",
 			Help:    "Time from the trigger's receipt by the collector (else the alert's raise) to its delivery, by target.",
 			Buckets: prometheus.ExponentialBuckets(0.05, 2, 14)}, []string{"target"}),

@@ -23,6 +23,12 @@ type Config struct {
 	ClickHouse chconn.Config `envconfig:"CLICKHOUSE"`
 	// Query: CEM_QUERY_*.
 	Query Query `envconfig:"QUERY"`
+	// JunkIDs are ids that never identify a person, added to the built-in
+	// list of pkg/junkid (null, undefined, 0, -1, guest, anonymous, unknown,
+	// none, nan, n/a, test and ""): never exported, erased or suppressed
+	// (CEM_JUNK_IDS, comma list; set the same value on every service).
+	// Default empty.
+	JunkIDs []string `envconfig:"JUNK_IDS"`
 }
 
 // Query configures the API.
@@ -39,6 +45,15 @@ type Query struct {
 	// EraseTimeout bounds a GDPR erasure, which waits for ClickHouse
 	// mutations (CEM_QUERY_ERASE_TIMEOUT). Default 10m.
 	EraseTimeout time.Duration `envconfig:"ERASE_TIMEOUT" default:"10m"`
+	// EraseAckTimeout bounds the wait of an erasure for every live writer
+	// (collector, processor) to acknowledge the suppression before it
+	// deletes (CEM_QUERY_ERASE_ACK_TIMEOUT); beyond it the erasure fails
+	// with 503 writers_unconfirmed. Default 30s.
+	EraseAckTimeout time.Duration `envconfig:"ERASE_ACK_TIMEOUT" default:"30s"`
+	// EraseWriterTTL: a writer whose last heartbeat is older is considered
+	// gone and not waited for (CEM_QUERY_ERASE_WRITER_TTL); keep it above
+	// the writers' heartbeat (5s). Default 30s.
+	EraseWriterTTL time.Duration `envconfig:"ERASE_WRITER_TTL" default:"30s"`
 	// MaxRows caps page sizes and result lists (CEM_QUERY_MAX_ROWS).
 	// Default 10000.
 	MaxRows int `envconfig:"MAX_ROWS" default:"10000"`
@@ -77,6 +92,8 @@ func (c *Config) Validate() error {
 	}
 	v.Require(q.Timeout > 0, "CEM_QUERY_TIMEOUT", "must be positive, got %s", q.Timeout)
 	v.Require(q.EraseTimeout > 0, "CEM_QUERY_ERASE_TIMEOUT", "must be positive, got %s", q.EraseTimeout)
+	v.Require(q.EraseAckTimeout > 0, "CEM_QUERY_ERASE_ACK_TIMEOUT", "must be positive, got %s", q.EraseAckTimeout)
+	v.Require(q.EraseWriterTTL > 0, "CEM_QUERY_ERASE_WRITER_TTL", "must be positive, got %s", q.EraseWriterTTL)
 	v.Require(q.ShutdownTimeout > 0, "CEM_QUERY_SHUTDOWN_TIMEOUT", "must be positive, got %s", q.ShutdownTimeout)
 	v.Require(q.MaxRows > 0, "CEM_QUERY_MAX_ROWS", "must be positive, got %d", q.MaxRows)
 	v.Require(q.HeavyPerToken > 0, "CEM_QUERY_HEAVY_PER_TOKEN", "must be positive, got %d", q.HeavyPerToken)

@@ -21,7 +21,11 @@ import (
 	"github.com/cemhq/cem/services/query/internal/app"
 )
 
-const testToken = "test-token-0123456789"
+const (
+	testToken    = "test-token-0123456789"
+	analystToken = "analyst-token-0123456789" // read scope only
+	dpoToken     = "dpo-token-0123456789"     // export and erase only
+)
 
 // env is a query service over a fresh, migrated test database.
 type env struct {
@@ -48,7 +52,9 @@ func startEnv(t *testing.T, conn driver.Conn, ch chconn.Config, mut ...func(*app
 	db := ch.Database
 	require.NoError(t, chmigrate.Apply(context.Background(), conn, chmigrate.For(ch)))
 	cfg := app.Config{HTTPAddr: ":0", Query: app.Query{
-		Tokens: []string{testToken}, Timeout: 30 * time.Second, EraseTimeout: time.Minute, MaxRows: 1000,
+		Tokens:  []string{testToken, "analyst:" + analystToken + ":read", "dpo:" + dpoToken + ":export+erase"},
+		Timeout: 30 * time.Second, EraseTimeout: time.Minute, MaxRows: 1000,
+		EraseAckTimeout: 2 * time.Second, EraseWriterTTL: 10 * time.Second,
 		ExportMaxRows: 10000, MinN: 5, ServiceTargets: "phone=1h/6h,email=3h/12h,*=2h/8h",
 	}}
 	cfg.ClickHouse = ch

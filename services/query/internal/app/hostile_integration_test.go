@@ -85,6 +85,7 @@ func TestHostileParametersIntegration(t *testing.T) {
 	rec := &recordingConn{Conn: conn}
 	cfg := app.Config{HTTPAddr: ":0", Query: app.Query{
 		Tokens: []string{testToken}, Timeout: 30 * time.Second, EraseTimeout: time.Minute, MaxRows: 1000,
+		EraseAckTimeout: 10 * time.Second, EraseWriterTTL: 10 * time.Second,
 		ExportMaxRows: 1000, MinN: 5, ServiceTargets: "*=1h/24h",
 	}}
 	cfg.ClickHouse.Database = db

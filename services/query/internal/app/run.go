@@ -11,7 +11,9 @@ import (
 
 	"github.com/cemhq/cem/pkg/chconn"
 	"github.com/cemhq/cem/pkg/chmigrate"
+	"github.com/cemhq/cem/pkg/junkid"
 	"github.com/cemhq/cem/pkg/telemetry"
+	"github.com/cemhq/cem/schemas"
 	"github.com/cemhq/cem/services/query/internal/alerts"
 	"github.com/cemhq/cem/services/query/internal/chstore"
 	"github.com/cemhq/cem/services/query/internal/experience"
@@ -72,7 +74,14 @@ func NewHandler(conn chstore.Conn, cfg Config, log *slog.Logger, reg *prometheus
 	health := telemetry.NewHealth()
 	health.AddCheck("clickhouse", st.Ping)
 	pe := paths.New(st)
-	layout := chmigrate.For(cfg.ClickHouse)
+	pii, err := gdpr.DeclaredPII(schemas.Events)
+	if err != nil {
+		return nil, err
+	}
+	gopts := gdpr.Options{
+		Layout: chmigrate.For(cfg.ClickHouse), Junk: junkid.New(cfg.JunkIDs...), PII: pii,
+		AckTimeout: cfg.Query.EraseAckTimeout, WriterTTL: cfg.Query.EraseWriterTTL,
+	}
 	return httpapi.NewHandler(httpapi.Deps{
 		Log:      log,
 		Registry: reg,
@@ -90,8 +99,9 @@ func NewHandler(conn chstore.Conn, cfg Config, log *slog.Logger, reg *prometheus
 		Retention: retention.New(st),
 		Exp:       experience.New(st),
 		Service:   servicelevel.New(st, targets),
-		Eraser:    gdpr.NewEraser(st, layout),
-		Exporter:  gdpr.NewExporter(st, layout, cfg.Query.ExportMaxRows),
+		Eraser:    gdpr.NewEraser(st, gopts),
+		Exporter:  gdpr.NewExporter(st, gopts, cfg.Query.ExportMaxRows),
+		Junk:      gopts.Junk,
 		Segments:  segs,
 		Alerts:    alerts.NewReader(st),
 	}), nil

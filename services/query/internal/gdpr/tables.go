@@ -19,8 +19,12 @@ var identityColumns = []string{
 	"id", "from_id", "to_id", "from_customer_id",
 }
 
-// own are the tables that record erasures themselves and are never erased.
-var own = map[string]bool{"suppressed_ids": true, "erasure_receipts": true, "schema_migrations": true}
+// Own are the tables that record erasures themselves and are never erased
+// (they hold the erased ids by design: the suppression, the receipts, the
+// audit log) or hold no customer data.
+var Own = map[string]bool{
+	"suppressed_ids": true, "erasure_receipts": true, "gdpr_audit": true, "suppression_writers": true, "schema_migrations": true,
+}
 
 // table is a table holding customer data and its identity columns.
 type table struct {
@@ -32,6 +36,9 @@ type table struct {
 	OnCluster string
 	Engine    string
 	Columns   []string
+	// Props: the table has event and properties columns (raw events),
+	// whose declared identity properties an erasure redacts.
+	Props bool
 }
 
 // final is " FINAL" for engines that support it.
@@ -71,13 +78,14 @@ func tables(ctx context.Context, st *chstore.Store, layout chmigrate.Options) ([
 		return nil, fmt.Errorf("list tables: %w", err)
 	}
 	byName := map[string]*table{}
+	props := map[string]int{}
 	err = st.Select(ctx, func(rows driver.Rows) error {
 		var name, col string
 		if err := rows.Scan(&name, &col); err != nil {
 			return err
 		}
 		engine, ok := engines[name]
-		if !ok || own[name] || !chconn.Ident(name) || !slices.Contains(identityColumns, col) {
+		if !ok || Own[name] || !chconn.Ident(name) {
 			return nil
 		}
 		t, ok := byName[name]
@@ -88,14 +96,25 @@ func tables(ctx context.Context, st *chstore.Store, layout chmigrate.Options) ([
 			}
 			byName[name] = t
 		}
-		t.Columns = append(t.Columns, col)
+		switch {
+		case slices.Contains(identityColumns, col):
+			t.Columns = append(t.Columns, col)
+		case col == "properties":
+			props[name]++
+		case col == "event":
+			props[name]++
+		}
 		return nil
 	}, "SELECT table, name FROM system.columns WHERE database = ? AND type = 'String'", st.DB())
 	if err != nil {
 		return nil, fmt.Errorf("list columns: %w", err)
 	}
 	out := make([]table, 0, len(byName))
-	for _, t := range byName {
+	for name, t := range byName {
+		if len(t.Columns) == 0 {
+			continue
+		}
+		t.Props = props[name] == 2
 		slices.Sort(t.Columns)
 		out = append(out, *t)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cemhq/cem/pkg/junkid"
 	"github.com/cemhq/cem/pkg/telemetry"
 	"github.com/cemhq/cem/services/query/internal/alerts"
 	"github.com/cemhq/cem/services/query/internal/experience"
@@ -55,6 +56,7 @@ type Deps struct {
 	Exp       *experience.Engine
 	Service   *servicelevel.Reporter
 	Eraser    *gdpr.Eraser
+	Junk      junkid.Set
 	Exporter  *gdpr.Exporter
 	Segments  *segments.Registry
 	Alerts    *alerts.Reader

@@ -184,7 +184,8 @@ func TestHealthAndErrors(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	cfg := app.Config{HTTPAddr: ":8090", Query: app.Query{Timeout: time.Second, EraseTimeout: time.Second, ShutdownTimeout: time.Second, MaxRows: 1, ExportMaxRows: 1, HeavyPerToken: 1}}
+	cfg := app.Config{HTTPAddr: ":8090", Query: app.Query{Timeout: time.Second, EraseTimeout: time.Second, EraseAckTimeout: time.Second,
+		EraseWriterTTL: time.Second, ShutdownTimeout: time.Second, MaxRows: 1, ExportMaxRows: 1, HeavyPerToken: 1}}
 	require.ErrorContains(t, cfg.Validate(), "CEM_QUERY_TOKENS")
 	cfg.Query.Tokens = []string{"short"}
 	require.ErrorContains(t, cfg.Validate(), "16 characters")
