@@ -4,7 +4,9 @@
 # against a running stack: posts generated journeys to the collector, then
 # logs in, finds a customer, checks the timeline, builds a funnel (numbers
 # equal to the API's), opens a segment and exports CSV, compares a segment's
-# size per day and the alerts list with the API; fails on any console error.
+# size per day and the case inbox with the API, follows a detractor alert
+# through its case (assign, contact, resolve; the figures count it); fails on
+# any console error.
 # Screenshots go to out/screenshots/ (git-ignored).
 # Then the collector's SDK tests (services/collector/internal/sdktest):
 # @segment/analytics-next and @rudderstack/analytics-js from npm (pinned by

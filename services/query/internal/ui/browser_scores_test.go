@@ -177,8 +177,8 @@ type alertShown struct {
 	Linked bool
 }
 
-// The alerts view's defaults: raised in the last 7 days, the newest 200.
-const alertsQuery = "days=7&limit=200"
+// The case inbox's defaults: open cases raised in the last 7 days, the newest 200.
+const alertsQuery = "days=7&limit=200&state=open"
 
 // alerts waits for the alerts the generated data raises (ada's NPS 3: a
 // detractor; eve's complaint), then requires the alerts view to list the
@@ -224,7 +224,7 @@ func (s *session) alerts(api apiClient, data *journeySet) {
 			assert.True(s.t, has(all, data.eveUser, "complaint"), "eve's complaint is listed")
 		}
 	} else if len(all) == 0 {
-		assert.Contains(s.t, s.text(`section.view .empty`), "No open alerts")
+		assert.Contains(s.t, s.text(`section.view .empty`), "No open cases")
 	}
 	s.shot("13-alerts")
 
@@ -232,7 +232,7 @@ func (s *session) alerts(api apiClient, data *journeySet) {
 	s.do("filter complaints", chromedp.SetValue(chromedp.CSS(`#alerts-form select[name=reason]`), "complaint"),
 		chromedp.Click(chromedp.CSS(`#alerts-form button[type=submit]`)))
 	s.ready("alerts")
-	assert.Equal(s.t, "#/alerts?reason=complaint&days=7", eval[string](s, `location.hash`))
+	assert.Equal(s.t, "#/alerts?state=open&reason=complaint&days=7", eval[string](s, `location.hash`))
 	complaints := settled(s, "complaint alerts equal the API's", fromAPI("&reason=complaint"), func() []alertShown {
 		s.open("#/alerts?reason=complaint", "alerts")
 		return s.alertsShown()
@@ -254,7 +254,9 @@ func (s *session) alerts(api apiClient, data *journeySet) {
 }
 
 // reasonLabels are the reasons as the alerts view names them.
-var reasonLabels = map[string]string{"Detractor answer": "detractor", "Complaint": "complaint", "Churn risk high": "churn_high"}
+var reasonLabels = map[string]string{"Detractor answer": "detractor", "Low CSAT": "low_csat", "Complaint": "complaint",
+	"Failed payment": "payment_failed", "Ticket overdue": "ticket_overdue", "Churn risk high": "churn_high",
+	"Contract ending": "contract_ending", "Sleeper": "sleeper"}
 
 // alertsShown reads the rows of the alerts table (none without a table):
 // the customer link and the reason as shown.

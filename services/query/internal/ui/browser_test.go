@@ -155,6 +155,7 @@ func TestJourneyExplorerBrowser(t *testing.T) {
 	t.Run("segment CSV export", func(t *testing.T) { b.t = t; b.segment(api, data) })
 	t.Run("segment history equals API", func(t *testing.T) { b.t = t; b.segmentHistory(api) })
 	t.Run("alerts equal API", func(t *testing.T) { b.t = t; b.alerts(api, data) })
+	t.Run("case workflow", func(t *testing.T) { b.t = t; b.cases(api, data) })
 	t.Run("other pages", func(t *testing.T) { b.t = t; b.otherPages() })
 }
 

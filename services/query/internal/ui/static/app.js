@@ -8,6 +8,7 @@ import { segmentsView, segmentView } from './segments.js';
 import { retentionView } from './retention.js';
 import { pathsView } from './paths.js';
 import { alertsView } from './alerts.js';
+import { caseView } from './case.js';
 
 const routes = {
   login: loginView,
@@ -20,6 +21,7 @@ const routes = {
   retention: retentionView,
   paths: pathsView,
   alerts: alertsView,
+  case: caseView,
 };
 
 // route parses location.hash: #/name/arg?k=v.
@@ -42,7 +44,7 @@ async function render() {
   const main = document.getElementById('main');
   document.getElementById('nav').hidden = name === 'login';
   for (const a of document.querySelectorAll('[data-nav]')) {
-    a.classList.toggle('active', a.dataset.nav === name || (a.dataset.nav === 'customers' && name === 'customer') || (a.dataset.nav === 'segments' && name === 'segment'));
+    a.classList.toggle('active', a.dataset.nav === name || (a.dataset.nav === 'customers' && name === 'customer') || (a.dataset.nav === 'segments' && name === 'segment') || (a.dataset.nav === 'alerts' && name === 'case'));
   }
   const view = h('section', { class: 'view', dataset: { view: name, state: 'loading' } });
   main.replaceChildren(view);

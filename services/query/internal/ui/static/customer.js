@@ -127,7 +127,7 @@ function extensionsCard(ext) {
   return card('Scores and reasons', blocks);
 }
 
-function renderTimeline(el, id, t, tq) {
+export function renderTimeline(el, id, t, tq) {
   if (!t.sessions || !t.sessions.length) {
     el.append(empty(tq.channel ? `No events on the ${tq.channel} channel.` : 'No events for this customer.'));
     return;
