@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -32,7 +34,9 @@ func BuildService(t testing.TB, name string) string {
 		t.Fatalf("itest: %v", err)
 	}
 	if builds.dir == "" {
-		if builds.dir, err = os.MkdirTemp("", "cem-itest-bin-"); err != nil {
+		removeStaleBuilds()
+		builds.dir = filepath.Join(os.TempDir(), fmt.Sprintf("%s%d", buildPrefix, os.Getpid()))
+		if err := os.MkdirAll(builds.dir, 0o755); err != nil {
 			t.Fatalf("itest: %v", err)
 		}
 	}
@@ -52,6 +56,22 @@ var builds = struct {
 	dir  string
 	bins map[string]string
 }{bins: map[string]string{}}
+
+// buildPrefix names the directories of BuildService's binaries, one per
+// test process (its pid): a test binary cannot remove its own when it
+// exits, so the next one removes those of processes that are gone.
+const buildPrefix = "cem-itest-bin-"
+
+func removeStaleBuilds() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), buildPrefix+"*"))
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), buildPrefix))
+		if err != nil || pid <= 0 || pid > 1<<22 || syscall.Kill(pid, 0) == nil { // not ours, or alive
+			continue
+		}
+		_ = os.RemoveAll(d)
+	}
+}
 
 // RepoRoot is the directory holding go.work, found upwards from the
 // working directory.
