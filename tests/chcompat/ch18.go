@@ -29,10 +29,14 @@ func (s HTTPServer) Query(ctx context.Context, database, sql string) (string, er
 	return s.post(ctx, u, sql)
 }
 
-// NativeURL is the URL that answers table's contents in the Native format
-// (for ClickHouse 26's url() table function).
-func (s HTTPServer) NativeURL(database, table string) string {
-	q := url.Values{"query": {"SELECT * FROM " + database + "." + table + " FORMAT Native"}}
+// NativeURL is the URL that answers the rows of one data part of table in
+// the Native format, in their stored order (for ClickHouse 26's url()
+// table function).
+func (s HTTPServer) NativeURL(database, table, part string) string {
+	q := url.Values{
+		"query":       {"SELECT * FROM " + database + "." + table + " WHERE _part = '" + part + "' FORMAT Native"},
+		"max_threads": {"1"},
+	}
 	return "http://" + s.Addr + "/?" + q.Encode()
 }
 

@@ -135,9 +135,12 @@ func (r replayer) compare(want18, got26 string, order Order) (int, string) {
 
 // load copies the rows of every table of db on 18.16 into the same table on
 // 26 (through 26's url() reading 18.16's HTTP interface in Native), with
-// 18.16's merges of those tables stopped so that unmerged duplicates stay as
+// merges of those tables stopped on both so that unmerged duplicates stay as
 // they are, and inserted on 26 without the insert-time merge
-// (optimize_on_insert = 0): reads without FINAL see the same rows.
+// (optimize_on_insert = 0): reads without FINAL see the same rows. Each
+// data part is copied as one insert, in the order of the parts' blocks, so
+// that among rows with the same key and version FINAL keeps the same one
+// (the last inserted) on both.
 func (r replayer) load(ctx context.Context, db string) error {
 	out, err := r.ch18.Query(ctx, db, "SELECT name FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree' ORDER BY name")
 	if err != nil {
@@ -152,12 +155,25 @@ func (r replayer) load(ctx context.Context, db string) error {
 		if _, err := r.ch18.Query(ctx, db, "SYSTEM STOP MERGES "+db+"."+t); err != nil {
 			return fmt.Errorf("stop merges of %s on 18.16: %w", t, err)
 		}
+		if _, err := r.e26.query("SYSTEM STOP MERGES " + db + "." + t); err != nil {
+			return fmt.Errorf("stop merges of %s on 26: %w", t, err)
+		}
 		if _, err := r.e26.query("TRUNCATE TABLE " + db + "." + t); err != nil {
 			return fmt.Errorf("table %s exists on 18.16 but the recorded statements did not create it on 26 (a process that sent them without %s?): %w", t, "CEM_TEST_SQL_RECORD", err)
 		}
-		ins := "INSERT INTO " + db + "." + t + " SELECT * FROM url(" + quote(r.ch18.NativeURL(db, t)) + ", Native) SETTINGS optimize_on_insert = 0"
-		if _, err := r.e26.query(ins); err != nil {
-			return fmt.Errorf("copy %s: %w", t, err)
+		out, err := r.ch18.Query(ctx, db, "SELECT name FROM system.parts WHERE database = currentDatabase() AND table = '"+t+"' AND active ORDER BY min_block_number")
+		if err != nil {
+			return fmt.Errorf("parts of %s on 18.16: %w", t, err)
+		}
+		parts, err := ParseTSV(out)
+		if err != nil {
+			return err
+		}
+		for _, p := range parts.Rows {
+			ins := "INSERT INTO " + db + "." + t + " SELECT * FROM url(" + quote(r.ch18.NativeURL(db, t, p[0])) + ", Native) SETTINGS optimize_on_insert = 0"
+			if _, err := r.e26.query(ins); err != nil {
+				return fmt.Errorf("copy %s part %s: %w", t, p[0], err)
+			}
 		}
 		n18, _ := r.ch18.Query(ctx, db, "SELECT count() FROM "+db+"."+t)
 		n26, err := r.e26.query("SELECT count() FROM " + db + "." + t)

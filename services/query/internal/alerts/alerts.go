@@ -81,6 +81,8 @@ const triggerEvents = "event IN ('NPS Submitted', 'CSAT Submitted', 'Complaint F
 
 // list selects alerts with their case and trigger channel; where's
 // conditions may name every column of Alert (state and owner as such).
+// Every joined subquery has an alias: current ClickHouse requires one
+// (joined_subquery_requires_alias).
 func (r *Reader) list(ctx context.Context, where []string, args []any, limit int) ([]Alert, error) {
 	db := r.st.DB()
 	channels := eventsql.Source(db, eventsql.Query{Cols: []string{"event_id AS trigger_id", "channel"},
@@ -90,10 +92,10 @@ func (r *Reader) list(ctx context.Context, where []string, args []any, limit int
 FROM (
   SELECT *, if(case_state = '', 'open', case_state) AS state, case_owner AS owner
   FROM (SELECT alert_id, customer_id, reason, severity, message, action, details, trigger_id, trigger_ms, raised_ms, raised_at
-        FROM %s.alerts FINAL)
-  ANY LEFT JOIN %s USING alert_id
-)
-ANY LEFT JOIN %s USING trigger_id
+        FROM %s.alerts FINAL) AS a
+  ANY LEFT JOIN %s AS c USING alert_id
+) AS l
+ANY LEFT JOIN %s AS t USING trigger_id
 WHERE %s ORDER BY raised_ms DESC, alert_id LIMIT %d`, db, r.caseAgg(), channels, strings.Join(where, " AND "), limit)
 	out := []Alert{}
 	err := r.st.Select(ctx, func(rows driver.Rows) error {
