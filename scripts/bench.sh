@@ -17,8 +17,11 @@
 # restart-to-first-flush with a replay of stored keys waiting, a kill -9 in
 # the middle of that replay with the recovery time (kill to the next
 # instance's first flush), and a check that session counts equal the
-# distinct events afterwards. BENCH_STAGES=1,2,...,7 runs only those stages
-# (default all).
+# distinct events afterwards; 8 the closed loop: detractor answers of new
+# customers posted to the collector under background load
+# (BENCH_ALERT_RATE events/s, default 1000), each timed from its 2xx to the
+# signed webhook delivery of its alert to loadgen's receiver (a processor
+# target). BENCH_STAGES=1,2,...,8 runs only those stages (default all).
 set -euo pipefail
 SCRIPT_NAME=bench
 # shellcheck source=lib/common.sh
@@ -53,7 +56,7 @@ PIDS=()
 cleanup() {
 	local i
 	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[i]}" "pid ${PIDS[i]}" 20 || true; done
-	for db in base proc e2e query scale; do
+	for db in base proc e2e query scale loop; do
 		curl -s "http://127.0.0.1:8123/" --data-binary "DROP DATABASE IF EXISTS ${DBP}_$db" >/dev/null 2>&1 ||
 			clickhouse-client --host "${CH%:*}" --port "${CH#*:}" -q "DROP DATABASE IF EXISTS ${DBP}_$db" >/dev/null 2>&1 || true
 	done
@@ -206,6 +209,19 @@ if want 7; then
 	q() { clickhouse-client --host "${CH%:*}" --port "${CH#*:}" -q "$1"; }
 	printf '{"distinct_events":%s,"session_events":%s}\n' "$(q "SELECT uniqExact(event_id) FROM ${DBP}_scale.events")" \
 		"$(q "SELECT sum(event_count) FROM ${DBP}_scale.sessions FINAL")" >"$RUN/scale_check.json"
+fi
+
+if want 8; then
+	log "8 closed loop: detractor answers every 200ms for $FRESH under ${BENCH_ALERT_RATE:-1000} events/s, 2xx -> webhook delivery"
+	HOOK=127.0.0.1:${BENCH_HOOK_PORT:-17095}
+	broker
+	processor "${DBP}_loop" CEM_SCORES_ENABLED=false \
+		CEM_WEBHOOK_TARGETS="[{\"name\":\"bench\",\"url\":\"http://$HOOK/hook\",\"secret\":\"bench-webhook-secret-0001\"}]"
+	wait_until 120 processor ready "http://$ADMIN/readyz"
+	collector
+	lg alertloop -url "http://$COLL/v1/batch" -write-keys "$KEYS" -rate "${BENCH_ALERT_RATE:-1000}" -duration "$FRESH" \
+		-listen "$HOOK" -secret bench-webhook-secret-0001 -run 8 >"$RUN/alertloop.json"
+	stop_last 3
 fi
 
 SVG=() JSONOUT=()

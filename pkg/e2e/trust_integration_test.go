@@ -24,7 +24,8 @@ type trustStack struct {
 	token                      string
 }
 
-func startTrustStack(t *testing.T) *trustStack {
+// startTrustStack starts the stack; procEnv adds variables of the processor.
+func startTrustStack(t *testing.T, procEnv ...map[string]string) *trustStack {
 	broker := itest.Kafka(t)
 	_, chAddr, db := itest.ClickHouse(t)
 	bins := map[string]string{}
@@ -45,8 +46,14 @@ func startTrustStack(t *testing.T) *trustStack {
 		}
 		return extra
 	}
-	itest.Start(t, bins["processor"], env(map[string]string{"CEM_PROCESSOR_ADMIN_ADDR": ports[1],
-		"CEM_PROCESSOR_FLUSH_INTERVAL": "100ms", "CEM_SCORES_ENABLED": "false"}))
+	proc := map[string]string{"CEM_PROCESSOR_ADMIN_ADDR": ports[1], "CEM_PROCESSOR_FLUSH_INTERVAL": "100ms", "CEM_SCORES_ENABLED": "false",
+		"CEM_WEBHOOK_UI_URL": s.queryURL}
+	for _, m := range procEnv {
+		for k, v := range m {
+			proc[k] = v
+		}
+	}
+	itest.Start(t, bins["processor"], env(proc))
 	itest.Eventually(t, 2*time.Minute, func() bool { return itest.Ready(s.admin + "/readyz") }, "processor ready (ClickHouse migrated)")
 	itest.Start(t, bins["query"], env(map[string]string{"CEM_HTTP_ADDR": ports[2], "CEM_QUERY_TOKENS": s.token}))
 	itest.Start(t, bins["collector"], env(map[string]string{"CEM_HTTP_ADDR": ports[0],

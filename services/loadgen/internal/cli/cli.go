@@ -31,6 +31,7 @@ var commands = map[string]command{
 	"baseline-drain": {"drain N events from cem.events into ClickHouse (processor baseline)", runDrain},
 	"queries":        {"time timeline, funnel, retention and segment queries", runQueries},
 	"freshness":      {"post probes under steady load and time 2xx -> visible in ClickHouse", runFreshness},
+	"alertloop":      {"serve a webhook receiver, post detractor answers under load and time 2xx -> signed delivery", runAlertLoop},
 	"e2e":            {"step the offered rate while watching the processor's consumer lag", runE2E},
 	"watch":          {"time the processor draining a preloaded topic (metrics), with its RSS", runWatch},
 	"rss":            {"print a process's current and peak RSS", runRSS},

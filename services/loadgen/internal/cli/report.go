@@ -66,6 +66,7 @@ func runReport(_ context.Context, args []string, out, log io.Writer) error {
 	over, ds := get(*dir, "collector_overload"), get(*dir, "dataset")
 	sPre, sDrain, sState := get(*dir, "scale_preload"), get(*dir, "scale_drain"), get(*dir, "scale_state")
 	sRestart, sRecover, sCheck := get(*dir, "scale_restart"), get(*dir, "scale_recovery"), get(*dir, "scale_check")
+	loop := get(*dir, "alertloop")
 	f := map[string]float64{
 		"collector_baseline_eps":    num(base, "eps"),
 		"collector_baseline_p99_ms": num(base, "p99_ms"),
@@ -101,6 +102,11 @@ func runReport(_ context.Context, args []string, out, log io.Writer) error {
 		"kill9_recovery_s":          num(sRecover, "seconds"),
 		"scale_distinct_events":     num(sCheck, "distinct_events"),
 		"scale_session_events":      num(sCheck, "session_events"),
+		"alert_probes":              num(loop, "alertloop", "probes"),
+		"alert_not_delivered":       num(loop, "alertloop", "not_delivered"),
+		"alert_delivery_p50_ms":     num(loop, "alertloop", "latency", "p50_ms"),
+		"alert_delivery_p99_ms":     num(loop, "alertloop", "latency", "p99_ms"),
+		"alert_load_eps":            num(loop, "load", "eps"),
 	}
 	f["collector_ratio"] = ratio(f["collector_eps"], f["collector_baseline_eps"])
 	f["processor_ratio"] = ratio(f["processor_eps"], f["processor_baseline_eps"])
@@ -122,6 +128,10 @@ func runReport(_ context.Context, args []string, out, log io.Writer) error {
 		{"end-to-end / direct-insert baseline", "e2e_ratio", "", ">= 0.3"},
 		{"freshness p50", "freshness_p50_ms", "ms", ""},
 		{"freshness p99", "freshness_p99_ms", "ms", "< 1000"},
+		{"alert: detractor answers probed", "alert_probes", "answers", ""},
+		{"alert: 2xx -> signed webhook delivery p50", "alert_delivery_p50_ms", "ms", ""},
+		{"alert: 2xx -> signed webhook delivery p99", "alert_delivery_p99_ms", "ms", "< 5000"},
+		{"alert: not delivered", "alert_not_delivered", "answers", "0"},
 		{"query dataset", "query_rows", "events", ""},
 		{"timeline p50 / p99", "timeline_p99_ms", "ms", "< 100"},
 		{"4-step funnel p99", "funnel_p99_ms", "ms", "< 2000"},

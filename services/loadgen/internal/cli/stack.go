@@ -5,11 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/cemhq/cem/services/loadgen/internal/alertloop"
 	"github.com/cemhq/cem/services/loadgen/internal/freshness"
 	"github.com/cemhq/cem/services/loadgen/internal/httpload"
 	"github.com/cemhq/cem/services/loadgen/internal/metrics"
@@ -159,4 +161,50 @@ func e2eStep(ctx context.Context, l *loadFlags, src httpload.Source, rate float6
 	st.Written = w1 - w0
 	st.WrittenEPS = st.Written / time.Since(start).Seconds()
 	return st, nil
+}
+
+func runAlertLoop(ctx context.Context, args []string, out, log io.Writer) error {
+	fs := flag.NewFlagSet("alertloop", flag.ContinueOnError)
+	var l loadFlags
+	l.register(fs)
+	listen := fs.String("listen", "127.0.0.1:17095", "address of the webhook receiver (the processor's CEM_WEBHOOK_TARGETS url)")
+	secret := fs.String("secret", "", "the target's secret (signatures are verified)")
+	source := fs.String("source", "survey", "source of the probe answers (its key from -write-keys)")
+	every := fs.Duration("probe-every", 200*time.Millisecond, "probe interval")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	keys, def := parseKeys(l.keys)
+	key := def
+	if k, ok := keys[*source]; ok {
+		key = k
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	var load *httpload.Result
+	var loadErr error
+	var wg sync.WaitGroup
+	pctx, cancel := context.WithTimeout(ctx, l.duration)
+	defer cancel()
+	if l.rate > 0 {
+		t, err := l.templates(log)
+		if err != nil {
+			return err
+		}
+		wg.Go(func() { load, loadErr = httpload.Run(pctx, l.config(l.rate), t) })
+	}
+	res, err := alertloop.Run(pctx, alertloop.Options{URL: l.url, WriteKey: key, Listener: ln, Secret: *secret, Every: *every,
+		Run: strconv.Itoa(int(l.run)) + strconv.FormatInt(time.Now().UnixNano()%1e6, 10)})
+	wg.Wait()
+	if err != nil {
+		return err
+	}
+	if loadErr != nil {
+		return loadErr
+	}
+	fmt.Fprintf(log, "alert loop: %d probes, delivered %d (p50 %.0f ms, p99 %.0f ms), not delivered %d, bad signatures %d; load %v\n",
+		res.Probes, res.Delivered, res.Latency.P50, res.Latency.P99, res.Lost, res.BadSignatures, load)
+	return printJSON(out, map[string]any{"alertloop": res, "load": load})
 }
