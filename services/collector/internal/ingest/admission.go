@@ -54,7 +54,9 @@ func (s *clientSlots) release(addr string) {
 	s.n[addr]--
 }
 
-// reservation is one request's share of the in-flight memory budget.
+// reservation is one request's share of the in-flight memory budget,
+// together with what else the request holds until its Kafka write ends
+// (tie): both outlive the request when the write does (handOver).
 type reservation struct {
 	sem   *semaphore.Weighted
 	max   int64 // the whole budget
@@ -63,6 +65,13 @@ type reservation struct {
 	// handed: a Kafka write that outlives the request owns the bytes now
 	// and releases them when it ends (handOver); release is a no-op.
 	handed bool
+	tied   []func()
+}
+
+// tie runs done when the reservation is freed: when the request ends, or
+// when a write handed over ends.
+func (r *reservation) tie(done func()) {
+	r.tied = append(r.tied, done)
 }
 
 // growTo reserves up to total bytes for the request; false when the
@@ -100,6 +109,10 @@ func (r *reservation) free() {
 		r.gauge.Add(-float64(r.n))
 		r.n = 0
 	}
+	for _, done := range r.tied {
+		done()
+	}
+	r.tied = nil
 }
 
 // readRequest authenticates a request and reads its body within the

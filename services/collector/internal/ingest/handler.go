@@ -38,7 +38,8 @@ type Sink interface {
 
 // Suppressor hands out the ids erased on request (GDPR), whose events must
 // not be collected again (suppress.List): a request holds the list from its
-// check until Kafka answered, so that an erasure waits for it.
+// check until its Kafka write ended (also when the client already got a
+// 503 and the write goes on), so that an erasure waits for it.
 type Suppressor = suppress.Holder
 
 // Config configures the handler.
@@ -289,8 +290,11 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, 
 		erased    suppress.Held
 	)
 	if h.suppressor != nil {
+		// Held until the events are written: a write that outlives the
+		// request (produce) releases it when it ends, so an erasure waits
+		// for it.
 		erased = h.suppressor.Hold()
-		defer erased.Release()
+		res.tie(erased.Release)
 	}
 	reject := func(it *events.Item, reason events.Reason, msg string, toDLQ bool) {
 		mid := it.Event.MessageID

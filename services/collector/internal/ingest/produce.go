@@ -19,7 +19,8 @@ import (
 // ends, settle records what was stored: the ids of every acknowledged event
 // go into the dedup set (the client's retry is then a duplicate) and
 // cem_collector_events_total counts them as accepted, the others as failed.
-// The request's memory reservation is held until the write ends.
+// The request's memory reservation and its hold of the suppression list
+// (tied to the reservation) are held until the write ends.
 func (h *Handler) produce(wait, req context.Context, source string, msgs []record.Record, ids, types []string, res *reservation) error {
 	if len(msgs) == 0 {
 		return nil

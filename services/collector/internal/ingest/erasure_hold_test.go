@@ -1,0 +1,66 @@
+package ingest_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cemhq/cem/pkg/itest"
+	"github.com/cemhq/cem/pkg/suppress"
+	"github.com/cemhq/cem/services/collector/internal/ingest"
+)
+
+// countedHolds is a suppression list that counts the holds not yet
+// released: an erasure (suppress.List) completes only when that is zero.
+type countedHolds struct{ open atomic.Int32 }
+
+func (c *countedHolds) Hold() suppress.Held { c.open.Add(1); return countedHold{c} }
+
+type countedHold struct{ c *countedHolds }
+
+func (countedHold) Suppressed(string) bool { return false }
+func (h countedHold) Release()             { h.c.open.Add(-1) }
+
+// TestErasureWaitsForAWriteThatOutlivesTheRequest: a request answered 503
+// while Kafka is slow still has its write in flight; the hold of the
+// suppression list lasts until that write ends, so an erasure cannot
+// complete while events of the erased id may still be stored.
+func TestErasureWaitsForAWriteThatOutlivesTheRequest(t *testing.T) {
+	holds := &countedHolds{}
+	sink := &memSink{hold: make(chan struct{})}
+	cfg := config()
+	cfg.ProduceTimeout = 50 * time.Millisecond
+	h, err := ingest.New(cfg, sink, holds, prometheus.NewRegistry(), slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	h.Register(mux)
+
+	r := httptest.NewRequest(http.MethodPost, "/v1/track", strings.NewReader(`{"userId":"to-be-erased","event":"A"}`))
+	r.SetBasicAuth("k-web", "")
+	w := httptest.NewRecorder()
+	mux.ServeHTTP(w, r.WithContext(context.Background()))
+	require.Equal(t, http.StatusServiceUnavailable, w.Code, "Kafka did not answer within CEM_PRODUCE_TIMEOUT")
+	require.EqualValues(t, 1, sink.waiting.Load(), "the write is still in flight")
+	assert.EqualValues(t, 1, holds.open.Load(), "the write in flight still holds the suppression list")
+
+	close(sink.hold) // the write ends
+	itest.Eventually(t, 5*time.Second, func() bool { return holds.open.Load() == 0 }, "the hold is released when the write ends")
+	assert.Len(t, sink.events(t), 1)
+
+	// A request without a write (every event rejected) releases at once.
+	w = httptest.NewRecorder()
+	r = httptest.NewRequest(http.MethodPost, "/v1/track", strings.NewReader(`{"event":"no id"}`))
+	r.SetBasicAuth("k-web", "")
+	mux.ServeHTTP(w, r)
+	assert.Equal(t, http.StatusBadRequest, w.Code)
+	assert.Zero(t, holds.open.Load())
+}
