@@ -9,6 +9,7 @@
 package dedup
 
 import (
+	"crypto/sha256"
 	"hash/maphash"
 	"sync"
 	"time"
@@ -23,6 +24,16 @@ import (
 // not have to trace a million entries on every cycle: with the
 // pointer-linked LRU it replaced, marking the set took about a third of the
 // collector's CPU at full load.
+//
+// Every entry has the same size, whatever its key: a longer key (a
+// messageId may be 200 characters, up to 800 bytes) is held as the first
+// 128 bits of its SHA-256 digest (digestLen bytes, inline like a short
+// key). An entry costs EntryBytes: its slot plus its share of the index.
+// Two different long keys are taken for the same one only if their
+// digests collide: for n long keys held at once the chance is about
+// n²/2¹²⁹ (1e-27 for a million), and SHA-256 gives a client no better way
+// to make a collision than that birthday search (2⁶⁴ digests); a
+// collision would only make the client's own second event a duplicate.
 type Set struct {
 	mu     sync.Mutex
 	size   int
@@ -32,10 +43,8 @@ type Set struct {
 	now    func() time.Time
 
 	// index maps a key's hash to the first slot with that hash (further
-	// ones follow slot.nextHash); long keys are in long instead.
-	index    map[uint64]int32
-	long     map[string]int32
-	longKeys map[int32]string // the key of each long slot
+	// ones follow slot.nextHash).
+	index map[uint64]int32
 	// pages hold the slots, slotsPerPage each: growing never copies (or
 	// stalls callers on the lock while it copies) the slots held.
 	pages  [][]slot
@@ -51,6 +60,14 @@ type Set struct {
 // inlineKey is the longest key held inline (source, NUL and a UUID fit).
 const inlineKey = 62
 
+// digestLen is the size of what is held of a key longer than inlineKey:
+// the first 128 bits of its SHA-256 digest.
+const digestLen = 16
+
+// EntryBytes is the memory an entry takes, whatever its key: its slot (104
+// bytes) and its index entry (about 40 bytes of map space).
+const EntryBytes = 144
+
 const none = -1
 
 // link is a slot's place in one of the Set's lists; list is a list's ends.
@@ -64,10 +81,12 @@ type slot struct {
 	expires  time.Duration // since Set.start
 	lru, exp link
 	nextHash int32
-	keyLen   uint16 // longKey: the key is in Set.long
+	keyLen   uint16 // longKey: key holds the digest of a long key
 	key      [inlineKey]byte
 }
 
+// longKey marks a slot whose key was longer than inlineKey: key[:digestLen]
+// is its digest.
 const longKey = 0xFFFF
 
 // New returns a Set holding at most size ids for window each. size <= 0
@@ -78,7 +97,7 @@ func New(size int, window time.Duration) *Set {
 	}
 	return &Set{
 		size: size, window: window, seed: maphash.MakeSeed(), start: time.Now(), now: time.Now,
-		index: map[uint64]int32{}, long: map[string]int32{}, longKeys: map[int32]string{}, free: none,
+		index: map[uint64]int32{}, free: none,
 		lru: list{none, none}, exp: list{none, none},
 	}
 }
@@ -161,18 +180,14 @@ func (s *Set) add(key []byte) {
 	i := s.alloc()
 	sl := s.at(i)
 	*sl = slot{expires: expires, nextHash: none}
-	if len(key) > inlineKey {
-		sl.keyLen = longKey
-		k := string(key)
-		s.long[k], s.longKeys[i] = i, k
-	} else {
-		sl.hash = maphash.Bytes(s.seed, key)
-		sl.keyLen = uint16(copy(sl.key[:], key))
-		if head, ok := s.index[sl.hash]; ok {
-			sl.nextHash = head
-		}
-		s.index[sl.hash] = i
+	kb, keyLen := stored(key)
+	sl.hash = maphash.Bytes(s.seed, kb)
+	sl.keyLen = keyLen
+	copy(sl.key[:], kb)
+	if head, ok := s.index[sl.hash]; ok {
+		sl.nextHash = head
 	}
+	s.index[sl.hash] = i
 	s.n++
 	s.pushLRU(i)
 	s.pushExp(i)
@@ -181,25 +196,39 @@ func (s *Set) add(key []byte) {
 	}
 }
 
+// stored is what a slot holds of key, and its keyLen: the key itself up to
+// inlineKey bytes, beyond the first digestLen bytes of its SHA-256 digest
+// (marked longKey, so that it never equals a short key of the same bytes).
+func stored(key []byte) ([]byte, uint16) {
+	if len(key) <= inlineKey {
+		return key, uint16(len(key))
+	}
+	d := sha256.Sum256(key)
+	return d[:digestLen], longKey
+}
+
 // find returns the slot holding key, or none.
 func (s *Set) find(key []byte) int32 {
-	if len(key) > inlineKey {
-		if i, ok := s.long[string(key)]; ok {
-			return i
-		}
-		return none
-	}
-	h := maphash.Bytes(s.seed, key)
+	want, keyLen := stored(key)
+	h := maphash.Bytes(s.seed, want)
 	i, ok := s.index[h]
 	if !ok {
 		return none
 	}
 	for ; i != none; i = s.at(i).nextHash {
-		if sl := s.at(i); sl.hash == h && string(sl.key[:sl.keyLen]) == string(key) {
+		if sl := s.at(i); sl.hash == h && sl.keyLen == keyLen && string(sl.held()) == string(want) {
 			return i
 		}
 	}
 	return none
+}
+
+// held is the key bytes of a slot (the digest of a long key).
+func (sl *slot) held() []byte {
+	if sl.keyLen == longKey {
+		return sl.key[:digestLen]
+	}
+	return sl.key[:sl.keyLen]
 }
 
 // slotsPerPage is the number of slots allocated at a time (about 400 KB).
@@ -223,12 +252,7 @@ func (s *Set) alloc() int32 {
 // remove drops slot i from the index and both lists and frees it.
 func (s *Set) remove(i int32) {
 	sl := s.at(i)
-	if sl.keyLen == longKey {
-		delete(s.long, s.longKeys[i])
-		delete(s.longKeys, i)
-	} else {
-		s.unlinkHash(i)
-	}
+	s.unlinkHash(i)
 	s.unlinkLRU(i)
 	s.unlinkExp(i)
 	*sl = slot{lru: link{next: s.free}}

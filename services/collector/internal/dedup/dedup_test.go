@@ -3,6 +3,7 @@ package dedup
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -75,8 +76,49 @@ func TestLongKeys(t *testing.T) {
 	assert.False(t, s.Seen("web", long[1:]))
 	s.Add("web", "a", "b") // evicts the long one
 	assert.False(t, s.Seen("web", long))
-	assert.Empty(t, s.long)
-	assert.Empty(t, s.longKeys)
+	assert.Len(t, s.index, 2)
+	// A long key is held as its digest, never equal to a short key of the
+	// digest's bytes.
+	d, _ := stored(appendKey(nil, "web", long))
+	s.Add("web", long)
+	assert.False(t, s.Seen(string(d[:3]), string(d[4:])))
+	assert.True(t, s.Seen("web", long))
+}
+
+// Every entry takes the same memory whatever its key: ids of 800 bytes (200
+// four-byte characters, the most a messageId may be) cost what UUIDs cost,
+// within EntryBytes. Before long keys were hashed, they took ~1070 B each
+// (1M entries ~1 GB).
+func TestEntryMemoryIsFixed(t *testing.T) {
+	const count = 100_000
+	perEntry := func(id func(i int) string) float64 {
+		s := New(count, time.Hour)
+		ids := make([]string, count)
+		for i := range ids {
+			ids[i] = id(i)
+		}
+		before := heapInUse()
+		for _, id := range ids {
+			s.Add("web", id)
+		}
+		after := heapInUse()
+		require.Equal(t, count, s.Len())
+		runtime.KeepAlive(ids)
+		runtime.KeepAlive(s)
+		return float64(after-before) / count
+	}
+	uuidLike := perEntry(func(i int) string { return fmt.Sprintf("%036d", i) })
+	long := perEntry(func(i int) string { return fmt.Sprint(i) + strings.Repeat("\U0001F600", 199) })
+	t.Logf("bytes per entry: 36-byte ids %.0f, ~800-byte ids %.0f", uuidLike, long)
+	assert.LessOrEqual(t, long, float64(EntryBytes))
+	assert.LessOrEqual(t, uuidLike, float64(EntryBytes))
+}
+
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }
 
 // Keys that share a 64-bit hash are told apart by their bytes.
