@@ -2,6 +2,7 @@ package events
 
 import (
 	"bytes"
+	"encoding/json"
 	"regexp"
 	"time"
 	"unicode/utf8"
@@ -102,11 +103,64 @@ func (f *Failure) SetRaw(raw []byte, max int, secrets ...string) {
 	f.Truncated, f.RawBytes = false, 0
 	if len(raw) > max {
 		f.Truncated, f.RawBytes = true, received
-		cut := max
-		for cut > 0 && cut > max-utf8.UTFMax && !utf8.RuneStart(raw[cut]) {
-			cut--
-		}
-		raw = raw[:cut]
+		raw = raw[:cutUTF8(raw, max)]
 	}
 	f.Raw = string(raw)
+}
+
+// cutUTF8 is the length of b cut to at most n bytes, at a character
+// boundary unless the bytes before n are not UTF-8.
+func cutUTF8[T ~string | ~[]byte](b T, n int) int {
+	if n >= len(b) {
+		return len(b)
+	}
+	cut := max(n, 0)
+	for cut > 0 && cut > n-utf8.UTFMax && !utf8.RuneStart(b[cut]) {
+		cut--
+	}
+	return cut
+}
+
+// MaxFailureBytes bounds an encoded Failure (Encode). kafka-go refuses a
+// message larger than its writer's BatchBytes (1 MiB) and then fails the
+// whole write, so one long record would lose every other DLQ record of its
+// write; 768 KiB leaves room for the key, headers and record overhead.
+const MaxFailureBytes = 768 << 10
+
+// maxErrorBytes bounds Error in a record cut by Encode.
+const maxErrorBytes = 4 << 10
+
+// Encode returns f as JSON of at most MaxFailureBytes. It does not escape
+// < > & (a raw HTML payload keeps its size), but JSON escapes control
+// characters, invalid UTF-8 and U+2028/9 to up to 6 bytes per byte: when
+// that makes the record longer than MaxFailureBytes, Raw is cut further
+// (Truncated, RawBytes set) until it fits.
+func (f *Failure) Encode() []byte {
+	for {
+		b := f.encode()
+		if len(b) <= MaxFailureBytes {
+			return b
+		}
+		switch {
+		case f.Raw != "":
+			if !f.Truncated {
+				f.Truncated, f.RawBytes = true, len(f.Raw)
+			}
+			// Cut in proportion to the excess, and by a byte at least.
+			n := int(int64(len(f.Raw)) * int64(MaxFailureBytes) / int64(len(b)))
+			f.Raw = f.Raw[:cutUTF8(f.Raw, min(n, len(f.Raw)-1))]
+		case len(f.Error) > maxErrorBytes:
+			f.Error = f.Error[:cutUTF8(f.Error, maxErrorBytes)]
+		default:
+			return b // short fields only: cannot happen
+		}
+	}
+}
+
+func (f *Failure) encode() []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(f) // a Failure always encodes
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }

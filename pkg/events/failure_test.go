@@ -96,3 +96,37 @@ func FuzzFailureSetRaw(f *testing.F) {
 		}
 	})
 }
+
+// TestFailureEncodeIsBounded: at the largest CEM_DLQ_MAX_RAW_BYTES
+// (262144), a payload of characters JSON escapes would make a record of up
+// to 6 bytes per byte, beyond kafka-go's 1 MiB message limit (the whole DLQ
+// write would fail). Encode keeps < > & as they are and cuts Raw further
+// when escaping still makes the record too long.
+func TestFailureEncodeIsBounded(t *testing.T) {
+	const maxSetting = 256 << 10
+	for name, fill := range map[string]string{"html": "<", "control": "\x01", "u2028": "\u2028", "invalid": "\xff"} {
+		t.Run(name, func(t *testing.T) {
+			payload := []byte(`{"p":"` + strings.Repeat(fill, (600<<10)/len(fill)) + `"}`)
+			f := events.Failure{V: 1, Stage: "collector", Reason: events.ReasonSize, Error: "too large"}
+			f.SetRaw(payload, maxSetting)
+			b := f.Encode()
+			assert.LessOrEqual(t, len(b), events.MaxFailureBytes)
+			var back events.Failure
+			require.NoError(t, json.Unmarshal(b, &back))
+			assert.True(t, back.Truncated)
+			assert.Equal(t, len(payload), back.RawBytes, "rawBytes is the size as received")
+			assert.True(t, strings.HasPrefix(string(payload), f.Raw), "raw is a prefix of the payload")
+			assert.NotEmpty(t, back.Raw)
+			if name == "html" {
+				assert.Len(t, back.Raw, maxSetting, "< > & are not escaped: the whole cap is kept")
+				assert.Contains(t, string(b), "<<<<")
+			}
+		})
+	}
+	f := events.Failure{V: 1, Stage: "processor", Reason: events.ReasonDecode, Error: "bad"}
+	f.SetRaw([]byte(`{"a":"<b>"}`), 0)
+	var back events.Failure
+	require.NoError(t, json.Unmarshal(f.Encode(), &back))
+	assert.Equal(t, `{"a":"<b>"}`, back.Raw, "a short record is not cut")
+	assert.False(t, back.Truncated)
+}

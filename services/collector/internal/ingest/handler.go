@@ -400,8 +400,7 @@ func (h *Handler) failure(source string, it *events.Item, reason events.Reason, 
 		Source: source, MessageID: mid, Index: it.Index, At: h.now().UTC(),
 	}
 	f.SetRaw(it.Raw, h.cfg.DLQMaxRawBytes, h.secrets...)
-	val, _ := json.Marshal(f) // a Failure always encodes
-	return record.Record{Key: []byte(source), Value: val}
+	return record.Record{Key: []byte(source), Value: f.Encode()}
 }
 
 // messageIDOf digs the messageId out of a rejected event, if it has one.

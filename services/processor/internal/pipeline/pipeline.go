@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
@@ -167,9 +166,5 @@ func process(s stage.Stage, ev *stage.Event) (err error) {
 func (p *Pipeline) failure(m record.Record, f *events.Failure) record.Record {
 	p.m.DLQ.WithLabelValues(string(f.Reason)).Inc()
 	p.log.Warn("poison message to dlq", "partition", m.Partition, "offset", m.Offset, "reason", f.Reason, "err", f.Error)
-	b, err := json.Marshal(f)
-	if err != nil {
-		b = m.Value
-	}
-	return record.Record{Key: m.Key, Value: b}
+	return record.Record{Key: m.Key, Value: f.Encode()}
 }

@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cemhq/cem/pkg/events"
 	"github.com/cemhq/cem/pkg/itest"
 	"github.com/cemhq/cem/pkg/suppress"
 	"github.com/cemhq/cem/services/collector/internal/ingest"
@@ -63,4 +65,26 @@ func TestErasureWaitsForAWriteThatOutlivesTheRequest(t *testing.T) {
 	mux.ServeHTTP(w, r)
 	assert.Equal(t, http.StatusBadRequest, w.Code)
 	assert.Zero(t, holds.open.Load())
+}
+
+// TestDLQRecordFitsKafkaAtTheLargestRawCap: with CEM_DLQ_MAX_RAW_BYTES at
+// its maximum (262144), a rejected event full of < (escaped to 6 bytes
+// each by encoding/json's default) made a DLQ record of ~1.5 MB, which
+// kafka-go refuses (BatchBytes 1 MiB), failing the DLQ write of every
+// rejected event of the request.
+func TestDLQRecordFitsKafkaAtTheLargestRawCap(t *testing.T) {
+	f := newFixture(t, func(c *ingest.Config) { c.DLQMaxRawBytes = 256 << 10 })
+	big := `{"type":"track","userId":"u1","event":"A","properties":{"p":"` + strings.Repeat("<", 400<<10) + `"}}`
+	w, resp := f.post("/v1/batch", "k-web", `{"batch":[`+big+`,{"type":"track","userId":"u1","event":"B"}]}`)
+	require.Equal(t, http.StatusOK, w.Code)
+	require.Len(t, resp.Rejected, 1)
+	f.sink.mu.Lock()
+	defer f.sink.mu.Unlock()
+	require.Len(t, f.sink.dlq, 1)
+	rec := f.sink.dlq[0].Value
+	assert.Less(t, len(rec), 1<<20, "below kafka-go's BatchBytes")
+	var back events.Failure
+	require.NoError(t, json.Unmarshal(rec, &back))
+	assert.True(t, back.Truncated)
+	assert.Len(t, back.Raw, 256<<10, "the whole configured cap is kept")
 }
