@@ -32,6 +32,11 @@ var knownMetrics = map[string]bool{
 	"cem_processor_sessions_closed_total": true, "cem_processor_state_customers": true,
 	"cem_processor_end_to_end_latency_seconds": true, "cem_processor_ready": true,
 	"cem_processor_identity_links_refused_total": true,
+	// processor: closed-loop alerts and their webhook delivery
+	"cem_processor_stream_alerts_total": true, "cem_processor_alerts_cooldown_suppressed_total": true,
+	"cem_processor_alert_latency_seconds": true, "cem_processor_webhook_delivered_total": true,
+	"cem_processor_webhook_failed_total": true, "cem_processor_webhook_retries_total": true,
+	"cem_processor_webhook_latency_seconds": true,
 	// query
 	"cem_query_requests_total": true, "cem_query_request_duration_seconds": true,
 	"cem_query_clickhouse_duration_seconds": true, "cem_query_clickhouse_kills_total": true,
