@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"sync"
 	"time"
@@ -23,6 +24,10 @@ type Health struct {
 	checks map[string]Check
 	// Timeout bounds each readiness check. Default 2 s.
 	Timeout time.Duration
+	// Private, when set, keeps the checks' errors out of /readyz (a port
+	// open to the internet: they can name brokers and addresses): it
+	// answers "unavailable" per failed check and logs the errors here.
+	Private *slog.Logger
 }
 
 // NewHealth returns a Health with no checks; /readyz answers 200 until checks
@@ -61,6 +66,12 @@ func (h *Health) Register(mux *http.ServeMux, reg *prometheus.Registry) {
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if failed := h.Ready(r.Context()); len(failed) > 0 {
+			if h.Private != nil {
+				for name, msg := range failed {
+					h.Private.Warn("not ready", "check", name, "err", msg)
+					failed[name] = "unavailable (details in the service's log)"
+				}
+			}
 			_ = httpjson.Write(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "failed": failed})
 			return
 		}

@@ -284,6 +284,7 @@ func Run(ctx context.Context, cfg Config, version string, ln net.Listener, log *
 		return err
 	}
 	health := telemetry.NewHealth()
+	health.Private = log // the collector's port faces the internet
 	health.AddCheck("kafka", sink.Ready)
 	mux := http.NewServeMux()
 	health.Register(mux, reg)

@@ -251,3 +251,56 @@ func TestSDKSettings(t *testing.T) {
 	assert.Contains(t, w.Body.String(), `"apiHost":"example.com/v1"`)
 	assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
 }
+
+// TestSettingsRefuseServerKeys: a server source's key is secret; the
+// settings endpoints answer it like an unknown key (no oracle for guesses,
+// no secret key in a publicly cached answer).
+func TestSettingsRefuseServerKeys(t *testing.T) {
+	f := newFixture(t, func(c *ingest.Config) { c.PublicURL = "https://collect.shop.example" })
+	for _, p := range []string{"/v1/projects/k-cc/settings", "/sourceConfig/?writeKey=k-cc"} {
+		r := httptest.NewRequest(http.MethodGet, p, nil)
+		w := httptest.NewRecorder()
+		f.srv.ServeHTTP(w, r)
+		assert.Equal(t, http.StatusNotFound, w.Code, p)
+		assert.NotContains(t, w.Body.String(), "k-cc", p)
+		assert.Empty(t, w.Header().Get("Cache-Control"), p)
+		unknown := httptest.NewRecorder()
+		f.srv.ServeHTTP(unknown, httptest.NewRequest(http.MethodGet, strings.ReplaceAll(p, "k-cc", "k-xx"), nil))
+		assert.Equal(t, unknown.Body.String(), w.Body.String(), "the same answer as an unknown key")
+	}
+}
+
+// TestSettingsVaryByOrigin: the settings are cached publicly for 5 min
+// with CEM_PUBLIC_URL; a CDN must not serve the copy fetched without an
+// Origin (no CORS headers) to a browser, which would refuse it and not
+// load analytics-next.
+func TestSettingsVaryByOrigin(t *testing.T) {
+	for name, origins := range map[string][]string{"list": {"https://shop.example"}, "any": {"*"}} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, func(c *ingest.Config) {
+				c.PublicURL = "https://collect.shop.example"
+				c.CORS = ingest.CORSConfig{Origins: origins}
+			})
+			for _, origin := range []string{"", "https://shop.example"} {
+				r := httptest.NewRequest(http.MethodGet, "/v1/projects/k-web/settings", nil)
+				if origin != "" {
+					r.Header.Set("Origin", origin)
+				}
+				w := httptest.NewRecorder()
+				f.srv.ServeHTTP(w, r)
+				require.Equal(t, http.StatusOK, w.Code)
+				assert.Equal(t, "public, max-age=300", w.Header().Get("Cache-Control"))
+				assert.Equal(t, []string{"Origin"}, w.Header().Values("Vary"), "origin %q", origin)
+				acao := w.Header().Get("Access-Control-Allow-Origin")
+				switch {
+				case name == "any":
+					assert.Equal(t, "*", acao, "any origin may use the cached copy")
+				case origin == "":
+					assert.Empty(t, acao)
+				default:
+					assert.Equal(t, origin, acao)
+				}
+			}
+		})
+	}
+}

@@ -114,7 +114,7 @@ func (p *cors) answer(w http.ResponseWriter, r *http.Request) bool {
 		h.Set("Access-Control-Allow-Origin", "*")
 	} else {
 		h.Set("Access-Control-Allow-Origin", origin)
-		h.Add("Vary", "Origin")
+		varyOrigin(h)
 	}
 	if p.credentials {
 		h.Set("Access-Control-Allow-Credentials", "true")
@@ -122,6 +122,31 @@ func (p *cors) answer(w http.ResponseWriter, r *http.Request) bool {
 	// analytics-next reads Retry-After of a 429 or 503.
 	h.Set("Access-Control-Expose-Headers", "Retry-After")
 	return true
+}
+
+// cacheable prepares the headers of an answer that shared caches may keep
+// (the SDK settings): it varies by Origin whatever the request, and with
+// the "*" origin (no credentials) it allows every origin also when the
+// request has no Origin, so that the cached copy serves every browser.
+func (p *cors) cacheable(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	varyOrigin(h)
+	if r.Header.Get("Origin") == "" && p.any && !p.credentials {
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Access-Control-Expose-Headers", "Retry-After")
+	}
+}
+
+// varyOrigin adds Origin to the Vary header once.
+func varyOrigin(h http.Header) {
+	for _, v := range h.Values("Vary") {
+		for f := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(f), "Origin") {
+				return
+			}
+		}
+	}
+	h.Add("Vary", "Origin")
 }
 
 // preflight answers an OPTIONS request for an endpoint taking methods

@@ -12,9 +12,13 @@ import (
 // The SDK settings endpoints let the stock browser SDKs load from cem with
 // one option: analytics-next's cdnURL and RudderStack's configUrl point at
 // the collector, which answers with settings that send the events to
-// itself. They answer only for configured write keys (404 otherwise: the
-// same thing an ingestion endpoint tells about an unknown key) and contain
-// nothing but the key the caller sent and the collector's public address.
+// itself. They answer only for the write keys of client sources (404
+// otherwise, also for a server source's key: its key is secret, and a 200
+// would tell a guess right without any rate limit, and with CEM_PUBLIC_URL
+// put it in a publicly cached answer) and contain nothing but the key the
+// caller sent and the collector's public address. Every answer varies by
+// Origin (Vary: Origin), so that a CDN caching it per URL never serves a
+// browser an answer without the CORS headers its origin needs.
 
 // parsePublicURL checks CEM_PUBLIC_URL: an absolute http or https URL
 // without query ("" is allowed: the request's Host is used).
@@ -51,6 +55,7 @@ func (h *Handler) publicURL(r *http.Request) *url.URL {
 // settingsRequest handles what both settings endpoints share: the method,
 // CORS and the key. It returns false when it answered already.
 func (h *Handler) settingsRequest(w http.ResponseWriter, r *http.Request, key string) bool {
+	h.cors.cacheable(w, r)
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
 	case http.MethodOptions:
@@ -66,7 +71,7 @@ func (h *Handler) settingsRequest(w http.ResponseWriter, r *http.Request, key st
 		h.fail(w, http.StatusForbidden, "origin not allowed (CEM_CORS_ORIGINS)")
 		return false
 	}
-	if h.source(key) == "" {
+	if source := h.source(key); source == "" || h.server[source] {
 		h.fail(w, http.StatusNotFound, "unknown write key")
 		return false
 	}
