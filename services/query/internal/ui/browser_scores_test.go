@@ -177,8 +177,8 @@ type alertShown struct {
 	Linked bool
 }
 
-// The case inbox's defaults: open cases raised in the last 7 days, the newest 200.
-const alertsQuery = "days=7&limit=200&state=open"
+// The case inbox's defaults: open cases raised in the last 90 days, the newest 200.
+const alertsQuery = "days=90&limit=200&state=open"
 
 // alerts waits for the alerts the generated data raises (ada's NPS 3: a
 // detractor; eve's complaint), then requires the alerts view to list the
@@ -232,7 +232,7 @@ func (s *session) alerts(api apiClient, data *journeySet) {
 	s.do("filter complaints", chromedp.SetValue(chromedp.CSS(`#alerts-form select[name=reason]`), "complaint"),
 		chromedp.Click(chromedp.CSS(`#alerts-form button[type=submit]`)))
 	s.ready("alerts")
-	assert.Equal(s.t, "#/alerts?state=open&reason=complaint&days=7", eval[string](s, `location.hash`))
+	assert.Equal(s.t, "#/alerts?state=open&reason=complaint&days=90", eval[string](s, `location.hash`))
 	complaints := settled(s, "complaint alerts equal the API's", fromAPI("&reason=complaint"), func() []alertShown {
 		s.open("#/alerts?reason=complaint", "alerts")
 		return s.alertsShown()

@@ -60,7 +60,7 @@ export function figuresCard(f) {
 export async function alertsView(view, _args, params) {
   const q = {
     state: params.has('state') ? params.get('state') : 'open', reason: params.get('reason') || '', owner: params.get('owner') || '',
-    days: params.get('days') || '7', customer: params.get('customer') || '',
+    days: params.get('days') || '90', customer: params.get('customer') || '',
   };
   view.append(h('h1', {}, 'Cases'), filterForm(q));
   const [r, f] = await Promise.all([get('/alerts', { ...q, limit: LIMIT }), get('/alerts/figures', { days: 90 })]);
