@@ -341,7 +341,8 @@ func (d *Decoder) fromValue(it *Item, at string, doc any, typ Type, sentAt time.
 		sentAt = ev.SentAt
 	}
 	Normalize(ev, received, sentAt, !d.KeepClientTime)
-	if fe := d.Time.apply(ev, at); fe != nil {
+	corrected := !d.KeepClientTime && !sentAt.IsZero() && !ev.OriginalTimestamp.IsZero()
+	if fe := d.Time.apply(ev, at, corrected); fe != nil {
 		it.Err = fe
 	}
 }

@@ -16,16 +16,31 @@ import (
 // or set years ahead). /v1/import refuses: an explicit historical time is
 // the point of an import, and a wrong one must be fixed at the source, not
 // turned into "now".
+//
+// A timestamp corrected with sentAt (Normalize) is also clamped ("future")
+// when it is later than receivedAt by more than SentAtTolerance, whatever
+// MaxFuture: it comes from an originalTimestamp after the client's own
+// sentAt, which the client's clock cannot produce (an event sent before it
+// happened), so only a forged time difference gets there.
 type TimeBounds struct {
 	MaxFuture, MaxPast time.Duration
 	Refuse             bool
 }
 
+// SentAtTolerance is how far an event's originalTimestamp may be after the
+// sentAt of its request (so its corrected timestamp after receivedAt)
+// before the timestamp is clamped: SDKs take both from one clock, so
+// beyond rounding the difference is a forged one.
+const SentAtTolerance = 5 * time.Second
+
 // apply checks ev's timestamp, clamping it or returning the rejection.
-func (b TimeBounds) apply(ev *Event, at string) *FieldError {
+// corrected tells that Normalize corrected it with sentAt.
+func (b TimeBounds) apply(ev *Event, at string, corrected bool) *FieldError {
 	var which string
 	var bound time.Duration
 	switch {
+	case b.MaxFuture > 0 && corrected && !b.Refuse && ev.Timestamp.After(ev.ReceivedAt.Add(SentAtTolerance)):
+		which, bound = "future", SentAtTolerance
 	case b.MaxFuture > 0 && ev.Timestamp.After(ev.ReceivedAt.Add(b.MaxFuture)):
 		which, bound = "future", b.MaxFuture
 	case b.MaxPast > 0 && ev.Timestamp.Before(ev.ReceivedAt.Add(-b.MaxPast)):

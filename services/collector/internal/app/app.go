@@ -75,6 +75,8 @@ type Config struct {
 	// (originalTimestamp keeps the client's, enrichment.timeClamped says
 	// "future" or "past") and /v1/import refuses the event with reason
 	// time; 0 = unbounded (CEM_EVENT_MAX_FUTURE, CEM_EVENT_MAX_PAST).
+	// With sentAt, a corrected timestamp more than 5 s after arrival is
+	// clamped too (events.SentAtTolerance) unless EventMaxFuture is 0.
 	EventMaxFuture time.Duration `envconfig:"EVENT_MAX_FUTURE" default:"24h"`
 	EventMaxPast   time.Duration `envconfig:"EVENT_MAX_PAST" default:"87600h"`
 	// DLQMaxRawBytes caps the raw payload kept in a DLQ record; a longer
