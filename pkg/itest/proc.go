@@ -112,6 +112,15 @@ type Process struct {
 	done chan error
 }
 
+// recordEnv passes chconn.EnvRecord on to a service the test starts, so
+// that its statements count for the ClickHouse 26 replay too.
+func recordEnv() []string {
+	if dir := os.Getenv(chconn.EnvRecord); dir != "" {
+		return []string{chconn.EnvRecord + "=" + dir}
+	}
+	return nil
+}
+
 // Start runs bin with env (CEM_* variables; PATH and HOME are passed on)
 // and kills it at cleanup.
 func Start(t testing.TB, bin string, env map[string]string) *Process {
@@ -122,10 +131,7 @@ func Start(t testing.TB, bin string, env map[string]string) *Process {
 	}
 	cmd := exec.Command(bin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
-	if dir := os.Getenv(chconn.EnvRecord); dir != "" {
-		// The services' statements count for the ClickHouse 26 replay too.
-		cmd.Env = append(cmd.Env, chconn.EnvRecord+"="+dir)
-	}
+	cmd.Env = append(cmd.Env, recordEnv()...)
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

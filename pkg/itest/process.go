@@ -53,7 +53,7 @@ func StartService(t testing.TB, bin, addrVar string, env ...string) *Service {
 	t.Helper()
 	addr := FreeAddr(t)
 	cmd := exec.Command(bin)
-	cmd.Env = append([]string{addrVar + "=" + addr}, env...)
+	cmd.Env = append(append([]string{addrVar + "=" + addr}, recordEnv()...), env...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("itest: start %s: %v", bin, err)
