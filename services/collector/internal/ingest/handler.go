@@ -76,7 +76,8 @@ type Config struct {
 	// ProduceTimeout bounds the wait for Kafka acks (503 after).
 	ProduceTimeout time.Duration
 	// RateLimit is the events/s allowed per source (0: unlimited), with
-	// bursts of RateBurst events; beyond it requests get 429.
+	// bursts of RateBurst events; beyond it requests get 429. A request
+	// with more valid events than RateBurst can never pass: 413.
 	RateLimit float64
 	RateBurst int
 	// DedupSize and DedupWindow bound the messageId deduplication.
@@ -313,6 +314,12 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, 
 		if b.Items[i].Err == nil {
 			valid++
 		}
+	}
+	if burst := max(h.cfg.RateBurst, 1); h.cfg.RateLimit > 0 && valid > burst {
+		// The source's bucket never holds that many tokens: 429 would be
+		// answered to every retry of this request, forever.
+		h.fail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("%d valid events in one request exceed the rate burst of source %s (%d, CEM_RATE_BURST): send smaller batches", valid, source, burst))
+		return
 	}
 	if valid > 0 && !h.allow(source, valid) {
 		h.m.overload.WithLabelValues("rate").Inc()

@@ -88,3 +88,22 @@ func TestDLQRecordFitsKafkaAtTheLargestRawCap(t *testing.T) {
 	assert.True(t, back.Truncated)
 	assert.Len(t, back.Raw, 256<<10, "the whole configured cap is kept")
 }
+
+// TestBatchBeyondRateBurstIs413: with a rate limit, a request with more
+// valid events than CEM_RATE_BURST never fits the source's bucket; it got
+// 429 on every retry, forever. It gets 413 and a clear message instead,
+// and smaller batches still pass and are rate limited.
+func TestBatchBeyondRateBurstIs413(t *testing.T) {
+	f := newFixture(t, func(c *ingest.Config) { c.RateLimit, c.RateBurst = 0.001, 2 })
+	ev := `{"type":"track","userId":"u1","event":"A"}`
+	w, resp := f.post("/v1/batch", "k-web", `{"batch":[`+ev+`,`+ev+`,`+ev+`]}`)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, w.Code)
+	assert.Contains(t, resp.Error, "CEM_RATE_BURST")
+	assert.Empty(t, f.sink.events(t))
+
+	w, resp = f.post("/v1/batch", "k-web", `{"batch":[`+ev+`,`+ev+`,{"type":"track","event":"invalid: no id"}]}`)
+	assert.Equal(t, http.StatusOK, w.Code, "invalid events do not count")
+	assert.Equal(t, 2, resp.Accepted)
+	w, _ = f.post("/v1/batch", "k-web", `{"batch":[`+ev+`]}`)
+	assert.Equal(t, http.StatusTooManyRequests, w.Code, "the burst is spent")
+}
