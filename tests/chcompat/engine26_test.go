@@ -90,3 +90,12 @@ func server18(t *testing.T) HTTPServer {
 	}
 	return s
 }
+
+// TestMain closes the chDB session and removes its data directory.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if session != nil {
+		session.Cleanup()
+	}
+	os.Exit(code)
+}
