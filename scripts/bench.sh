@@ -92,7 +92,7 @@ broker() {
 }
 collector() {
 	# loadgen is one client address playing many clients: no per-address slots.
-	start collector env CEM_MAX_CONCURRENT_PER_CLIENT=0 CEM_HTTP_ADDR=$COLL CEM_KAFKA_BROKERS=$BROKER CEM_WRITE_KEYS=$KEYS CEM_SERVER_SOURCES=support,survey,shop,crm CEM_LOG_LEVEL=warn "$BIN/collector"
+	start collector env CEM_MAX_CONCURRENT_PER_CLIENT=0 CEM_MAX_INFLIGHT_BYTES_PER_CLIENT=0 CEM_HTTP_ADDR=$COLL CEM_KAFKA_BROKERS=$BROKER CEM_WRITE_KEYS=$KEYS CEM_SERVER_SOURCES=support,survey,shop,crm CEM_LOG_LEVEL=warn "$BIN/collector"
 	COLLECTOR_PID=$LAST_PID
 	wait_until 60 collector ready "http://$COLL/readyz"
 }

@@ -63,6 +63,20 @@ type Config struct {
 	// address (after CEM_TRUSTED_PROXIES), body reading included; 429
 	// beyond, 0 = unbounded (CEM_MAX_CONCURRENT_PER_CLIENT).
 	MaxConcurrentPerClient int `envconfig:"MAX_CONCURRENT_PER_CLIENT" default:"128"`
+	// MaxInflightBytesPerClient bounds one client address's share of
+	// CEM_MAX_INFLIGHT_BYTES (an IPv6 address counts as its /64, as for
+	// the slots); 429 beyond, 0 = unbounded
+	// (CEM_MAX_INFLIGHT_BYTES_PER_CLIENT, bytes).
+	MaxInflightBytesPerClient int64 `envconfig:"MAX_INFLIGHT_BYTES_PER_CLIENT" default:"67108864"`
+	// MaxBatchEvents bounds the events of one request of the Segment
+	// endpoints, ImportMaxEvents of /v1/import; 413 beyond, 0 = unbounded
+	// (CEM_MAX_BATCH_EVENTS, CEM_IMPORT_MAX_EVENTS).
+	MaxBatchEvents  int `envconfig:"MAX_BATCH_EVENTS" default:"2000"`
+	ImportMaxEvents int `envconfig:"IMPORT_MAX_EVENTS" default:"100000"`
+	// MaxRejectionsListed bounds the rejected events of one request listed
+	// in its answer and written to the DLQ; the rest are counted in the
+	// answer's rejectedCount (CEM_MAX_REJECTIONS_LISTED).
+	MaxRejectionsListed int `envconfig:"MAX_REJECTIONS_LISTED" default:"100"`
 	// UnauthMaxBytes bounds the body of a request without basic auth,
 	// whose write key is in the body (sendBeacon): it is read before the
 	// key is known (CEM_UNAUTHENTICATED_MAX_BYTES, bytes, before and after
@@ -179,6 +193,10 @@ func (c *Config) Validate() error {
 	v.Require(c.MaxConcurrent > 0, "CEM_MAX_CONCURRENT", "must be positive, got %d", c.MaxConcurrent)
 	v.Add(c.HTTPConfig.Validate())
 	v.Require(c.MaxConcurrentPerClient >= 0, "CEM_MAX_CONCURRENT_PER_CLIENT", "must not be negative, got %d", c.MaxConcurrentPerClient)
+	v.Require(c.MaxInflightBytesPerClient >= 0, "CEM_MAX_INFLIGHT_BYTES_PER_CLIENT", "must not be negative, got %d", c.MaxInflightBytesPerClient)
+	v.Require(c.MaxBatchEvents >= 0, "CEM_MAX_BATCH_EVENTS", "must not be negative, got %d", c.MaxBatchEvents)
+	v.Require(c.ImportMaxEvents >= 0, "CEM_IMPORT_MAX_EVENTS", "must not be negative, got %d", c.ImportMaxEvents)
+	v.Require(c.MaxRejectionsListed > 0, "CEM_MAX_REJECTIONS_LISTED", "must be positive, got %d", c.MaxRejectionsListed)
 	v.Require(c.UnauthMaxBytes > 0, "CEM_UNAUTHENTICATED_MAX_BYTES", "must be positive, got %d", c.UnauthMaxBytes)
 	v.Require(c.UnauthBodyTimeout > 0, "CEM_UNAUTHENTICATED_BODY_TIMEOUT", "must be positive, got %s", c.UnauthBodyTimeout)
 	v.Require(c.DLQMaxRawBytes > 0 && c.DLQMaxRawBytes <= 256<<10, "CEM_DLQ_MAX_RAW_BYTES", "must be between 1 and 262144 (a DLQ record must stay below Kafka's 1 MB message limit), got %d", c.DLQMaxRawBytes)
@@ -250,7 +268,9 @@ func (c Config) HandlerConfig(version string) (ingest.Config, error) {
 		Limits:           events.Limits{MaxEventBytes: c.MaxEventBytes, MaxBatchBytes: c.MaxBatchBytes},
 		ImportLimits:     events.Limits{MaxEventBytes: c.MaxEventBytes, MaxBatchBytes: c.ImportMaxBytes},
 		MaxInflightBytes: c.MaxInflightBytes, MaxConcurrent: c.MaxConcurrent, ProduceTimeout: c.ProduceTimeout,
-		MaxConcurrentPerClient: c.MaxConcurrentPerClient, UnauthMaxBytes: c.UnauthMaxBytes,
+		MaxConcurrentPerClient: c.MaxConcurrentPerClient, MaxInflightBytesPerClient: c.MaxInflightBytesPerClient,
+		MaxBatchEvents: c.MaxBatchEvents, ImportMaxEvents: c.ImportMaxEvents, MaxRejectionsListed: c.MaxRejectionsListed,
+		UnauthMaxBytes:    c.UnauthMaxBytes,
 		UnauthBodyTimeout: c.UnauthBodyTimeout, MaxInflateRatio: c.MaxInflateRatio, DLQMaxRawBytes: c.DLQMaxRawBytes,
 		EventMaxFuture: c.EventMaxFuture, EventMaxPast: c.EventMaxPast,
 		RateLimit: c.RateLimit, RateBurst: c.RateBurst, DedupSize: c.DedupSize, DedupWindow: c.DedupWindow,

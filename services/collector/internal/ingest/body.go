@@ -45,12 +45,19 @@ const (
 	bodySlow           = "slow"
 	bodyInvalid        = "invalid"
 	bodyMemory         = "memory"
+	// Also counted in cem_collector_body_rejections_total:
+	bodyTooManyEvents = "too_many_events"
+	bodyUnknownKey    = "unknown_key"
+	// bodyClientMemory: the client address's share of the memory budget
+	// (cem_collector_overload_rejections_total{cause="client_memory"}).
+	bodyClientMemory = "client_memory"
 )
 
 const (
 	// maxPrealloc caps the buffer sized from Content-Length before any
-	// byte arrived (a whole default batch, 500 KB, fits).
-	maxPrealloc = 1 << 20
+	// byte arrived: a client that only claims a large body holds no more;
+	// once it is full, the buffer grows to the claimed length at once.
+	maxPrealloc = 64 << 10
 	// minBuffer is the first buffer of a body of unknown size.
 	minBuffer = 4 << 10
 	// gzipReaderBytes is reserved for a gzip reader's window and tables.
@@ -73,30 +80,33 @@ func readBody(r *http.Request, lim bodyLimits, res *reservation) ([]byte, *bodyE
 	var rd io.Reader = raw
 	size := minBuffer
 	gz := strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip")
+	hint := 0 // the length claimed, once bytes arrive
 	if gz {
-		if !res.growTo(gzipReaderBytes) {
-			return nil, &bodyError{http.StatusServiceUnavailable, bodyMemory, "in-flight memory limit reached"}
-		}
+		// The gzip header is read first: the reader's window and tables
+		// are reserved once a client sent it.
 		zr, err := gzip.NewReader(raw)
 		if err != nil {
 			return nil, readError(err, "invalid gzip")
 		}
 		defer zr.Close()
+		if !res.growTo(gzipReaderBytes) {
+			return nil, res.refusal()
+		}
 		rd = io.LimitReader(zr, int64(lim.max)+1)
 	} else if r.ContentLength > 0 && lim.sizeFromLength {
-		// Content-Length sizes the buffer at once (growing from a small
-		// one allocates about twice the body), up to maxPrealloc: a client
-		// that only claims a large body must not make each request hold
-		// that much before sending it.
+		// Content-Length sizes the buffer (growing from a small one
+		// allocates about twice the body): up to maxPrealloc before any
+		// byte arrived, the claimed length once that much did.
 		size = int(min(r.ContentLength, maxPrealloc))
+		hint = int(r.ContentLength) + 1
 	}
 	base := res.n // the gzip reader's share
-	b, err := readReserved(rd, size, func(total int) bool { return res.growTo(base + int64(total)) }, func(n int) bool {
+	b, err := readReserved(rd, size, hint, func(total int) bool { return res.growTo(base + int64(total)) }, func(n int) bool {
 		return !gz || lim.ratio <= 0 || n <= ratioSlack || int64(n) <= int64(lim.ratio)*raw.n
 	})
 	switch {
 	case errors.Is(err, errNoMemory):
-		return nil, &bodyError{http.StatusServiceUnavailable, bodyMemory, "in-flight memory limit reached"}
+		return nil, res.refusal()
 	case errors.Is(err, errRatio):
 		return nil, &bodyError{http.StatusRequestEntityTooLarge, bodyInflation,
 			fmt.Sprintf("body: gzip inflates more than %d times", lim.ratio)}
@@ -133,10 +143,10 @@ var (
 
 // readReserved reads r to its end into a buffer of size+1 bytes to start
 // with (the extra byte lets it see the end without growing), growing it as
-// append does. reserve is asked for the bytes of the buffers held before
+// append does, or to hint bytes at once when that is more. reserve is asked for the bytes of the buffers held before
 // each one is allocated (old and new while copying); ok is asked after
 // each read with the bytes read so far.
-func readReserved(r io.Reader, size int, reserve func(total int) bool, ok func(n int) bool) ([]byte, error) {
+func readReserved(r io.Reader, size, hint int, reserve func(total int) bool, ok func(n int) bool) ([]byte, error) {
 	if !reserve(size + 1) {
 		return nil, errNoMemory
 	}
@@ -154,7 +164,7 @@ func readReserved(r io.Reader, size int, reserve func(total int) bool, ok func(n
 			return nil, err
 		}
 		if len(b) == cap(b) {
-			next := 2 * cap(b)
+			next := max(2*cap(b), hint)
 			if !reserve(cap(b) + next) {
 				return nil, errNoMemory
 			}

@@ -38,7 +38,7 @@ func TestReadReservedMatchesIOReadAll(t *testing.T) {
 		want, wantErr := io.ReadAll(rd())
 		for _, size := range []int{0, 1, 299, 4321, len(data) - 1, len(data), len(data) + 1, 3 * len(data)} {
 			reserved := 0
-			got, err := readReserved(rd(), size, func(total int) bool { reserved = total; return true }, func(int) bool { return true })
+			got, err := readReserved(rd(), size, 0, func(total int) bool { reserved = total; return true }, func(int) bool { return true })
 			assert.Equal(t, wantErr, err, "%s, size %d", name, size)
 			if wantErr == nil {
 				assert.Equal(t, want, got, "%s, size %d", name, size)

@@ -63,8 +63,19 @@ type Config struct {
 	// beyond); a request takes a slot once its body is read.
 	MaxConcurrent int
 	// MaxConcurrentPerClient bounds the requests in progress of one client
-	// address, body reading included (429 beyond; 0: unbounded).
+	// address (an IPv6 address counts as its /64), body reading included
+	// (429 beyond; 0: unbounded).
 	MaxConcurrentPerClient int
+	// MaxInflightBytesPerClient bounds one client address's share of
+	// MaxInflightBytes (429 beyond; 0: unbounded).
+	MaxInflightBytesPerClient int64
+	// MaxBatchEvents bounds the events of one request of the Segment
+	// endpoints, ImportMaxEvents of /v1/import (413 beyond; 0: unbounded).
+	MaxBatchEvents, ImportMaxEvents int
+	// MaxRejectionsListed bounds the rejected events of one request that
+	// are listed in its answer and written to the DLQ: the first ones, the
+	// rest only counted (0: DefaultMaxRejectionsListed).
+	MaxRejectionsListed int
 	// UnauthMaxBytes bounds the body of a request without basic auth: its
 	// write key is in the body (sendBeacon), so it is read before the key
 	// is known. UnauthBodyTimeout bounds the time to read it.
@@ -156,6 +167,9 @@ func New(cfg Config, sink Sink, suppressor Suppressor, reg prometheus.Registerer
 	if cfg.UnauthMaxBytes <= 0 {
 		cfg.UnauthMaxBytes = 64 << 10
 	}
+	if cfg.MaxRejectionsListed <= 0 {
+		cfg.MaxRejectionsListed = DefaultMaxRejectionsListed
+	}
 	if cfg.UnauthBodyTimeout <= 0 {
 		cfg.UnauthBodyTimeout = 10 * time.Second
 	}
@@ -164,7 +178,7 @@ func New(cfg Config, sink Sink, suppressor Suppressor, reg prometheus.Registerer
 		dedup:    dedup.New(cfg.DedupSize, cfg.DedupWindow),
 		inflight: semaphore.NewWeighted(cfg.MaxInflightBytes),
 		slots:    make(chan struct{}, cfg.MaxConcurrent),
-		clients:  newClientSlots(cfg.MaxConcurrentPerClient),
+		clients:  newClientSlots(cfg.MaxConcurrentPerClient, cfg.MaxInflightBytesPerClient),
 		log:      log, now: time.Now, limiters: map[string]*rate.Limiter{},
 	}
 	for k, src := range cfg.WriteKeys {
@@ -193,8 +207,16 @@ const (
 	kindImport
 )
 
-// memPerBodyByte estimates the memory a request holds per byte of body.
-const memPerBodyByte = 10
+// memPerBodyByte estimates the memory a request holds per byte of body,
+// memPerEvent per event on top (an events.Item, its rejection, DLQ record
+// or Kafka record: measured ~1.2 KB for an event of one byte).
+const (
+	memPerBodyByte = 10
+	memPerEvent    = 2048
+)
+
+// DefaultMaxRejectionsListed is Config.MaxRejectionsListed's default.
+const DefaultMaxRejectionsListed = 100
 
 // Rejection is one rejected event in a response.
 type Rejection struct {
@@ -210,11 +232,14 @@ type Response struct {
 	Accepted   int         `json:"accepted"`
 	Duplicates int         `json:"duplicates"`
 	Rejected   []Rejection `json:"rejected,omitempty"`
-	Error      string      `json:"error,omitempty"`
+	// RejectedCount is the number of rejected events when rejected lists
+	// only the first of them (Config.MaxRejectionsListed).
+	RejectedCount int    `json:"rejectedCount,omitempty"`
+	Error         string `json:"error,omitempty"`
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, k kind, typ events.Type) {
-	addr := h.enr.ClientIP(r)
+	addr := clientKey(h.enr.ClientIP(r))
 	if !h.clients.acquire(addr) {
 		h.m.overload.WithLabelValues("client").Inc()
 		w.Header().Set("Retry-After", "1")
@@ -222,9 +247,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, k kind, typ even
 		return
 	}
 	defer h.clients.release(addr)
-	res := &reservation{sem: h.inflight, max: h.cfg.MaxInflightBytes, gauge: h.m.inflight}
+	res := &reservation{sem: h.inflight, max: h.cfg.MaxInflightBytes, gauge: h.m.inflight, client: h.clients, addr: addr}
 	defer res.release()
-	source, body, ok := h.readRequest(w, r, k, res)
+	source, body, head, ok := h.readRequest(w, r, k, res)
 	if !ok {
 		return
 	}
@@ -247,7 +272,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, k kind, typ even
 	switch {
 	case k == kindSingle:
 		b, err = h.dec.DecodeEvent(body, typ, received)
-	case k == kindImport && !events.IsBatchJSON(body):
+	case k == kindImport && !head.Batch:
 		b, err = h.imp.DecodeNDJSON(body, received)
 	case k == kindImport:
 		b, err = h.imp.DecodeBatch(body, received)
@@ -262,16 +287,6 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, k kind, typ even
 		}
 		h.fail(w, http.StatusBadRequest, err.Error())
 		return
-	}
-	if source == "" {
-		if source = h.source(b.WriteKey); source == "" {
-			w.Header().Set("WWW-Authenticate", `Basic realm="cem"`)
-			h.fail(w, http.StatusUnauthorized, "missing or unknown write key (HTTP basic auth user or writeKey in the body)")
-			return
-		}
-		if !h.permitted(w, source, k) {
-			return
-		}
 	}
 	h.m.batch.Observe(float64(len(b.Items)))
 	h.ingest(w, r, source, b, res)
@@ -302,9 +317,14 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, 
 		if it.Err != nil {
 			mid = messageIDOf(it.Raw)
 		}
-		resp.Rejected = append(resp.Rejected, Rejection{Index: it.Index, MessageID: mid, Reason: reason, Error: msg})
 		h.m.rejected.WithLabelValues(string(reason)).Inc()
 		counts[[2]string{"", "rejected"}]++
+		resp.RejectedCount++
+		if len(resp.Rejected) == h.cfg.MaxRejectionsListed {
+			h.m.dlqUnlisted.Inc()
+			return // counted only
+		}
+		resp.Rejected = append(resp.Rejected, Rejection{Index: it.Index, MessageID: mid, Reason: reason, Error: msg})
 		if toDLQ {
 			dead = append(dead, h.failure(source, it, reason, msg, mid))
 		}
@@ -393,6 +413,12 @@ func (h *Handler) ingest(w http.ResponseWriter, r *http.Request, source string, 
 		return
 	}
 	resp.Accepted = len(msgs)
+	if resp.RejectedCount <= len(resp.Rejected) {
+		resp.RejectedCount = 0 // all listed
+	} else {
+		resp.Error = fmt.Sprintf("%d events rejected; rejected lists the first %d (the others are not listed nor written to the DLQ)",
+			resp.RejectedCount, len(resp.Rejected))
+	}
 	code := http.StatusOK
 	if resp.Accepted == 0 && resp.Duplicates == 0 && len(resp.Rejected) > 0 {
 		resp.Success = false

@@ -14,6 +14,7 @@ type metrics struct {
 	produce       prometheus.Histogram
 	produceErrors prometheus.Counter
 	dlqErrors     prometheus.Counter
+	dlqUnlisted   prometheus.Counter
 	inflight      prometheus.Gauge
 	overload      *prometheus.CounterVec
 	body          *prometheus.CounterVec
@@ -44,20 +45,23 @@ func newMetrics(reg prometheus.Registerer, dedupLen func() int) *metrics {
 		dlqErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "cem_collector_dlq_errors_total", Help: "Failed writes of rejected events to the DLQ topic.",
 		}),
+		dlqUnlisted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cem_collector_rejections_unlisted_total", Help: "Rejected events beyond CEM_MAX_REJECTIONS_LISTED of their request: counted in the answer's rejectedCount, not listed, not written to the DLQ.",
+		}),
 		inflight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "cem_collector_inflight_bytes", Help: "Memory reserved by requests in progress: their body buffers while reading (inflated bytes), then ten times their body bytes.",
 		}),
 		overload: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "cem_collector_overload_rejections_total", Help: "Requests refused for overload: 503 concurrency/memory, 429 rate (a source's rate limit) or client (a client address's concurrent requests).",
+			Name: "cem_collector_overload_rejections_total", Help: "Requests refused for overload: 503 concurrency/memory, 429 rate (a source's rate limit), client (a client address's concurrent requests) or client_memory (a client address's share of the in-flight memory).",
 		}, []string{"cause"}),
 		body: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cem_collector_body_rejections_total",
-			Help: "Request bodies refused while reading, by reason: too_large, unauthenticated_too_large (key in the body, beyond CEM_UNAUTHENTICATED_MAX_BYTES), inflation (gzip ratio), slow (408), invalid.",
+			Help: "Request bodies refused while reading, by reason: too_large, unauthenticated_too_large (key in the body, beyond CEM_UNAUTHENTICATED_MAX_BYTES), inflation (gzip ratio), slow (408), invalid, too_many_events (beyond CEM_MAX_BATCH_EVENTS / CEM_IMPORT_MAX_EVENTS), unknown_key (a missing or unknown writeKey in the body, 401 before decoding).",
 		}, []string{"reason"}),
 		dedupSize: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "cem_collector_dedup_entries", Help: "messageIds held by the deduplication window.",
 		}, func() float64 { return float64(dedupLen()) }),
 	}
-	reg.MustRegister(m.events, m.rejected, m.batch, m.produce, m.produceErrors, m.dlqErrors, m.inflight, m.overload, m.body, m.dedupSize)
+	reg.MustRegister(m.events, m.rejected, m.batch, m.produce, m.produceErrors, m.dlqErrors, m.dlqUnlisted, m.inflight, m.overload, m.body, m.dedupSize)
 	return m
 }
