@@ -38,7 +38,7 @@ type stack struct {
 	done    chan error
 }
 
-func startStack(t *testing.T) *stack {
+func startStack(t *testing.T, mut ...func(*app.Config)) *stack {
 	s := &stack{t: t, dataDir: t.TempDir()}
 	s.startBroker("127.0.0.1:0")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -50,6 +50,9 @@ func startStack(t *testing.T) *stack {
 		MaxInflightBytes: 64 << 20, MaxConcurrent: 64, ProduceTimeout: 3 * time.Second,
 		DedupWindow: time.Hour, DedupSize: 10000, CORSOrigins: []string{"*"}, ShutdownTimeout: 5 * time.Second,
 		EventMaxFuture: 24 * time.Hour, EventMaxPast: 87600 * time.Hour,
+	}
+	for _, m := range mut {
+		m(&cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel, s.done = cancel, make(chan error, 1)

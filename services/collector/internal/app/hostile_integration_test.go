@@ -24,6 +24,7 @@ import (
 	"github.com/cemhq/cem/pkg/devkafka"
 	"github.com/cemhq/cem/pkg/events"
 	"github.com/cemhq/cem/pkg/itest"
+	"github.com/cemhq/cem/services/collector/internal/app"
 )
 
 // The attacks of issue 17 against the real collector binary (built by the
@@ -364,4 +365,30 @@ func TestOversizedDLQRecordKeepsNeighboursIntegration(t *testing.T) {
 	assert.Equal(t, events.DefaultMaxRawBytes, len(h.Raw))
 	assert.False(t, byID["d-schema"].Truncated)
 	assert.Contains(t, byID["d-beacon"].Raw, `"writeKey":"[redacted]"`)
+}
+
+// TestEscapedDLQRecordFitsKafkaIntegration: at the largest
+// CEM_DLQ_MAX_RAW_BYTES (262144), a rejected event of < characters
+// (6 bytes each in encoding/json's default output) made a 1.5 MB DLQ
+// record; kafka-go refused it (BatchBytes 1 MiB) and failed the whole DLQ
+// write, losing its neighbour's record too.
+func TestEscapedDLQRecordFitsKafkaIntegration(t *testing.T) {
+	s := startStack(t, func(c *app.Config) { c.DLQMaxRawBytes = 256 << 10 })
+	body := strings.Join([]string{
+		`{"type":"track","userId":"u1","event":"Huge","messageId":"x-huge","properties":{"blob":"` + strings.Repeat("<", 400<<10) + `"}}`,
+		`{"type":"track","userId":"u1","event":"CSAT Submitted","properties":{"score":9},"messageId":"x-schema"}`,
+		`{"type":"track","userId":"u1","event":"Fine","messageId":"x-fine"}`,
+	}, "\n")
+	code, out := s.post("/v1/import", "key-cc", body)
+	require.Equal(t, http.StatusOK, code, "%v", out)
+	require.Len(t, out["rejected"], 2)
+	byID := map[string]events.Failure{}
+	for _, m := range s.read("cem.events.dlq", 2) {
+		var f events.Failure
+		require.NoError(t, json.Unmarshal(m.Value, &f))
+		byID[f.MessageID] = f
+	}
+	require.Len(t, byID, 2, "both rejected events reached the DLQ")
+	assert.Len(t, byID["x-huge"].Raw, 256<<10, "the configured cap is kept")
+	assert.True(t, byID["x-huge"].Truncated)
 }
