@@ -217,6 +217,65 @@ func TestMemoryUnderGzipBombsIntegration(t *testing.T) {
 	assert.Equal(t, sum(codes), codes[http.StatusOK], "every legitimate request got 200: %v", codes)
 }
 
+// TestTinyEventBodiesIntegration: bodies of one-byte events, each of which
+// decoded into a ~1.3 KB item, against the real collector (GOMEMLIMIT
+// 160 MiB, 64 MiB budget): 40 connections posting 64 KB bodies of 32,000
+// events without a key and 10 posting 500 KB bodies of 250,000 events with
+// the public key. Key-less bodies are refused (401) before decoding, the
+// others (413) for their event count; RSS stays under the bound and
+// legitimate requests get 200. (Before the fix, in process: 64 key-less
+// bodies at once took 1.25 GB of heap, one keyed body 627 MB.)
+func TestTinyEventBodiesIntegration(t *testing.T) {
+	const bound = 160 << 20
+	p := startProcess(t, "GOMEMLIMIT=160MiB", "CEM_MAX_INFLIGHT_BYTES=67108864")
+	host := strings.TrimPrefix(p.url, "http://")
+	tiny := func(n int) []byte {
+		return []byte(`{"batch":[` + strings.TrimSuffix(strings.Repeat("0,", n), ",") + `]}`)
+	}
+	keyless, keyed := tiny(32000), tiny(250000)
+	head := func(n int, auth string) string {
+		return fmt.Sprintf("POST /v1/batch HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d%s", host, n, auth)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
+	defer cancel()
+	var (
+		wg              sync.WaitGroup
+		peak            atomic.Int64
+		lat             itest.Outcomes
+		unauth, withKey itest.AttackStats
+	)
+	rssStart, err := itest.ProcessRSS(p.cmd.Process.Pid)
+	require.NoError(t, err)
+	wg.Go(func() {
+		for ctx.Err() == nil {
+			if rss, err := itest.ProcessRSS(p.cmd.Process.Pid); err == nil && rss > peak.Load() {
+				peak.Store(rss)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	wg.Go(func() {
+		itest.Attack(ctx, host, 40, 1000, 0, itest.HeldRequest{Head: head(len(keyless), ""), Body: keyless}, &unauth)
+	})
+	wg.Go(func() {
+		itest.Attack(ctx, host, 10, 1000, 0, itest.HeldRequest{Head: head(len(keyed), "\r\nAuthorization: Basic a2V5LXdlYjo="), Body: keyed}, &withKey)
+	})
+	wg.Go(func() { legitimate(ctx, p.url, 20*time.Millisecond, &lat) })
+	wg.Wait()
+
+	codes := lat.Codes()
+	t.Logf("RSS: %d MiB before, peak %d MiB under attack (bound %d MiB)", rssStart>>20, peak.Load()>>20, bound>>20)
+	t.Logf("without key: %s", unauth.Summary())
+	t.Logf("with the public key: %s", withKey.Summary())
+	t.Logf("legitimate: codes %v, latency p50 %s p99 %s", codes, lat.Quantile(.5), lat.Quantile(.99))
+	assert.Less(t, peak.Load(), int64(bound), "RSS under attack")
+	assert.Greater(t, unauth.Codes()[http.StatusUnauthorized], 40, "key-less bodies refused (401)")
+	assert.Greater(t, withKey.Codes()[http.StatusRequestEntityTooLarge], 10, "bodies of too many events refused (413)")
+	assert.Zero(t, unauth.Codes()[http.StatusOK]+withKey.Codes()[http.StatusOK]+withKey.Codes()[http.StatusBadRequest], "nothing decoded")
+	assert.Greater(t, codes[http.StatusOK], 20, "legitimate requests were served")
+	assert.Equal(t, sum(codes), codes[http.StatusOK], "every legitimate request got 200: %v", codes)
+}
+
 // gauge scrapes one unlabelled gauge from the collector's /metrics (-1
 // when it cannot).
 func gauge(url, name string) int64 {
