@@ -72,3 +72,16 @@ func BenchmarkValidate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReadHead is the collector's pass over a 100-event batch before
+// decoding it (write key and event count), next to BenchmarkDecodeBatch.
+func BenchmarkReadHead(b *testing.B) {
+	body := eventstest.Batch(100, 0)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if h, err := events.ReadHead(body, false); err != nil || h.Events != 100 {
+			b.Fatal(h, err)
+		}
+	}
+}

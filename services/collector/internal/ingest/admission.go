@@ -257,6 +257,9 @@ func (h *Handler) readRequest(w http.ResponseWriter, r *http.Request, k kind, re
 // known yet (an unknown one is answered 401 here, *source left ""), and
 // the number of events, refused beyond the endpoint's maximum.
 func (h *Handler) checkHead(w http.ResponseWriter, k kind, body []byte, source *string) (events.Head, *bodyError) {
+	if k == kindSingle && *source != "" {
+		return events.Head{Events: 1}, nil // nothing to learn before decoding
+	}
 	head, err := events.ReadHead(body, k == kindImport)
 	if err != nil {
 		return head, &bodyError{http.StatusBadRequest, bodyInvalid, err.Error()}
