@@ -61,6 +61,12 @@ func (h *Health) Ready(ctx context.Context) map[string]string {
 // Register adds /metrics, /healthz and /readyz to mux.
 func (h *Health) Register(mux *http.ServeMux, reg *prometheus.Registry) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	h.RegisterProbes(mux)
+}
+
+// RegisterProbes adds /healthz and /readyz to mux (a public port whose
+// /metrics is served on an admin port).
+func (h *Health) RegisterProbes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_ = httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -36,6 +36,11 @@ type Config struct {
 	Kafka kafkasink.Config `envconfig:"KAFKA"`
 	// HTTPAddr is the listen address (CEM_HTTP_ADDR).
 	HTTPAddr string `envconfig:"HTTP_ADDR" default:":8080"`
+	// AdminAddr, when set, is a second listen address serving /metrics
+	// (and /healthz, /readyz); the public port then has no /metrics.
+	// Empty: /metrics on HTTPAddr (CEM_ADMIN_ADDR; recommended in
+	// production: the public port faces the internet).
+	AdminAddr string `envconfig:"ADMIN_ADDR"`
 	// WriteKeys is source:key,... (CEM_WRITE_KEYS), e.g.
 	// web:key1,callcenter:key2. The source is stored with every event.
 	WriteKeys []string `envconfig:"WRITE_KEYS" default:"dev:dev-write-key"`
@@ -309,19 +314,54 @@ func Run(ctx context.Context, cfg Config, version string, ln net.Listener, log *
 	health.Private = log // the collector's port faces the internet
 	health.AddCheck("kafka", sink.Ready)
 	mux := http.NewServeMux()
-	health.Register(mux, reg)
 	h.Register(mux)
+	var adminErr <-chan error
+	if cfg.AdminAddr == "" {
+		health.Register(mux, reg)
+	} else {
+		health.RegisterProbes(mux)
+		var stop context.CancelFunc
+		ctx, stop = context.WithCancel(ctx)
+		defer stop()
+		if adminErr, err = serveAdmin(ctx, stop, cfg, health, reg, log); err != nil {
+			return errors.Join(err, sink.Close())
+		}
+	}
 	srv := cfg.HTTPConfig.Server(mux)
 	srv.WriteTimeout = cfg.HTTPConfig.WithDefaults().BodyTimeout + cfg.ProduceTimeout
 	if ln == nil {
 		if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-			return fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
+			return errors.Join(fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err), sink.Close())
 		}
 	}
 	serveErr := telemetry.Serve(ctx, srv, ln, cfg.ShutdownTimeout, log)
+	if adminErr != nil {
+		serveErr = errors.Join(serveErr, <-adminErr)
+	}
 	// In-flight requests are done (they waited for their acks); flush what
 	// the writers still hold, e.g. DLQ records.
 	return errors.Join(serveErr, sink.Close())
+}
+
+// serveAdmin serves /metrics, /healthz and /readyz on cfg.AdminAddr until
+// ctx ends; when it fails, it calls stop (the collector stops too). The
+// channel gives its outcome once it stopped.
+func serveAdmin(ctx context.Context, stop context.CancelFunc, cfg Config, health *telemetry.Health, reg *prometheus.Registry, log *slog.Logger) (<-chan error, error) {
+	ln, err := net.Listen("tcp", cfg.AdminAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s (CEM_ADMIN_ADDR): %w", cfg.AdminAddr, err)
+	}
+	mux := http.NewServeMux()
+	health.Register(mux, reg)
+	done := make(chan error, 1)
+	go func() {
+		err := telemetry.Serve(ctx, cfg.HTTPConfig.Server(mux), ln, cfg.ShutdownTimeout, log)
+		if err != nil {
+			stop()
+		}
+		done <- err
+	}()
+	return done, nil
 }
 
 // runSuppression connects to ClickHouse (retrying; ingestion does not wait

@@ -304,3 +304,25 @@ func TestSegmentSDKIntegration(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 42.5, res.Revenue)
 }
+
+// TestAdminAddrServesMetricsIntegration: with CEM_ADMIN_ADDR, /metrics is
+// served on the admin port only; the probes answer on both ports.
+func TestAdminAddrServesMetricsIntegration(t *testing.T) {
+	admin := itest.FreeAddr(t)
+	s := startStack(t, func(c *app.Config) { c.AdminAddr = admin })
+	assert.Equal(t, http.StatusNotFound, s.get("/metrics"), "no metrics on the public port")
+	assert.Equal(t, http.StatusOK, s.get("/healthz"))
+	resp, err := http.Get("http://" + admin + "/metrics")
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, string(body), "cem_collector_requests_total")
+	for _, p := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get("http://" + admin + p)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, p)
+	}
+}
