@@ -191,6 +191,7 @@ func (c *Config) Validate() error {
 		v.Add(err) // names CEM_SERVER_SOURCES
 	}
 	v.Require(c.HTTPAddr != "", "CEM_HTTP_ADDR", "is required")
+	v.Require(c.AdminAddr != c.HTTPAddr, "CEM_ADMIN_ADDR", "must differ from CEM_HTTP_ADDR (empty: /metrics on CEM_HTTP_ADDR), got %q", c.AdminAddr)
 	v.Require(c.MaxEventBytes > 0, "CEM_MAX_EVENT_BYTES", "must be positive, got %d", c.MaxEventBytes)
 	v.Require(c.MaxBatchBytes >= c.MaxEventBytes, "CEM_MAX_BATCH_BYTES", "(%d) must not be below CEM_MAX_EVENT_BYTES (%d)", c.MaxBatchBytes, c.MaxEventBytes)
 	v.Require(c.ImportMaxBytes >= c.MaxEventBytes, "CEM_IMPORT_MAX_BYTES", "(%d) must not be below CEM_MAX_EVENT_BYTES (%d)", c.ImportMaxBytes, c.MaxEventBytes)
