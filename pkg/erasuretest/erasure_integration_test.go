@@ -42,7 +42,7 @@ func startStack(t *testing.T, conn driver.Conn, db, chAddr string) *stack {
 	broker := itest.Kafka(t)
 	bins := map[string]string{}
 	for _, name := range []string{"collector", "processor", "query"} {
-		bins[name] = itest.Build(t, "../../services/"+name)
+		bins[name] = itest.BuildService(t, name)
 	}
 	s := &stack{writeKey: "erasure-test-key", dpoToken: "dpo-token-0123456789abcdef", alertTopic: "cem.alerts", brokers: broker.Addr()}
 	env := func(extra ...string) []string {

@@ -83,7 +83,7 @@ func storedIDs(t *testing.T, broker string) (map[string]int, map[string]time.Tim
 // replays are run again.
 func TestDLQReplayEndToEnd(t *testing.T) {
 	broker := itest.Kafka(t).Addr()
-	bin := itest.Build(t, "../collector")
+	bin := itest.BuildService(t, "collector")
 	first := startCollector(t, bin, broker, "CEM_MAX_EVENT_BYTES=2048")
 	url := first.URL
 	big := strings.Repeat("x", 3000)

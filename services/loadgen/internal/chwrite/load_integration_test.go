@@ -33,7 +33,7 @@ func TestLoadAndQueriesIntegration(t *testing.T) {
 	assert.Equal(t, uint64(25000), n)
 	require.NoError(t, conn.QueryRow(ctx, fmt.Sprintf("SELECT count() FROM %s.identities", db)).Scan(&n))
 	assert.Positive(t, n)
-	url := itest.StartService(t, itest.Build(t, "../../../query"), "CEM_HTTP_ADDR", "CEM_CLICKHOUSE_ADDR="+addr,
+	url := itest.StartService(t, itest.BuildService(t, "query"), "CEM_HTTP_ADDR", "CEM_CLICKHOUSE_ADDR="+addr,
 		"CEM_CLICKHOUSE_DATABASE="+db, "CEM_QUERY_TOKENS="+queryToken, "CEM_LOG_LEVEL=warn").URL
 	res, err := querybench.Run(ctx, conn, querybench.Options{Database: db, URL: url, Token: queryToken, Timelines: 20, Repeat: 2})
 	require.NoError(t, err)

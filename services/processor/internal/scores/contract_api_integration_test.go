@@ -53,7 +53,7 @@ func TestContractRenewalAPIIntegration(t *testing.T) {
 	_, err := env.scorer(t, &fakeClock{now}, nopPublisher{}).RunOnce(context.Background())
 	require.NoError(t, err)
 
-	url := itest.StartService(t, itest.Build(t, "../../../query"), "CEM_HTTP_ADDR", "CEM_CLICKHOUSE_ADDR="+chAddr,
+	url := itest.StartService(t, itest.BuildService(t, "query"), "CEM_HTTP_ADDR", "CEM_CLICKHOUSE_ADDR="+chAddr,
 		"CEM_CLICKHOUSE_DATABASE="+env.db, "CEM_QUERY_TOKENS="+apiToken, "CEM_QUERY_MIGRATE=false", "CEM_LOG_LEVEL=warn").URL
 	req, err := http.NewRequest("GET", url+"/api/v1/segments/contracts_ending?days=30", nil)
 	require.NoError(t, err)
