@@ -157,15 +157,18 @@ func (s *Stage) restore(ctx context.Context, minTs map[string]int64) (map[string
 // copies are stored): one row per session, without a cap on its length.
 func restoreQuery(db string) string {
 	src := eventsql.Source(db, eventsql.Query{
-		Cols:  []string{"customer_key", "session_id", "ts_ms", "touchpoint", "channel", "campaign_name", "event", "customer_id"},
+		Cols:  []string{"customer_key", "session_id", "ts_ms", "event_id", "touchpoint", "channel", "campaign_name", "event", "customer_id"},
 		Keys:  true,
 		Range: true,
 		Where: "session_id != ''",
 	})
+	// Ties on ts_ms are broken by event_id, so that a restore answers the
+	// same whatever order the engine reads the rows in (ClickHouse 18.16 and
+	// 26 picked different touchpoints of two events in one millisecond).
 	return `SELECT customer_key, session_id, min(ts_ms), max(ts_ms), count(),
-  argMin(touchpoint, ts_ms), argMax(touchpoint, ts_ms), argMin(channel, ts_ms),
-  argMinIf(campaign_name, ts_ms, campaign_name != ''), max(event = 'Order Completed'),
-  argMaxIf(customer_id, ts_ms, customer_id != '')
+  argMin(touchpoint, (ts_ms, event_id)), argMax(touchpoint, (ts_ms, event_id)), argMin(channel, (ts_ms, event_id)),
+  argMinIf(campaign_name, (ts_ms, event_id), campaign_name != ''), max(event = 'Order Completed'),
+  argMaxIf(customer_id, (ts_ms, event_id), customer_id != '')
 FROM ` + src + `
 GROUP BY customer_key, session_id`
 }
