@@ -186,16 +186,7 @@ func (s *Store) SelectTotals(ctx context.Context, scan func(driver.Rows) error, 
 
 // selectRows is Select, then the totals row when totals is not nil.
 func (s *Store) selectRows(ctx context.Context, scan func(driver.Rows) error, totals func() []any, query string, args []any) error {
-	if err := checkArgs(args); err != nil {
-		return err
-	}
-	defer s.observe(ctx, time.Now())
-	return s.run(ctx, func(ctx context.Context) error {
-		rows, err := s.conn.Query(ctx, query, args...)
-		if err != nil {
-			return fmt.Errorf("query: %w", err)
-		}
-		defer rows.Close()
+	return s.Rows(ctx, func(rows driver.Rows) error {
 		for rows.Next() {
 			if err := scan(rows); err != nil {
 				return err
@@ -211,7 +202,7 @@ func (s *Store) selectRows(ctx context.Context, scan func(driver.Rows) error, to
 			return fmt.Errorf("query totals: %w", err)
 		}
 		return nil
-	})
+	}, query, args...)
 }
 
 // Rows runs query and calls use with its rows (closed afterwards); an
