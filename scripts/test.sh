@@ -116,9 +116,19 @@ else
 fi
 
 stage "fuzz targets ($FUZZTIME each)"
+# go's fuzzing engine sometimes ends a run with only "context deadline
+# exceeded" when -fuzztime runs out while a worker is busy (no failing input
+# is written then): such a run is repeated once. A run that found an input
+# (it writes it under testdata/fuzz) is a failure at once.
+fuzz() { go test -run '^$' -fuzz "^${1}\$" -fuzztime "$FUZZTIME" "./$2" 2>&1 | tee "$TDATA/fuzz.out"; }
 while IFS=: read -r file name; do
 	dir=$(dirname "$file")
-	go test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" "./$dir" || fail "fuzz $name"
+	fuzz "$name" "$dir" && continue
+	if grep -q 'context deadline exceeded' "$TDATA/fuzz.out" && ! grep -q 'Failing input written' "$TDATA/fuzz.out"; then
+		log "fuzz $name: the engine's deadline flake, once more"
+		fuzz "$name" "$dir" && continue
+	fi
+	fail "fuzz $name"
 done < <(git ls-files '*_test.go' | xargs grep -Ho '^func Fuzz[A-Za-z0-9_]*' | sed 's/:func /:/')
 
 stage "Prometheus rules (promtool)"

@@ -230,13 +230,18 @@ func (s *session) open(hash, view string) {
 	s.ready(view)
 }
 
-// ready waits for the view to finish loading and requires no error box.
+// ready waits for the view rendered for the current location to finish
+// loading and requires no error box. A form that changes the hash replaces
+// the view only at the next hashchange event, so the section must carry the
+// current hash (data-hash): the previous, ready section does not count.
 func (s *session) ready(view string) {
 	s.t.Helper()
-	sel := fmt.Sprintf(`section.view[data-view=%q]:not([data-state=loading])`, view)
+	sel := fmt.Sprintf(`section.view[data-view=%q]`, view)
+	current := fmt.Sprintf(`(() => { const v = document.querySelector('section.view');
+  return !!v && v.dataset.view === %q && v.dataset.hash === location.hash && v.dataset.state !== 'loading'; })()`, view)
 	wctx, cancel := context.WithTimeout(s.ctx, 45*time.Second)
 	defer cancel()
-	if err := chromedp.Do(wctx, chromedp.WaitVisible(chromedp.CSS(sel))); err != nil {
+	if err := chromedp.Do(wctx, chromedp.Poll[chromedp.Void](current, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(45*time.Second))); err != nil {
 		loc, _ := chromedp.Run(s.ctx, chromedp.Evaluate[string](`location.hash + ' ' + document.querySelector('main').innerText.slice(0, 400)`))
 		s.t.Fatalf("view %s not ready: %v; page: %s", view, err, loc)
 	}

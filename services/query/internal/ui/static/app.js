@@ -46,7 +46,7 @@ async function render() {
   for (const a of document.querySelectorAll('[data-nav]')) {
     a.classList.toggle('active', a.dataset.nav === name || (a.dataset.nav === 'customers' && name === 'customer') || (a.dataset.nav === 'segments' && name === 'segment') || (a.dataset.nav === 'alerts' && name === 'case'));
   }
-  const view = h('section', { class: 'view', dataset: { view: name, state: 'loading' } });
+  const view = h('section', { class: 'view', dataset: { view: name, state: 'loading', hash: location.hash } });
   main.replaceChildren(view);
   document.title = `${name} · cem journey explorer`;
   try {
