@@ -50,16 +50,22 @@ func clientKey(addr string) string {
 	return p.String()
 }
 
-// acquire takes a slot of addr; false when addr has max requests in
-// progress.
-func (s *clientSlots) acquire(addr string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// entry is addr's use, created when addr has none (s.mu held).
+func (s *clientSlots) entry(addr string) *clientUse {
 	u := s.use[addr]
 	if u == nil {
 		u = &clientUse{}
 		s.use[addr] = u
 	}
+	return u
+}
+
+// acquire takes a slot of addr; false when addr has max requests in
+// progress.
+func (s *clientSlots) acquire(addr string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.entry(addr)
 	if s.max > 0 && u.n >= s.max {
 		return false
 	}
@@ -83,11 +89,7 @@ func (s *clientSlots) reserve(addr string, d int64) bool {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	u := s.use[addr]
-	if u == nil {
-		u = &clientUse{}
-		s.use[addr] = u
-	}
+	u := s.entry(addr)
 	if s.maxBytes > 0 && u.bytes+d > s.maxBytes {
 		s.drop(addr, u)
 		return false
