@@ -72,7 +72,7 @@ var strCols = []struct {
 	{"properties", func(r *Row) string { return rawText(r.Event.Properties) }},
 	{"traits", func(r *Row) string { return rawText(r.Event.Traits) }},
 	{"context", func(r *Row) string {
-		b, err := json.Marshal(&r.Event.Context)
+		b, err := events.AppendContext(nil, &r.Event.Context)
 		if err != nil {
 			return "{}"
 		}

@@ -24,6 +24,20 @@ func AppendMarshal(dst []byte, ev *Event) ([]byte, error) {
 	return append(dst[:n], b...), nil
 }
 
+// AppendContext appends the JSON of c to dst: the bytes of json.Marshal(c)
+// (Context.MarshalJSON, compacted), without reflection on the common path.
+func AppendContext(dst []byte, c *Context) ([]byte, error) {
+	n := len(dst)
+	if out, ok := appendContext(dst, c); ok {
+		return out, nil
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return dst[:n], err
+	}
+	return append(dst[:n], b...), nil
+}
+
 // appendWire is the fast path of AppendMarshal. It reports false, leaving
 // dst's contents beyond len(dst) undefined, when the event needs
 // encoding/json.

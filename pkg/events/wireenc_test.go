@@ -14,6 +14,9 @@ func stdMarshal(ev *Event) ([]byte, error) {
 
 func assertSameEncoding(t *testing.T, ev *Event) {
 	t.Helper()
+	if ev != nil {
+		assertSameContext(t, &ev.Context)
+	}
 	want, wantErr := stdMarshal(ev)
 	got, err := AppendMarshal([]byte("prefix"), ev)
 	if (err != nil) != (wantErr != nil) {
@@ -27,6 +30,22 @@ func assertSameEncoding(t *testing.T, ev *Event) {
 	}
 	if !bytes.Equal(got, append([]byte("prefix"), want...)) {
 		t.Fatalf("encoding differs\n got %s\nwant prefix%s", got, want)
+	}
+}
+
+// assertSameContext checks AppendContext against json.Marshal.
+func assertSameContext(t *testing.T, c *Context) {
+	t.Helper()
+	want, wantErr := json.Marshal(c)
+	got, err := AppendContext([]byte("p"), c)
+	if (err != nil) != (wantErr != nil) {
+		t.Fatalf("context: error %v, encoding/json %v", err, wantErr)
+	}
+	if err == nil && !bytes.Equal(got, append([]byte("p"), want...)) {
+		t.Fatalf("context encoding differs\n got %s\nwant p%s", got, want)
+	}
+	if err != nil && string(got) != "p" {
+		t.Fatalf("context: on error dst is %q, want it unchanged", got)
 	}
 }
 

@@ -33,7 +33,8 @@ type Writer interface {
 // holds the list from its check until its rows are written.
 type Suppressor = suppress.Holder
 
-// Pipeline is the flush handler. Not safe for concurrent use.
+// Pipeline is the flush handler. Handle and Reset are not safe for
+// concurrent use; Prepare is.
 type Pipeline struct {
 	suppress Suppressor
 	stages   []stage.Stage
@@ -70,7 +71,11 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 	src := make([]record.Record, 0, len(recs))
 	var dead []record.Record
 	for _, m := range recs {
-		ev, f := decode(m, p.now())
+		d, ok := m.Decoded.(decoded)
+		if !ok {
+			d.ev, d.f = decode(m, p.now())
+		}
+		ev, f := d.ev, d.f
 		if f != nil {
 			dead = append(dead, p.failure(m, f))
 			continue
@@ -105,13 +110,12 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 		}
 	}
 	processed := p.now()
-	// Each stage's blocks are written in their order (identities after the
-	// tables they index); the stages' writes run concurrently: ClickHouse
-	// does the work, the flush only waits.
+	// Each stage's blocks are built (Drain touches only the stage's own
+	// state) and written in their order (identities after the tables they
+	// index); the stages run concurrently: ClickHouse does most of the work.
 	wg, wctx := errgroup.WithContext(ctx)
 	for _, s := range p.stages {
-		blocks := s.Drain()
-		wg.Go(func() error { return p.w.Write(wctx, blocks) })
+		wg.Go(func() error { return p.w.Write(wctx, s.Drain()) })
 	}
 	if err := wg.Wait(); err != nil {
 		return err
@@ -140,6 +144,21 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 		}
 	}
 	return nil
+}
+
+// decoded is what Prepare made of a record.
+type decoded struct {
+	ev *stage.Event
+	f  *events.Failure
+}
+
+// Prepare decodes r ahead of its flush (ingest.Preparer): the consumer's
+// partition readers call it as records arrive, so decoding, the largest
+// per-event cost, runs on every core and while the previous flush waits for
+// ClickHouse. Safe for concurrent use; it reads no pipeline state.
+func (p *Pipeline) Prepare(r *record.Record) {
+	ev, f := decode(*r, p.now())
+	r.Decoded = decoded{ev: ev, f: f}
 }
 
 // Reset drops every stage's in-memory state.
