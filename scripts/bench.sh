@@ -12,6 +12,8 @@
 # the sustained rate; 5 queries through the query service on a generated
 # dataset scored once by the processor's scorer (10M events, quick 1M);
 # 6 memory (collector under overload, processor per 100k customers);
+# stage 2 runs baseline and processor BENCH_PROC_RUNS times (default 3,
+# at most 9) and reports medians;
 # 7 processor at scale: SCALE_KEYS distinct customer keys with 2 events each
 # (full 1M, quick 100k): events/s, peak RSS and RSS per 100k active keys,
 # restart-to-first-flush with a replay of stored keys waiting, a kill -9 in
@@ -32,11 +34,11 @@ QUICK=0
 [[ ${1:-} == --quick ]] && QUICK=1
 if ((QUICK)); then
 	D=${BENCH_DURATION:-4s} PROC_EVENTS=${BENCH_PROC_EVENTS:-200000} QUERY_EVENTS=${BENCH_QUERY_EVENTS:-1000000}
-	STEP=${BENCH_STEP:-6s} FRACTIONS=${BENCH_FRACTIONS:-"0.4 0.7 1.0"} FRESH=${BENCH_FRESH:-6s} TIMELINES=60 REPEAT=3 MODE=quick
+	STEP=${BENCH_STEP:-6s} FRACTIONS=${BENCH_FRACTIONS:-"0.4 0.7 1.0"} FRESH=${BENCH_FRESH:-6s} TIMELINES=60 REPEAT=3 MODE=quick PROC_RUNS=${BENCH_PROC_RUNS:-3}
 	SCALE_KEYS=${BENCH_SCALE_KEYS:-100000}
 else
 	D=${BENCH_DURATION:-15s} PROC_EVENTS=${BENCH_PROC_EVENTS:-1000000} QUERY_EVENTS=${BENCH_QUERY_EVENTS:-10000000}
-	STEP=${BENCH_STEP:-15s} FRACTIONS=${BENCH_FRACTIONS:-"0.3 0.45 0.6 0.75 0.9 1.05"} FRESH=${BENCH_FRESH:-30s} TIMELINES=300 REPEAT=7 MODE=full
+	STEP=${BENCH_STEP:-15s} FRACTIONS=${BENCH_FRACTIONS:-"0.3 0.45 0.6 0.75 0.9 1.05"} FRESH=${BENCH_FRESH:-30s} TIMELINES=300 REPEAT=7 MODE=full PROC_RUNS=${BENCH_PROC_RUNS:-3}
 	SCALE_KEYS=${BENCH_SCALE_KEYS:-1000000}
 fi
 CONNS=${BENCH_CONNECTIONS:-32}
@@ -56,7 +58,7 @@ PIDS=()
 cleanup() {
 	local i
 	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[i]}" "pid ${PIDS[i]}" 20 || true; done
-	for db in base proc e2e query scale loop; do
+	for db in base_{1..9} proc_{1..9} e2e query scale loop; do
 		curl -s "http://127.0.0.1:8123/" --data-binary "DROP DATABASE IF EXISTS ${DBP}_$db" >/dev/null 2>&1 ||
 			clickhouse-client --host "${CH%:*}" --port "${CH#*:}" -q "DROP DATABASE IF EXISTS ${DBP}_$db" >/dev/null 2>&1 || true
 	done
@@ -129,13 +131,29 @@ if want 1; then
 fi
 
 if want 2; then
-	log "2/6 processor vs direct-insert baseline: $PROC_EVENTS events preloaded"
+	log "2/6 processor vs direct-insert baseline: $PROC_EVENTS events preloaded, $PROC_RUNS runs of each (ABBA order)"
 	broker
 	lg kafka -brokers $BROKER -events "$PROC_EVENTS" >"$RUN/preload.json"
-	lg baseline-drain -brokers $BROKER -events "$PROC_EVENTS" -clickhouse "$CH" -db "${DBP}_base" >"$RUN/baseline_drain.json"
-	processor "${DBP}_proc"
-	lg watch -metrics "http://$ADMIN/metrics" -events "$PROC_EVENTS" -pid "$PROCESSOR_PID" >"$RUN/processor.json"
-	stop_last 2
+	# Each run drains the whole topic into its own database (the processor
+	# as a new consumer group); the report takes the medians and the median
+	# of the runs' ratios. The order alternates (baseline first, then
+	# processor first, ...) so that a warming ClickHouse favours neither.
+	drain() { lg baseline-drain -brokers $BROKER -events "$PROC_EVENTS" -clickhouse "$CH" -db "${DBP}_base_$1" >"$RUN/baseline_drain_$1.json"; }
+	proc() {
+		processor "${DBP}_proc_$1" CEM_PROCESSOR_GROUP="bench-processor-$1"
+		lg watch -metrics "http://$ADMIN/metrics" -events "$PROC_EVENTS" -pid "$PROCESSOR_PID" >"$RUN/processor_$1.json"
+		stop_last 1
+	}
+	for ((i = 1; i <= PROC_RUNS; i++)); do
+		if ((i % 2)); then
+			drain $i
+			proc $i
+		else
+			proc $i
+			drain $i
+		fi
+	done
+	stop_last 1
 fi
 
 if want 3; then

@@ -1,10 +1,9 @@
 package identity
 
 import (
-	"math"
 	"strings"
 
-	"github.com/hashicorp/golang-lru/v2/simplelru"
+	"github.com/cemhq/cem/services/processor/internal/recency"
 )
 
 // Cluster is a set of linked ids with its canonical customer id.
@@ -17,6 +16,8 @@ type Cluster struct {
 	// Stored is true when the cluster's rows are in ClickHouse; then
 	// Members is complete.
 	Stored bool
+	// Links place a held cluster in the graph's recency order.
+	recency.Links[Cluster]
 }
 
 // Merge is one merge performed by Link.
@@ -34,31 +35,44 @@ type Merge struct {
 	LoserStored bool
 }
 
-// Graph is the in-memory identity graph: an LRU of clusters with an index
-// from every member id to its cluster. Not safe for concurrent use.
+// Graph is the in-memory identity graph: the held clusters in recency
+// order, with an index from every member id to its cluster. A cluster's
+// canonical id is always one of its members, so the index also finds a
+// held cluster by its canonical id. Not safe for concurrent use.
 type Graph struct {
-	lru   *simplelru.LRU[string, *Cluster]
+	order recency.List[Cluster, *Cluster]
 	index map[string]*Cluster
 }
 
 // NewGraph returns an empty graph.
 func NewGraph() *Graph {
-	g := &Graph{index: map[string]*Cluster{}}
-	g.lru, _ = simplelru.NewLRU[string, *Cluster](math.MaxInt, func(_ string, c *Cluster) {
-		for _, m := range c.Members {
-			if g.index[m] == c {
-				delete(g.index, m)
-			}
+	return &Graph{index: map[string]*Cluster{}}
+}
+
+// held returns the held cluster whose canonical id is id.
+func (g *Graph) held(id string) (*Cluster, bool) {
+	c, ok := g.index[id]
+	if !ok || c.Canonical != id {
+		return nil, false
+	}
+	return c, true
+}
+
+// evict drops c and the index entries that still point to it.
+func (g *Graph) evict(c *Cluster) {
+	g.order.Remove(c)
+	for _, m := range c.Members {
+		if g.index[m] == c {
+			delete(g.index, m)
 		}
-	})
-	return g
+	}
 }
 
 // Lookup returns the cluster of id, if held.
 func (g *Graph) Lookup(id string) (*Cluster, bool) {
 	c, ok := g.index[id]
 	if ok {
-		g.lru.Get(c.Canonical)
+		g.order.Touch(c)
 	}
 	return c, ok
 }
@@ -68,7 +82,8 @@ func (g *Graph) Lookup(id string) (*Cluster, bool) {
 // the canonical id shares its string), so a held cluster never pins the
 // decoded Kafka record its ids came from.
 func (g *Graph) Put(c *Cluster) *Cluster {
-	if old, ok := g.lru.Get(c.Canonical); ok {
+	if old, ok := g.held(c.Canonical); ok {
+		g.order.Touch(old)
 		return old
 	}
 	c.Canonical = strings.Clone(c.Canonical)
@@ -79,7 +94,7 @@ func (g *Graph) Put(c *Cluster) *Cluster {
 			c.Members[i] = strings.Clone(m)
 		}
 	}
-	g.lru.Add(c.Canonical, c)
+	g.order.Touch(c)
 	for _, m := range c.Members {
 		g.index[m] = c
 	}
@@ -123,7 +138,7 @@ func (g *Graph) merge(loser, winner *Cluster, cause, from, to string) *Merge {
 	if !winner.Stored {
 		m.NewWinner = append([]string(nil), winner.Members...)
 	}
-	g.lru.Remove(loser.Canonical)
+	g.order.Remove(loser) // its index entries move to the winner below
 	winner.Members = append(winner.Members, loser.Members...)
 	winner.HasUser = true
 	winner.Stored = true
@@ -142,24 +157,24 @@ func (g *Graph) Customer(id string) string {
 }
 
 // Len is the number of clusters held.
-func (g *Graph) Len() int { return g.lru.Len() }
+func (g *Graph) Len() int { return g.order.Len() }
 
 // Trim evicts least recently used clusters until at most n remain.
 func (g *Graph) Trim(n int) {
-	for g.lru.Len() > n {
-		g.lru.RemoveOldest()
+	for g.order.Len() > n {
+		g.evict(g.order.Oldest())
 	}
 }
 
 // Forget drops the cluster of id (if held) with all its members.
 func (g *Graph) Forget(id string) {
 	if c, ok := g.index[id]; ok {
-		g.lru.Remove(c.Canonical)
+		g.evict(c)
 	}
 }
 
 // Reset drops everything.
 func (g *Graph) Reset() {
-	g.lru.Purge()
+	g.order.Clear(nil)
 	clear(g.index)
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 	"unique"
 	"unsafe"
+
+	"github.com/cemhq/cem/services/processor/internal/recency"
 )
 
 // Rules are the sessionization parameters.
@@ -91,6 +93,8 @@ type Customer struct {
 	hasEvents bool
 	seen      int64 // wall clock of the last event, Unix seconds
 	size      int64 // Size as of the last flush, counted in Stage.bytes
+	// Links place c in the stage's recency order (lru).
+	recency.Links[Customer]
 }
 
 // NewCustomer returns the empty state of key (the string is cloned, so the
@@ -262,10 +266,10 @@ func (r Rules) Prune(c *Customer) int {
 	return n - len(c.Sessions)
 }
 
-// lruEntryBytes is what the stage's LRU spends per key besides the Customer:
-// its list entry (72 bytes) and its map slot (key header, pointer, control
-// byte and load-factor slack, about 40 bytes).
-const lruEntryBytes = 112
+// lruEntryBytes is what the stage's lru spends per key besides the
+// Customer: its map slot (key header, pointer, control byte) with the
+// map's load-factor and growth slack, about 48 bytes.
+const lruEntryBytes = 48
 
 // Size estimates the bytes c holds: the struct, its key, its session list
 // and sessions (customer ids included, when not the key itself), and its

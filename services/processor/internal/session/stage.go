@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/cemhq/cem/pkg/eventsql"
 	"github.com/cemhq/cem/services/processor/internal/sink"
@@ -47,7 +46,7 @@ type Stage struct {
 	m     *Metrics
 	log   *slog.Logger
 	now   func() time.Time
-	lru   *simplelru.LRU[string, *Customer]
+	lru   *lru
 	bytes int64 // Size of every held Customer, as of their last flush
 	dirty []dirtySession
 	// touched lists the sessions in dirty; custs the keys processed since
@@ -70,14 +69,10 @@ func NewStage(cfg Config, q Querier, m *Metrics, log *slog.Logger) (*Stage, erro
 		cfg: cfg, q: q, m: m, log: log, now: time.Now,
 		touched: map[*Session]bool{}, custs: map[*Customer]bool{}, stored: map[string]string{}, inBatch: map[string]string{},
 	}
-	lru, err := simplelru.NewLRU[string, *Customer](math.MaxInt, func(_ string, c *Customer) {
+	s.lru = newLRU(func(c *Customer) {
 		s.bytes -= c.size
 		s.m.Closed.Add(float64(len(c.Sessions)))
 	})
-	if err != nil {
-		return nil, fmt.Errorf("session lru: %w", err)
-	}
-	s.lru = lru
 	return s, nil
 }
 
@@ -139,14 +134,10 @@ func (s *Stage) restore(ctx context.Context, minTs map[string]int64) (map[string
 	}
 	found := make(map[string]bool, len(stored))
 	for _, k := range keys {
-		if old, ok := s.lru.Peek(k); ok {
-			s.lru.Remove(k) // reloaded over a pruned or stale state
-			_ = old
-		}
 		c := s.cfg.Rebuild(k, stored[k], minTs[k])
 		c.size = c.Size()
 		s.bytes += c.size
-		s.lru.Add(c.Key, c)
+		s.lru.Add(c) // over a pruned or stale state of k, if held
 		found[k] = len(c.Sessions) > 0
 	}
 	return found, nil
@@ -258,7 +249,7 @@ func (s *Stage) Process(ev *stage.Event) error {
 	c, ok := s.lru.Get(ev.Key)
 	if !ok { // Load always runs first; a key without events is fresh
 		c = NewCustomer(ev.Key, ev.TsMs)
-		s.lru.Add(c.Key, c)
+		s.lru.Add(c)
 	}
 	c.seen = s.now().Unix()
 	s.custs[c] = true
@@ -345,7 +336,7 @@ func (s *Stage) Written() {
 	clear(s.custs)
 	idle := s.now().Add(-s.cfg.IdleAfter).Unix()
 	for s.lru.Len() > 0 {
-		_, c, _ := s.lru.GetOldest()
+		c := s.lru.Oldest()
 		if s.lru.Len() <= s.cfg.MaxCustomers && (s.cfg.MaxBytes <= 0 || s.bytes <= s.cfg.MaxBytes) && c.seen >= idle {
 			break
 		}
