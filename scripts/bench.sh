@@ -195,7 +195,9 @@ if want 7; then
 	SCALE_EVENTS=$((2 * SCALE_KEYS)) REPLAY=$((SCALE_KEYS / 5))
 	# The configured memory bound: the Go runtime's soft limit (the session
 	# state itself is bounded by CEM_PROCESSOR_STATE_MAX_BYTES, 512 MiB).
-	LIMIT=GOMEMLIMIT=${BENCH_SCALE_GOMEMLIMIT:-1536MiB}
+	MIB=${BENCH_SCALE_MEMORY_MIB:-1536}
+	LIMIT=GOMEMLIMIT=${MIB}MiB
+	printf '{"limit_mb":%s}\n' "$(python3 -c "print($MIB * 1048576 / 1e6)")" >"$RUN/scale_limit.json"
 	processor() { processor_ "$@" CEM_SCORES_ENABLED=false; } # the stream path only: no scorer run over the dataset
 	log "7/7 processor at scale: $SCALE_KEYS customer keys x 2 events ($SCALE_EVENTS events)"
 	broker

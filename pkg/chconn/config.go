@@ -35,6 +35,13 @@ type Config struct {
 	// ConnMaxLifetime recycles connections after this long
 	// (CEM_CLICKHOUSE_CONN_MAX_LIFETIME). Default 1h.
 	ConnMaxLifetime time.Duration `envconfig:"CONN_MAX_LIFETIME" default:"1h"`
+	// KeepBuffers keeps a connection's encode and compression buffers
+	// between statements (CEM_CLICKHOUSE_KEEP_BUFFERS). Default false: they
+	// are released when the connection returns to the pool, so idle
+	// connections do not hold the memory of the largest insert they sent (a
+	// 50k-row events block left about 190 MB in the processor's connections
+	// at 1M customer keys; docs/benchmarks.md).
+	KeepBuffers bool `envconfig:"KEEP_BUFFERS" default:"false"`
 	// Compression of data blocks: lz4 or none (CEM_CLICKHOUSE_COMPRESSION).
 	// Default lz4.
 	Compression string `envconfig:"COMPRESSION" default:"lz4"`

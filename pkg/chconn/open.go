@@ -60,17 +60,18 @@ func IsUnknownDatabase(err error) bool {
 
 func open(ctx context.Context, cfg Config, database string) (driver.Conn, error) {
 	opts := &clickhouse.Options{
-		Protocol:         clickhouse.Native,
-		Addr:             cfg.Addrs(),
-		Auth:             clickhouse.Auth{Database: database, Username: cfg.User, Password: cfg.Password},
-		DialTimeout:      cfg.DialTimeout,
-		ReadTimeout:      cfg.ReadTimeout,
-		MaxOpenConns:     cfg.MaxOpenConns,
-		MaxIdleConns:     cfg.MaxIdleConns,
-		ConnMaxLifetime:  cfg.ConnMaxLifetime,
-		ConnOpenStrategy: clickhouse.ConnOpenInOrder,
-		ClientInfo:       clickhouse.ClientInfo{Products: []struct{ Name, Version string }{{Name: "cem", Version: "1"}}},
-		Logger:           recordingLogger(database),
+		Protocol:             clickhouse.Native,
+		Addr:                 cfg.Addrs(),
+		Auth:                 clickhouse.Auth{Database: database, Username: cfg.User, Password: cfg.Password},
+		DialTimeout:          cfg.DialTimeout,
+		ReadTimeout:          cfg.ReadTimeout,
+		MaxOpenConns:         cfg.MaxOpenConns,
+		MaxIdleConns:         cfg.MaxIdleConns,
+		ConnMaxLifetime:      cfg.ConnMaxLifetime,
+		ConnOpenStrategy:     clickhouse.ConnOpenInOrder,
+		FreeBufOnConnRelease: !cfg.KeepBuffers,
+		ClientInfo:           clickhouse.ClientInfo{Products: []struct{ Name, Version string }{{Name: "cem", Version: "1"}}},
+		Logger:               recordingLogger(database),
 	}
 	if cfg.Sharded {
 		opts.Settings = clickhouse.Settings{"insert_distributed_sync": 1}

@@ -143,7 +143,7 @@ func runReport(_ context.Context, args []string, out, log io.Writer) error {
 	over, ds := get(*dir, "collector_overload"), get(*dir, "dataset")
 	sPre, sDrain, sState := get(*dir, "scale_preload"), get(*dir, "scale_drain"), get(*dir, "scale_state")
 	sRestart, sRecover, sCheck := get(*dir, "scale_restart"), get(*dir, "scale_recovery"), get(*dir, "scale_check")
-	loop := get(*dir, "alertloop")
+	loop, sLimit := get(*dir, "alertloop"), get(*dir, "scale_limit")
 	f := map[string]float64{
 		"collector_baseline_eps":    num(base, "eps"),
 		"collector_baseline_p99_ms": num(base, "p99_ms"),
@@ -167,7 +167,8 @@ func runReport(_ context.Context, args []string, out, log io.Writer) error {
 		"collector_rss_overload_mb": num(over, "rss", "peak_rss_mb"),
 		"scale_keys":                num(sPre, "keys"),
 		"scale_eps":                 num(sDrain, "eps"),
-		"scale_peak_rss_mb":         num(sDrain, "peak_rss_mb"),
+		"scale_peak_rss_mb":         max(num(sDrain, "peak_rss_mb"), num(sState, "peak_rss_mb")),
+		"scale_memory_bound_mb":     num(sLimit, "limit_mb"),
 		"scale_state_customers":     num(sState, "state_customers"),
 		"scale_state_bytes":         num(sState, "state_bytes"),
 		"scale_heap_inuse_bytes":    num(sState, "heap_inuse_bytes"),
@@ -217,7 +218,8 @@ func runReport(_ context.Context, args []string, out, log io.Writer) error {
 		{"processor RSS per 100k customers", "processor_rss_mb_per_100k_customers", "MB", ""},
 		{"scale: distinct customer keys", "scale_keys", "keys", ""},
 		{"scale: processor", "scale_eps", "events/s", ""},
-		{"scale: peak RSS", "scale_peak_rss_mb", "MB", "bounded"},
+		{"scale: peak RSS", "scale_peak_rss_mb", "MB", "< bound"},
+		{"scale: configured memory bound", "scale_memory_bound_mb", "MB", ""},
 		{"scale: peak RSS per 100k keys held", "scale_rss_mb_per_100k_keys", "MB", ""},
 		{"scale: Go heap per key held", "scale_heap_bytes_per_key", "B", ""},
 		{"scale: session state estimate per key", "scale_state_bytes_per_key", "B", ""},
@@ -289,6 +291,16 @@ func writeChart(path, mode string, f map[string]float64) error {
 			{Label: "4-step funnel p99", Value: v("funnel_p99_ms"), Color: "purple"},
 			{Label: "retention p99", Value: v("retention_p99_ms"), Color: "purple"},
 			{Label: "segment p99", Value: v("segment_p99_ms"), Color: "purple"},
+			{Label: "alert 2xx -> webhook p99", Value: v("alert_delivery_p99_ms"), Color: "crimson"},
+		}},
+		{Title: fmt.Sprintf("Processor memory, %.0f customer keys", v("scale_keys")), Unit: "MB", Bars: []svgchart.Bar{
+			{Label: "peak RSS", Value: v("scale_peak_rss_mb"), Color: "seagreen"},
+			{Label: "configured bound", Value: v("scale_memory_bound_mb"), Color: "#9ab"},
+			{Label: "session state (estimate)", Value: v("scale_state_bytes") / 1e6, Color: "seagreen"},
+		}},
+		{Title: "Processor restarts", Unit: "s", Bars: []svgchart.Bar{
+			{Label: "restart to first flush", Value: v("restart_to_first_flush_s"), Color: "seagreen"},
+			{Label: "kill -9 to next first flush", Value: v("kill9_recovery_s"), Color: "darkorange"},
 		}},
 	}
 	fh, err := os.Create(path)
