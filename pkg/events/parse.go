@@ -30,7 +30,8 @@ func parseDoc(raw []byte) (any, bool) {
 
 type parser struct {
 	s []byte
-	// src is s as a string (parseDoc only).
+	// src is s as a string (parseDoc and unmarshalFast): strings without
+	// escapes are its substrings.
 	src string
 	i   int
 	// buf is scratch space for unescaping strings.

@@ -38,6 +38,23 @@ func Marshal(ev *Event) ([]byte, error) {
 // Unmarshal decodes a Kafka record value written by Marshal. It fails on
 // bytes that are not a wire event and on a version it does not know.
 func Unmarshal(b []byte) (Event, error) {
+	ev, ok := unmarshalFast(b)
+	if unmarshalHook != nil {
+		unmarshalHook(ok)
+	}
+	if ok {
+		return ev, nil
+	}
+	return unmarshalReference(b)
+}
+
+// unmarshalHook, when a test sets it, learns of each Unmarshal whether
+// unmarshalFast decoded the record.
+var unmarshalHook func(fast bool)
+
+// unmarshalReference is Unmarshal without its fast path: what
+// unmarshalFast must agree with, and the path that words the errors.
+func unmarshalReference(b []byte) (Event, error) {
 	var ev Event
 	w := wireEvent{Event: &ev}
 	// goccy/go-json decodes about three times faster than encoding/json but
