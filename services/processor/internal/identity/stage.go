@@ -80,9 +80,12 @@ func (s *Stage) valid(id string) string {
 func (s *Stage) Load(ctx context.Context, batch []*stage.Event) error {
 	// Clusters span partitions, so another processor instance may have
 	// changed a held cluster: re-read every cluster a link of this batch
-	// touches (links are rare; everything else may use the cache).
+	// touches, unless both ids are already in one held cluster (the link
+	// changes nothing: after a login every event carries both ids, and
+	// re-reading those made the identity load most of a flush's; such an
+	// event reads the cache like any other).
 	for _, ev := range batch {
-		if from, _, _ := s.link(&ev.Event); from != "" {
+		if from, user, _ := s.link(&ev.Event); from != "" && !s.linked(from, user) {
 			for _, id := range []string{ev.Event.AnonymousID, ev.Event.PreviousID, ev.Event.UserID} {
 				s.g.Forget(id)
 			}
@@ -104,6 +107,16 @@ func (s *Stage) Load(ctx context.Context, batch []*stage.Event) error {
 		}
 	}
 	return s.probeUsers(ctx, batch)
+}
+
+// linked reports whether ids a and b are in one held cluster.
+func (s *Stage) linked(a, b string) bool {
+	ca, ok := s.g.Lookup(a)
+	if !ok {
+		return false
+	}
+	cb, ok := s.g.Lookup(b)
+	return ok && ca == cb
 }
 
 // loadClusters reads the clusters of the missing ids (id -> is a userId).

@@ -89,11 +89,14 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 	decoded := p.now()
 	// The stages load their state concurrently (each reads its own tables).
 	lg, lctx := errgroup.WithContext(ctx)
-	for _, s := range p.stages {
+	loads := make([]any, 2*len(p.stages)) // per stage: name, duration (debug log)
+	for i, s := range p.stages {
 		lg.Go(func() error {
+			t := time.Now()
 			if err := s.Load(lctx, evs); err != nil {
 				return fmt.Errorf("load %s state: %w", s.Name(), err)
 			}
+			loads[2*i], loads[2*i+1] = "load_"+s.Name(), time.Since(t)
 			return nil
 		})
 	}
@@ -136,8 +139,8 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 		s.Written()
 	}
 	now := p.now()
-	p.log.Debug("flush written", "events", len(evs), "dead", len(dead), "decode", decoded.Sub(start), "load", loaded.Sub(decoded),
-		"process", processed.Sub(loaded), "write", now.Sub(processed))
+	p.log.Debug("flush written", append([]any{"events", len(evs), "dead", len(dead), "decode", decoded.Sub(start), "load", loaded.Sub(decoded),
+		"process", processed.Sub(loaded), "write", now.Sub(processed)}, loads...)...)
 	for _, ev := range evs {
 		if !ev.Event.ReceivedAt.IsZero() {
 			p.m.Latency.Observe(now.Sub(ev.Event.ReceivedAt).Seconds())
