@@ -14,4 +14,12 @@
 // column that may differ between copies runs after that (Query.Where), and
 // only filters on columns every copy shares may run before it
 // (Query.Match, a PREWHERE that also keeps FINAL's merge small).
+//
+// FINAL is a single-threaded merge on ClickHouse 18.16. Query.Copies skips
+// it for a reader whose answer cannot change with copies: it reads only
+// columns every copy shares and aggregates so that a repeated row changes
+// nothing (uniqExact(event_id), not count()). Funnels and retention do not
+// qualify: they take the event's time and bot flag, which differ between
+// copies of separate deliveries, so a losing copy's earlier time or
+// non-bot flag would change them; they read with FINAL.
 package eventsql

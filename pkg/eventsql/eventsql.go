@@ -35,6 +35,25 @@ type Query struct {
 	// Where filters the collapsed rows (any column, e.g. is_bot, a paging
 	// cursor).
 	Where string
+	// Copies: the caller's answer is unchanged by extra copies of an
+	// event, so Source reads without FINAL (a parallel read; FINAL is a
+	// single-threaded merge on ClickHouse 18.16) and every copy of an
+	// event is a row. It takes both of these, and only the first can be
+	// checked here:
+	//
+	//   - every copy yields the same row: Cols and Where name only columns
+	//     every copy shares (Shared), as Match does, and Range (ts_ms) is
+	//     not set; Source panics otherwise. Copies from separate deliveries
+	//     differ in their skew-corrected time (timestamp, ts_ms), bot flag,
+	//     session and write-time customer_id, so an aggregate of those is
+	//     changed by a losing copy (an earlier time, a non-bot copy of a
+	//     bot event): such a reader keeps FINAL (funnels and retention do).
+	//   - the caller's aggregate gives the same answer when a row is
+	//     repeated: min, max, any, argMin of shared values, uniqExact,
+	//     groupUniqArray, a flag (countIf(c) > 0), per-key lookups
+	//     (ANY JOIN). count(), sum() and groupArray count a copy as an
+	//     event: count uniqExact(event_id) instead, or keep FINAL.
+	Copies bool
 }
 
 // RangeMargin widens Query.Range before the copies collapse (1 day, in
@@ -63,12 +82,23 @@ func RangeArgs(fromMs, toMs int64) []any {
 }
 
 // Source returns a parenthesised subquery over the events of db: one row
-// per event id (the winning copy) with q.Cols. Its "?" placeholders are,
-// in order: the key set when q.Keys, then those of q.Match, then
-// RangeArgs when q.Range, then those of q.Where.
+// per event id (the winning copy; with q.Copies, one per copy) with
+// q.Cols. Its "?" placeholders are, in order: the key set when q.Keys,
+// then those of q.Match, then RangeArgs when q.Range, then those of
+// q.Where.
 func Source(db string, q Query) string {
 	if err := CheckMatch(q.Match); err != nil {
 		panic("eventsql: " + err.Error())
+	}
+	if q.Copies {
+		if q.Range {
+			panic("eventsql: Copies with Range: the range is on ts_ms, which may differ between copies of an event")
+		}
+		for _, c := range append([]string{q.Where}, q.Cols...) {
+			if err := checkShared(c); err != nil {
+				panic("eventsql: Copies reads every copy, so each must yield the same row: " + err.Error())
+			}
+		}
 	}
 	cols := "event_id"
 	if len(q.Cols) > 0 {
@@ -90,7 +120,11 @@ func Source(db string, q Query) string {
 		where = append(where, "("+q.Where+")")
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "(SELECT %s FROM %s.%s FINAL", cols, db, Table)
+	final := " FINAL"
+	if q.Copies {
+		final = ""
+	}
+	fmt.Fprintf(&b, "(SELECT %s FROM %s.%s%s", cols, db, Table, final)
 	if len(pre) > 0 {
 		b.WriteString(" PREWHERE " + strings.Join(pre, " AND "))
 	}
@@ -122,10 +156,28 @@ var (
 // CheckMatch returns an error when cond names a column that may differ
 // between copies of an event (string literals are ignored).
 func CheckMatch(cond string) error {
-	for _, id := range identRE.FindAllString(quotedRE.ReplaceAllString(cond, "''"), -1) {
-		if varying[id] {
-			return fmt.Errorf("match condition %q names %s, which may differ between copies of an event: filter it in Where", cond, id)
-		}
+	if id := firstVarying(cond); id != "" {
+		return fmt.Errorf("match condition %q names %s, which may differ between copies of an event: filter it in Where", cond, id)
 	}
 	return nil
+}
+
+// checkShared returns an error when expr names a column that may differ
+// between copies of an event.
+func checkShared(expr string) error {
+	if id := firstVarying(expr); id != "" {
+		return fmt.Errorf("%q names %s, which may differ between copies of an event", expr, id)
+	}
+	return nil
+}
+
+// firstVarying returns the first identifier of expr outside string
+// literals that names a column that may differ between copies, or "".
+func firstVarying(expr string) string {
+	for _, id := range identRE.FindAllString(quotedRE.ReplaceAllString(expr, "''"), -1) {
+		if varying[id] {
+			return id
+		}
+	}
+	return ""
 }

@@ -33,3 +33,27 @@ func TestMatchRefusesVaryingColumns(t *testing.T) {
 	assert.True(t, eventsql.Shared("event"))
 	assert.False(t, eventsql.Shared("ts_ms"))
 }
+
+func TestSourceCopies(t *testing.T) {
+	assert.Equal(t, "(SELECT event_id FROM cem.events)", eventsql.Source("cem", eventsql.Query{Copies: true}))
+	assert.Equal(t, "(SELECT event_id, channel FROM db.events PREWHERE customer_key IN ? AND (event IN ?) WHERE (channel != ''))",
+		eventsql.Source("db", eventsql.Query{Cols: []string{"event_id", "channel"}, Keys: true, Match: "event IN ?", Where: "channel != ''", Copies: true}),
+		"the same narrowing as with FINAL, without FINAL")
+	assert.Equal(t, "(SELECT event_id, channel FROM db.events FINAL PREWHERE customer_key IN ? AND (event IN ?) WHERE (channel != ''))",
+		eventsql.Source("db", eventsql.Query{Cols: []string{"event_id", "channel"}, Keys: true, Match: "event IN ?", Where: "channel != ''"}),
+		"FINAL by default")
+	assert.Equal(t, "(SELECT event_id AS id, if(event = 'ts_ms', 1, 0) AS x FROM db.events)",
+		eventsql.Source("db", eventsql.Query{Cols: []string{"event_id AS id", "if(event = 'ts_ms', 1, 0) AS x"}, Copies: true}), "string literals are not columns")
+	for _, q := range []eventsql.Query{
+		{Cols: []string{"event_id", "ts_ms"}, Copies: true},
+		{Cols: []string{"toDate(timestamp) AS day"}, Copies: true},
+		{Cols: []string{"customer_id"}, Copies: true},
+		{Where: "is_bot = 0", Copies: true},
+		{Where: "session_id != ''", Copies: true},
+		{Range: true, Copies: true},
+	} {
+		assert.Panics(t, func() { eventsql.Source("db", q) }, "%+v", q)
+		q.Copies = false
+		assert.NotPanics(t, func() { eventsql.Source("db", q) }, "%+v with FINAL", q)
+	}
+}
