@@ -26,6 +26,10 @@ const SaneTime = "ts_ms >= 946684800000 AND ts_ms < (toInt64(toUInt32(now())) + 
 // through identities at query time (argMax by version), or the key itself
 // when it was never linked. That resolution is what stitches anonymous
 // pre-login events to the customer retroactively. Bot traffic is excluded.
+// It reads with FINAL (not eventsql.Query.Copies): its callers take the
+// event's time and the bot flag is filtered, and both may differ between
+// copies of an event; the customer comes from customer_key, which every
+// copy shares, never from the stored customer_id, which may not.
 //
 // match filters on columns every copy of an event shares (event names,
 // properties; eventsql.Query.Match), before the copies collapse, and keeps

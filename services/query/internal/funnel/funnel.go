@@ -100,8 +100,9 @@ func (e *Engine) perCustomer(r *Request) (string, []any) {
 	}
 	var level, middle string
 	if r.Strict {
-		// groupUniqArray drops replayed duplicates, which would break
-		// adjacency.
+		// The source has one row per event id (FINAL): copies of
+		// separate deliveries differ in ts_ms, so this set would drop
+		// only exact copies, and any other copy would break adjacency.
 		level = "arrayMap(x -> x.3, arraySort(groupUniqArray((ts_ms, event_id, sn, toInt64(timestamp))))) AS m, " +
 			"arrayMap(x -> x.4, arraySort(groupUniqArray((ts_ms, event_id, sn, toInt64(timestamp))))) AS ts"
 		middle = "m, ts, " + strictLevel(n, r.WindowSeconds) + " AS level"
