@@ -18,6 +18,7 @@ type Cluster struct {
 	Stored bool
 	// Links place a held cluster in the graph's recency order.
 	recency.Links[Cluster]
+	gen int // the graph's gen when the cluster was last used
 }
 
 // Merge is one merge performed by Link.
@@ -42,11 +43,26 @@ type Merge struct {
 type Graph struct {
 	order recency.List[Cluster, *Cluster]
 	index map[string]*Cluster
+	// gen numbers the stage's flush that uses the graph now; every cluster
+	// used is marked with it (Trim keeps those of flushes not yet written).
+	gen int
 }
 
 // NewGraph returns an empty graph.
 func NewGraph() *Graph {
-	return &Graph{index: map[string]*Cluster{}}
+	return &Graph{index: map[string]*Cluster{}, gen: 1}
+}
+
+// touch marks c the most recently used, by the current flush.
+func (g *Graph) touch(c *Cluster) {
+	g.order.Touch(c)
+	c.gen = g.gen
+}
+
+// Peek returns the cluster of id, if held, without marking it used.
+func (g *Graph) Peek(id string) (*Cluster, bool) {
+	c, ok := g.index[id]
+	return c, ok
 }
 
 // held returns the held cluster whose canonical id is id.
@@ -72,7 +88,7 @@ func (g *Graph) evict(c *Cluster) {
 func (g *Graph) Lookup(id string) (*Cluster, bool) {
 	c, ok := g.index[id]
 	if ok {
-		g.order.Touch(c)
+		g.touch(c)
 	}
 	return c, ok
 }
@@ -83,7 +99,7 @@ func (g *Graph) Lookup(id string) (*Cluster, bool) {
 // decoded Kafka record its ids came from.
 func (g *Graph) Put(c *Cluster) *Cluster {
 	if old, ok := g.held(c.Canonical); ok {
-		g.order.Touch(old)
+		g.touch(old)
 		return old
 	}
 	c.Canonical = strings.Clone(c.Canonical)
@@ -94,7 +110,7 @@ func (g *Graph) Put(c *Cluster) *Cluster {
 			c.Members[i] = strings.Clone(m)
 		}
 	}
-	g.order.Touch(c)
+	g.touch(c)
 	for _, m := range c.Members {
 		g.index[m] = c
 	}
@@ -159,9 +175,10 @@ func (g *Graph) Customer(id string) string {
 // Len is the number of clusters held.
 func (g *Graph) Len() int { return g.order.Len() }
 
-// Trim evicts least recently used clusters until at most n remain.
-func (g *Graph) Trim(n int) {
-	for g.order.Len() > n {
+// Trim evicts least recently used clusters until at most n remain, but
+// none used by a flush after written (its rows may not be written yet).
+func (g *Graph) Trim(n, written int) {
+	for g.order.Len() > n && g.order.Oldest().gen <= written {
 		g.evict(g.order.Oldest())
 	}
 }

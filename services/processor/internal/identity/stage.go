@@ -43,6 +43,13 @@ type Stage struct {
 	now     func() time.Time
 	version uint64
 	rows    rows
+	// written counts the flushes whose rows are written (Written); the
+	// graph's gen is the flush being loaded and processed.
+	written int
+	// userKeys are the userIds seen as customer keys (events without an
+	// anonymousId) in the flush being processed, flightUserKeys in the one
+	// whose rows are being written (probeUsers cannot read them yet).
+	userKeys, flightUserKeys map[string]struct{}
 }
 
 var _ stage.Stage = (*Stage)(nil)
@@ -77,17 +84,25 @@ func (s *Stage) valid(id string) string {
 // Load implements stage.Stage: ids of the batch that are not held are read
 // from identities, and the complete member lists of their customers from
 // customer_ids, in one query each.
+//
+// Its reads do not wait for the previous flush's rows in flight
+// (sink.Await): the clusters that flush used stay held (not re-read, not
+// trimmed) until it is written, and its user keys are in flightUserKeys.
 func (s *Stage) Load(ctx context.Context, batch []*stage.Event) error {
+	ctx = sink.WithoutAwait(ctx)
 	// Clusters span partitions, so another processor instance may have
 	// changed a held cluster: re-read every cluster a link of this batch
 	// touches, unless both ids are already in one held cluster (the link
 	// changes nothing: after a login every event carries both ids, and
 	// re-reading those made the identity load most of a flush's; such an
-	// event reads the cache like any other).
+	// event reads the cache like any other) or the previous flush, not yet
+	// written, used it.
 	for _, ev := range batch {
 		if from, user, _ := s.link(&ev.Event); from != "" && !s.linked(from, user) {
 			for _, id := range []string{ev.Event.AnonymousID, ev.Event.PreviousID, ev.Event.UserID} {
-				s.g.Forget(id)
+				if c, ok := s.g.Peek(id); ok && c.gen <= s.written {
+					s.g.Forget(id)
+				}
 			}
 		}
 	}
@@ -111,11 +126,11 @@ func (s *Stage) Load(ctx context.Context, batch []*stage.Event) error {
 
 // linked reports whether ids a and b are in one held cluster.
 func (s *Stage) linked(a, b string) bool {
-	ca, ok := s.g.Lookup(a)
+	ca, ok := s.g.Peek(a)
 	if !ok {
 		return false
 	}
-	cb, ok := s.g.Lookup(b)
+	cb, ok := s.g.Peek(b)
 	return ok && ca == cb
 }
 
@@ -214,6 +229,12 @@ func (s *Stage) loadMembers(ctx context.Context, custs []string) (map[string][]s
 func (s *Stage) Process(ev *stage.Event) error {
 	e := &ev.Event
 	anon, user := s.valid(e.AnonymousID), s.valid(e.UserID)
+	if e.AnonymousID == "" && e.UserID != "" {
+		if s.userKeys == nil {
+			s.userKeys = map[string]struct{}{}
+		}
+		s.userKeys[e.UserID] = struct{}{}
+	}
 	var m *Merge
 	switch from, to, alias := s.link(e); {
 	case from == "":
@@ -269,16 +290,27 @@ func (s *Stage) record(m *Merge, ev *stage.Event) {
 func (s *Stage) Drain() []sink.Block {
 	b := s.rows.blocks()
 	s.rows = rows{}
+	s.flightUserKeys, s.userKeys = s.userKeys, s.flightUserKeys
+	clear(s.userKeys)
+	s.g.gen++
 	return b
 }
 
-// Written implements stage.Stage: it trims the graph to MaxClusters.
-func (s *Stage) Written() { s.g.Trim(s.cfg.MaxClusters) }
+// Written implements stage.Stage: it trims the graph to MaxClusters (with
+// flushes overlapped, it is called for the previous flush after this one
+// was processed: clusters this one used stay).
+func (s *Stage) Written() {
+	s.written++
+	s.g.Trim(s.cfg.MaxClusters, s.written)
+}
 
 // Reset implements stage.Stage.
 func (s *Stage) Reset() {
 	s.g.Reset()
+	s.g.gen = s.written + 1
 	s.rows = rows{}
+	clear(s.userKeys)
+	clear(s.flightUserKeys)
 }
 
 func dedup(ids []string) []string {

@@ -75,6 +75,10 @@ func (s *Stage) probeUsers(ctx context.Context, batch []*stage.Event) error {
 		}
 		seen[from] = true
 		if c, ok := s.g.Lookup(from); ok && !c.HasUser {
+			if _, inFlight := s.flightUserKeys[from]; inFlight {
+				c.HasUser = true // a userId key of the flush being written
+				continue
+			}
 			ids = append(ids, from)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -15,7 +17,7 @@ import (
 )
 
 // Handler processes flushes. Handle returns nil when the records' results
-// are durable. An error while ctx is live is fatal (a permanent failure such
+// are durable (a Syncer: when the previous flush's are). An error while ctx is live is fatal (a permanent failure such
 // as a rejected statement): the consumer stops without committing and Run
 // returns it. An error after ctx ended means nothing of the flush may be
 // committed. Reset drops in-memory state; it is called after a failed Handle
@@ -23,6 +25,15 @@ import (
 type Handler interface {
 	Handle(ctx context.Context, recs []record.Record) error
 	Reset()
+}
+
+// Syncer is optional for a Handler whose Handle returns before the flush's
+// results are durable, once the previous flush's are (a pipelined
+// handler): the consumer commits a flush's offsets after the next Handle
+// or after Sync, which makes the last flush durable. Sync's errors are
+// Handle's.
+type Syncer interface {
+	Sync(ctx context.Context) error
 }
 
 // Preparer is optional for a Handler: Prepare runs on each record as it is
@@ -66,6 +77,7 @@ type Consumer struct {
 	cfg    Config
 	h      Handler
 	prep   Preparer // h's, when it is one
+	sync   Syncer   // h's, when it is one
 	m      *Metrics
 	log    *slog.Logger
 	health health
@@ -78,6 +90,7 @@ func New(cfg Config, h Handler, m *Metrics, log *slog.Logger) *Consumer {
 	}
 	c := &Consumer{cfg: cfg, h: h, m: m, log: log}
 	c.prep, _ = h.(Preparer)
+	c.sync, _ = h.(Syncer)
 	c.health.set(nil, errors.New("not a member of the consumer group yet"))
 	return c
 }
@@ -168,6 +181,9 @@ func (c *Consumer) runGeneration(gctx context.Context, gen *kafka.Generation) er
 			wg.Wait()
 			fctx, cancel := context.WithTimeout(context.Background(), c.cfg.FinalFlushTimeout)
 			err = b.flush(fctx)
+			if err == nil {
+				err = b.sync(fctx)
+			}
 			cancel()
 			c.h.Reset()
 			c.health.set(nil, errors.New("generation ended; rejoining the consumer group"))
@@ -186,6 +202,11 @@ func (c *Consumer) runGeneration(gctx context.Context, gen *kafka.Generation) er
 			}
 		case <-timer.C:
 			err = b.flush(gctx)
+		}
+		// A pipelined handler's last flush completes now unless more
+		// records wait (their flush will overlap its writes).
+		if err == nil && len(in) == 0 && len(b.recs) == 0 {
+			err = b.sync(gctx)
 		}
 		if err != nil && gctx.Err() == nil {
 			return err
@@ -243,6 +264,12 @@ type batcher struct {
 	next  map[int]int64 // partition -> offset after its last pending record
 	parts map[int]*partition
 	dirty bool // the handler's state is ahead of ClickHouse
+	// handled are the offsets and records of the flush a pipelined handler
+	// has taken but not yet made durable (nil when none): when it fails,
+	// its records are pending again, ahead of the newer ones, so that no
+	// commit can pass them.
+	handled     map[int]int64
+	handledRecs []record.Record
 }
 
 func (b *batcher) add(r record.Record) {
@@ -266,13 +293,61 @@ func (b *batcher) flush(ctx context.Context) error {
 		b.dirty = false
 	}
 	if err := b.c.h.Handle(ctx, b.recs); err != nil {
-		b.dirty = true
-		b.c.log.Warn("flush abandoned; offsets not committed", "records", len(b.recs), "err", err)
+		b.abandon(err)
 		return err
 	}
-	offsets := make(map[int]int64, len(b.next))
-	for id, next := range b.next {
-		offsets[id] = next
+	offsets := maps.Clone(b.next)
+	clear(b.next)
+	if b.c.sync == nil {
+		b.recs = b.recs[:0]
+		b.commit(offsets)
+		return nil
+	}
+	// The previous flush is durable now; this one once the next Handle or
+	// sync returns.
+	if b.handled != nil {
+		b.commit(b.handled)
+	}
+	b.handled, b.handledRecs, b.recs = offsets, b.recs, b.handledRecs[:0]
+	return nil
+}
+
+// sync makes a pipelined handler's last flush durable and commits it.
+func (b *batcher) sync(ctx context.Context) error {
+	if b.handled == nil {
+		return nil
+	}
+	if err := b.c.sync.Sync(ctx); err != nil {
+		b.abandon(err)
+		return err
+	}
+	b.commit(b.handled)
+	b.handled = nil
+	return nil
+}
+
+// abandon drops what the handler took but did not make durable: its state
+// is reset before the next flush and the offsets stay uncommitted.
+func (b *batcher) abandon(err error) {
+	b.dirty = true
+	if b.handled != nil {
+		b.recs = append(slices.Clip(b.handledRecs), b.recs...)
+		if b.next == nil {
+			b.next = map[int]int64{}
+		}
+		for id, next := range b.handled {
+			if _, ok := b.next[id]; !ok {
+				b.next[id] = next
+			}
+		}
+		b.handled, b.handledRecs = nil, nil
+	}
+	b.c.log.Warn("flush abandoned; offsets not committed", "records", len(b.recs), "err", err)
+}
+
+// commit commits offsets (partition -> next offset) and updates the lag.
+func (b *batcher) commit(offsets map[int]int64) {
+	for id, next := range offsets {
 		p := b.parts[id]
 		p.committed.Store(next)
 		b.c.m.Lag.WithLabelValues(strconv.Itoa(id)).Set(float64(p.lag()))
@@ -281,7 +356,4 @@ func (b *batcher) flush(ctx context.Context) error {
 		// The rows are written; the next owner replays them idempotently.
 		b.c.log.Warn("commit offsets failed", "err", err)
 	}
-	b.recs = b.recs[:0]
-	clear(b.next)
-	return nil
 }

@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -144,4 +145,58 @@ func TestPrepareRunsAheadOfFlushIntegration(t *testing.T) {
 	close(h.release)
 	itest.Eventually(t, 10*time.Second, func() bool { return h.n.Load() == later+1 }, "all handled")
 	assert.Zero(t, h.undecoded.Load(), "Handle gets each record with what Prepare made of it")
+}
+
+// pipelinedHandler takes flushes like a pipelined handler (Handle returns
+// before the flush is durable; Sync completes it) and fails permanently in
+// its second Handle, as when the first flush's writes are rejected.
+type pipelinedHandler struct {
+	calls  int
+	synced atomic.Int64
+}
+
+func (h *pipelinedHandler) Handle(context.Context, []record.Record) error {
+	h.calls++
+	if h.calls == 2 {
+		return errors.New("the previous flush's rows were rejected")
+	}
+	return nil
+}
+
+func (h *pipelinedHandler) Sync(context.Context) error { return nil }
+func (h *pipelinedHandler) Reset()                     {}
+
+// TestPipelinedFlushNotCommittedBeforeDurableIntegration: a pipelined
+// handler's flush is committed only once the next Handle or Sync succeeds;
+// when the next Handle fails, neither flush is committed, and the next
+// member of the group gets every record again.
+func TestPipelinedFlushNotCommittedBeforeDurableIntegration(t *testing.T) {
+	k := itest.Kafka(t)
+	w := &kafka.Writer{Addr: kafka.TCP(k.Addr()), Topic: "cem.events", Balancer: &kafka.Hash{}, BatchSize: 10, BatchTimeout: time.Millisecond}
+	t.Cleanup(func() { _ = w.Close() })
+	const key = "one-key" // one partition, in order
+	var msgs []kafka.Message
+	for i := range 3 {
+		msgs = append(msgs, kafka.Message{Key: []byte(key), Value: fmt.Appendf(nil, `{"n":%d}`, i)})
+	}
+	require.NoError(t, w.WriteMessages(context.Background(), msgs...))
+	cfg := ingest.Config{
+		Brokers: []string{k.Addr()}, Topic: "cem.events", Group: "pipelined-test", FlushRows: 1, FlushInterval: time.Hour,
+		MaxWait: 50 * time.Millisecond, FinalFlushTimeout: 5 * time.Second, SessionTimeout: 6 * time.Second, RebalanceTimeout: 6 * time.Second,
+	}
+	h := &pipelinedHandler{}
+	err := ingest.New(cfg, h, ingest.NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler)).Run(context.Background())
+	require.ErrorContains(t, err, "rejected", "a permanent failure stops the member")
+	assert.Equal(t, 2, h.calls)
+
+	// The next member starts where the group committed: at the start.
+	next := &countHandler{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		_ = ingest.New(cfg, next, ingest.NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler)).Run(ctx)
+		close(done)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	itest.Eventually(t, 20*time.Second, func() bool { return next.n.Load() == 3 }, "every record again")
 }

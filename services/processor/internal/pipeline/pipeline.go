@@ -33,8 +33,16 @@ type Writer interface {
 // holds the list from its check until its rows are written.
 type Suppressor = suppress.Holder
 
-// Pipeline is the flush handler. Handle and Reset are not safe for
+// Pipeline is the flush handler. Handle, Sync and Reset are not safe for
 // concurrent use; Prepare is.
+//
+// Flushes are pipelined one deep: Handle returns once its flush is
+// processed and its rows are being written, and the next Handle loads and
+// processes while they are. Every ClickHouse read of a Load first waits for
+// the rows in flight (sink.WithAwait), so state read back is never behind
+// what was processed; the stages' AfterWrite and Written run, and the DLQ
+// records are published, on the caller's goroutine once the rows are
+// written: in the next Handle before it drains, or in Sync.
 type Pipeline struct {
 	suppress Suppressor
 	stages   []stage.Stage
@@ -43,6 +51,20 @@ type Pipeline struct {
 	m        *Metrics
 	log      *slog.Logger
 	now      func() time.Time
+	inflight *inflight
+}
+
+// inflight is a flush whose rows are being written.
+type inflight struct {
+	done   chan struct{} // closed when the writes ended; err is then set
+	err    error
+	cancel context.CancelFunc
+	evs    []*stage.Event
+	dead   []record.Record
+	erased suppress.Held
+	timing []any // the flush's debug log fields so far
+	// drained and wrote time the writes.
+	drained, wrote time.Time
 }
 
 // New returns a pipeline running stages in order.
@@ -55,17 +77,18 @@ func New(stages []stage.Stage, w Writer, dlq Publisher, m *Metrics, log *slog.Lo
 // checked in the flush that would write them.
 func (p *Pipeline) Suppress(s Suppressor) { p.suppress = s }
 
-// Handle processes one flush. It returns nil when every row and DLQ record
-// is written. Otherwise the stages may hold state ahead of ClickHouse and the
-// caller must call Reset before the next Handle: the error is ctx's when ctx
-// ended, else a permanent one (a statement ClickHouse rejects) that retrying
-// cannot fix.
+// Handle processes one flush and starts writing its rows. It returns nil
+// when the flush is processed and the previous flush (if any) is complete:
+// its rows and DLQ records written (its offsets may be committed). Sync
+// completes this one. Otherwise the stages may hold state ahead of
+// ClickHouse and the caller must call Reset before the next Handle: the
+// error is ctx's when ctx ended, else a permanent one (a statement
+// ClickHouse rejects) that retrying cannot fix.
 func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 	start := p.now()
 	var erased suppress.Held
 	if p.suppress != nil {
 		erased = p.suppress.Hold()
-		defer erased.Release()
 	}
 	evs := make([]*stage.Event, 0, len(recs))
 	src := make([]record.Record, 0, len(recs))
@@ -87,8 +110,9 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 		evs, src = append(evs, ev), append(src, m)
 	}
 	decoded := p.now()
-	// The stages load their state concurrently (each reads its own tables).
-	lg, lctx := errgroup.WithContext(ctx)
+	// The stages load their state concurrently (each reads its own tables),
+	// each read after the previous flush's rows are written.
+	lg, lctx := errgroup.WithContext(sink.WithAwait(ctx, p.await))
 	loads := make([]any, 2*len(p.stages)) // per stage: name, duration (debug log)
 	for i, s := range p.stages {
 		lg.Go(func() error {
@@ -101,6 +125,7 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 		})
 	}
 	if err := lg.Wait(); err != nil {
+		release(erased)
 		return err
 	}
 	loaded := p.now()
@@ -113,18 +138,79 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 		}
 	}
 	processed := p.now()
+	if err := p.Sync(ctx); err != nil {
+		release(erased)
+		return err
+	}
+	synced := p.now()
 	// Each stage's blocks are built (Drain touches only the stage's own
 	// state) and written in their order (identities after the tables they
 	// index); the stages run concurrently: ClickHouse does most of the work.
-	wg, wctx := errgroup.WithContext(ctx)
-	for _, s := range p.stages {
-		wg.Go(func() error { return p.w.Write(wctx, s.Drain()) })
+	// The writes outlive ctx's cancellation (a rebalance's final flush
+	// completes them under its own deadline in Sync); Reset cancels them.
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	f := &inflight{done: make(chan struct{}), cancel: cancel, evs: evs, dead: dead, erased: erased, timing: append([]any{
+		"events", len(evs), "dead", len(dead), "decode", decoded.Sub(start), "load", loaded.Sub(decoded),
+		"process", processed.Sub(loaded), "previous_write_wait", synced.Sub(processed)}, loads...)}
+	blocks := make([][]sink.Block, len(p.stages))
+	for i, s := range p.stages {
+		blocks[i] = s.Drain()
 	}
-	if err := wg.Wait(); err != nil {
+	p.inflight = f
+	f.drained = p.now()
+	go func() {
+		defer close(f.done)
+		wg, gctx := errgroup.WithContext(wctx)
+		for _, b := range blocks {
+			wg.Go(func() error { return p.w.Write(gctx, b) })
+		}
+		f.err = wg.Wait()
+		f.wrote = p.now()
+	}()
+	return nil
+}
+
+// await waits until the rows in flight are written (for reads: see
+// sink.WithAwait). Safe for concurrent use while a Handle loads.
+func (p *Pipeline) await(ctx context.Context) error {
+	f := p.inflight
+	if f == nil {
+		return nil
+	}
+	select {
+	case <-f.done:
+		return f.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Sync completes the flush in flight, if any: it waits for its rows, publishes
+// its DLQ records and runs the stages' AfterWrite and Written. When ctx ends
+// first, the writes are cancelled and ctx's error is returned. An error means
+// the flush is not complete (the caller must Reset, as after Handle).
+func (p *Pipeline) Sync(ctx context.Context) error {
+	f := p.inflight
+	if f == nil {
+		return nil
+	}
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+		f.cancel()
+		<-f.done
+	}
+	p.inflight = nil
+	defer release(f.erased)
+	f.cancel()
+	if f.err != nil {
+		return f.err
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if len(dead) > 0 {
-		if err := p.dlq.Publish(ctx, dead); err != nil {
+	if len(f.dead) > 0 {
+		if err := p.dlq.Publish(ctx, f.dead); err != nil {
 			return fmt.Errorf("publish dlq: %w", err)
 		}
 	}
@@ -139,14 +225,34 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 		s.Written()
 	}
 	now := p.now()
-	p.log.Debug("flush written", append([]any{"events", len(evs), "dead", len(dead), "decode", decoded.Sub(start), "load", loaded.Sub(decoded),
-		"process", processed.Sub(loaded), "write", now.Sub(processed)}, loads...)...)
-	for _, ev := range evs {
+	p.log.Debug("flush written", append(f.timing, "write", f.wrote.Sub(f.drained))...)
+	for _, ev := range f.evs {
 		if !ev.Event.ReceivedAt.IsZero() {
 			p.m.Latency.Observe(now.Sub(ev.Event.ReceivedAt).Seconds())
 		}
 	}
 	return nil
+}
+
+// Reset cancels the writes in flight and drops every stage's in-memory
+// state.
+func (p *Pipeline) Reset() {
+	if f := p.inflight; f != nil {
+		f.cancel()
+		<-f.done
+		release(f.erased)
+		p.inflight = nil
+	}
+	for _, s := range p.stages {
+		s.Reset()
+	}
+}
+
+// release ends an erasure hold (nil without a Suppressor).
+func release(h suppress.Held) {
+	if h != nil {
+		h.Release()
+	}
 }
 
 // decoded is what Prepare made of a record.
@@ -162,13 +268,6 @@ type decoded struct {
 func (p *Pipeline) Prepare(r *record.Record) {
 	ev, f := decode(*r, p.now())
 	r.Decoded = decoded{ev: ev, f: f}
-}
-
-// Reset drops every stage's in-memory state.
-func (p *Pipeline) Reset() {
-	for _, s := range p.stages {
-		s.Reset()
-	}
 }
 
 // process runs one stage on one event, turning a panic into an error so a

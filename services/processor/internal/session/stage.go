@@ -58,7 +58,16 @@ type Stage struct {
 	// this flush to the session they were given.
 	stored  map[string]string
 	inBatch map[string]string
-	version uint64
+	// inFlight are the ids and sessions of the flush whose rows are being
+	// written while this one loads and processes (the pipeline overlaps
+	// them): reads of events do not see them yet.
+	inFlight map[string]string
+	// gen numbers the flush being loaded and processed (Drains + 1);
+	// written counts the flushes whose rows are written. A customer with
+	// gen > written has rows in flight or not yet drained: it is neither
+	// evicted nor reloaded without waiting for the writes.
+	gen, written int
+	version      uint64
 }
 
 var _ stage.Stage = (*Stage)(nil)
@@ -68,6 +77,7 @@ func NewStage(cfg Config, q Querier, m *Metrics, log *slog.Logger) (*Stage, erro
 	s := &Stage{
 		cfg: cfg, q: q, m: m, log: log, now: time.Now,
 		touched: map[*Session]bool{}, custs: map[*Customer]bool{}, stored: map[string]string{}, inBatch: map[string]string{},
+		inFlight: map[string]string{}, gen: 1,
 	}
 	s.lru = newLRU(func(c *Customer) {
 		s.bytes -= c.size
@@ -84,7 +94,12 @@ func (s *Stage) Name() string { return "session" }
 // event older than what the memory is complete for (after pruning, or a
 // replay after a restart), and looks up which of the batch's events that may
 // be re-deliveries are already stored (see the package doc).
+//
+// Reads of events do not wait for the previous flush's rows in flight
+// (sink.Await): its ids are in inFlight, and its keys are held (Written
+// does not evict them). Only reloading a held key waits.
 func (s *Stage) Load(ctx context.Context, batch []*stage.Event) error {
+	awaitCtx, ctx := ctx, sink.WithoutAwait(ctx)
 	clear(s.stored)
 	minTs := map[string]int64{}
 	var check []*stage.Event
@@ -100,6 +115,15 @@ func (s *Stage) Load(ctx context.Context, batch []*stage.Event) error {
 		}
 	}
 	if len(minTs) > 0 {
+		for k := range minTs {
+			if c, ok := s.lru.Peek(k); ok && c.gen > s.written {
+				// A late event of a key with rows in flight.
+				if err := sink.Await(awaitCtx); err != nil {
+					return err
+				}
+				break
+			}
+		}
 		restored, err := s.restore(ctx, minTs)
 		if err != nil {
 			return err
@@ -135,6 +159,7 @@ func (s *Stage) restore(ctx context.Context, minTs map[string]int64) (map[string
 	found := make(map[string]bool, len(stored))
 	for _, k := range keys {
 		c := s.cfg.Rebuild(k, stored[k], minTs[k])
+		c.gen = s.gen
 		c.size = c.Size()
 		s.bytes += c.size
 		s.lru.Add(c) // over a pruned or stale state of k, if held
@@ -251,11 +276,14 @@ func (s *Stage) Process(ev *stage.Event) error {
 		c = NewCustomer(ev.Key, ev.TsMs)
 		s.lru.Add(c)
 	}
-	c.seen = s.now().Unix()
+	c.seen, c.gen = s.now().Unix(), s.gen
 	s.custs[c] = true
 	sid, replay := s.stored[ev.ID]
 	if !replay {
 		sid, replay = s.inBatch[ev.ID]
+	}
+	if !replay {
+		sid, replay = s.inFlight[ev.ID]
 	}
 	if replay {
 		s.m.Replays.Inc()
@@ -313,7 +341,9 @@ func (s *Stage) Drain() []sink.Block {
 	}
 	s.dirty = s.dirty[:0]
 	clear(s.touched)
+	s.inFlight, s.inBatch = s.inBatch, s.inFlight
 	clear(s.inBatch)
+	s.gen++
 	return []sink.Block{{
 		Table: "sessions",
 		Columns: []string{"session_id", "customer_key", "customer_id", "start", "start_ms", "end_ms", "duration_ms",
@@ -326,7 +356,11 @@ func (s *Stage) Drain() []sink.Block {
 // Written implements stage.Stage: it drops sessions no event can join any
 // more and evicts idle keys, then the least recently used ones beyond
 // MaxCustomers or MaxBytes.
+//
+// With flushes overlapped, it is called for the previous flush after this
+// one was processed: customers of this flush (gen > written) stay.
 func (s *Stage) Written() {
+	s.written++
 	for c := range s.custs {
 		s.m.Closed.Add(float64(s.cfg.Prune(c)))
 		size := c.Size()
@@ -339,6 +373,9 @@ func (s *Stage) Written() {
 		c := s.lru.Oldest()
 		if s.lru.Len() <= s.cfg.MaxCustomers && (s.cfg.MaxBytes <= 0 || s.bytes <= s.cfg.MaxBytes) && c.seen >= idle {
 			break
+		}
+		if c.gen > s.written {
+			break // every newer one has rows not yet written, too
 		}
 		s.lru.RemoveOldest()
 	}
@@ -355,6 +392,8 @@ func (s *Stage) Reset() {
 	clear(s.custs)
 	clear(s.stored)
 	clear(s.inBatch)
+	clear(s.inFlight)
+	s.gen = s.written + 1
 	s.m.Customers.Set(0)
 	s.m.Bytes.Set(0)
 }

@@ -111,6 +111,9 @@ func (w *Writer) insert(ctx context.Context, b Block) error {
 // accumulates when it is called again. An error returned by scan is
 // Permanent (a column that does not convert).
 func (w *Writer) Query(ctx context.Context, scan func(driver.Rows) error, query string, args ...any) error {
+	if err := Await(ctx); err != nil {
+		return err
+	}
 	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": 64 << 20}))
 	return Retry(ctx, w.backoff, func(ctx context.Context) error {
 		rows, err := w.conn.Query(ctx, query, args...)
@@ -126,6 +129,30 @@ func (w *Writer) Query(ctx context.Context, scan func(driver.Rows) error, query 
 		w.MarkReady(false)
 		w.log.Warn("clickhouse query failed; retrying", "attempt", attempt, "err", err)
 	})
+}
+
+type awaitKey struct{}
+
+// WithAwait returns a context whose reads (Writer.Query) first call await:
+// the processor's flush loads its state while the previous flush's rows
+// are still being written, and a read must see them.
+func WithAwait(ctx context.Context, await func(context.Context) error) context.Context {
+	return context.WithValue(ctx, awaitKey{}, await)
+}
+
+// WithoutAwait returns a context whose reads do not wait: for a stage that
+// knows which of its reads may concern rows in flight and calls Await for
+// those itself.
+func WithoutAwait(ctx context.Context) context.Context {
+	return context.WithValue(ctx, awaitKey{}, (func(context.Context) error)(nil))
+}
+
+// Await waits for the rows in flight of ctx (see WithAwait; nil without).
+func Await(ctx context.Context) error {
+	if f, ok := ctx.Value(awaitKey{}).(func(context.Context) error); ok && f != nil {
+		return f(ctx)
+	}
+	return nil
 }
 
 // DB is the database the Writer writes to.
