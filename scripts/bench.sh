@@ -195,7 +195,7 @@ if want 7; then
 	SCALE_EVENTS=$((2 * SCALE_KEYS)) REPLAY=$((SCALE_KEYS / 5))
 	# The configured memory bound: the Go runtime's soft limit (the session
 	# state itself is bounded by CEM_PROCESSOR_STATE_MAX_BYTES, 512 MiB).
-	MIB=${BENCH_SCALE_MEMORY_MIB:-1536}
+	MIB=${BENCH_SCALE_MEMORY_MIB:-2048}
 	LIMIT=GOMEMLIMIT=${MIB}MiB
 	printf '{"limit_mb":%s}\n' "$(python3 -c "print($MIB * 1048576 / 1e6)")" >"$RUN/scale_limit.json"
 	processor() { processor_ "$@" CEM_SCORES_ENABLED=false; } # the stream path only: no scorer run over the dataset
