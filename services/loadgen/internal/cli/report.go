@@ -219,7 +219,7 @@ func runReport(_ context.Context, args []string, out, log io.Writer) error {
 		{"scale: distinct customer keys", "scale_keys", "keys", ""},
 		{"scale: processor", "scale_eps", "events/s", ""},
 		{"scale: peak RSS", "scale_peak_rss_mb", "MB", "< bound"},
-		{"scale: configured memory bound", "scale_memory_bound_mb", "MB", ""},
+		{"scale: configured memory bound (GOMEMLIMIT 80 %)", "scale_memory_bound_mb", "MB", ""},
 		{"scale: peak RSS per 100k keys held", "scale_rss_mb_per_100k_keys", "MB", ""},
 		{"scale: Go heap per key held", "scale_heap_bytes_per_key", "B", ""},
 		{"scale: session state estimate per key", "scale_state_bytes_per_key", "B", ""},

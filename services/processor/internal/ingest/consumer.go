@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -264,12 +263,13 @@ type batcher struct {
 	next  map[int]int64 // partition -> offset after its last pending record
 	parts map[int]*partition
 	dirty bool // the handler's state is ahead of ClickHouse
-	// handled are the offsets and records of the flush a pipelined handler
-	// has taken but not yet made durable (nil when none): when it fails,
-	// its records are pending again, ahead of the newer ones, so that no
-	// commit can pass them.
-	handled     map[int]int64
-	handledRecs []record.Record
+	// handled are the offsets of the flush a pipelined handler has taken
+	// but not yet made durable (nil when none).
+	handled map[int]int64
+	// lost is set when such a flush failed: its records are gone, so
+	// nothing after them may be committed in this generation (the next
+	// owner of the partitions replays them from the last commit).
+	lost bool
 }
 
 func (b *batcher) add(r record.Record) {
@@ -285,7 +285,7 @@ func (b *batcher) add(r record.Record) {
 // the generation retries them) and the handler is reset; the error is
 // returned.
 func (b *batcher) flush(ctx context.Context) error {
-	if len(b.recs) == 0 {
+	if len(b.recs) == 0 || b.lost {
 		return nil
 	}
 	if b.dirty {
@@ -298,8 +298,9 @@ func (b *batcher) flush(ctx context.Context) error {
 	}
 	offsets := maps.Clone(b.next)
 	clear(b.next)
+	clear(b.recs) // the records' memory is the handler's now
+	b.recs = b.recs[:0]
 	if b.c.sync == nil {
-		b.recs = b.recs[:0]
 		b.commit(offsets)
 		return nil
 	}
@@ -308,13 +309,13 @@ func (b *batcher) flush(ctx context.Context) error {
 	if b.handled != nil {
 		b.commit(b.handled)
 	}
-	b.handled, b.handledRecs, b.recs = offsets, b.recs, b.handledRecs[:0]
+	b.handled = offsets
 	return nil
 }
 
 // sync makes a pipelined handler's last flush durable and commits it.
 func (b *batcher) sync(ctx context.Context) error {
-	if b.handled == nil {
+	if b.handled == nil || b.lost {
 		return nil
 	}
 	if err := b.c.sync.Sync(ctx); err != nil {
@@ -331,16 +332,9 @@ func (b *batcher) sync(ctx context.Context) error {
 func (b *batcher) abandon(err error) {
 	b.dirty = true
 	if b.handled != nil {
-		b.recs = append(slices.Clip(b.handledRecs), b.recs...)
-		if b.next == nil {
-			b.next = map[int]int64{}
-		}
-		for id, next := range b.handled {
-			if _, ok := b.next[id]; !ok {
-				b.next[id] = next
-			}
-		}
-		b.handled, b.handledRecs = nil, nil
+		b.lost, b.handled = true, nil
+		b.c.log.Warn("flush abandoned after its writes started; nothing more is committed in this generation", "err", err)
+		return
 	}
 	b.c.log.Warn("flush abandoned; offsets not committed", "records", len(b.recs), "err", err)
 }

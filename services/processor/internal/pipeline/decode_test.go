@@ -29,3 +29,28 @@ func TestPoisonRecordIsCapped(t *testing.T) {
 	require.NoError(t, err)
 	assert.Less(t, len(b), 1<<19)
 }
+
+// Prepare releases a decoded record's bytes; a failure in processing then
+// sends the event's wire encoding to the DLQ, which decodes to the same
+// event. An undecodable record keeps its bytes for its own DLQ record.
+func TestPreparedRecordReleasesBytes(t *testing.T) {
+	ts := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	in := events.Event{Type: events.TypeTrack, MessageID: "m1", AnonymousID: "a1", Event: "Order Completed",
+		Properties: json.RawMessage(`{"revenue":10}`), Timestamp: ts, ReceivedAt: ts, Source: "web"}
+	value, err := events.AppendMarshal(nil, &in)
+	require.NoError(t, err)
+	p := &Pipeline{now: time.Now}
+
+	r := record.Record{Value: value}
+	p.Prepare(&r)
+	require.Nil(t, r.Value, "the decoded event holds its own copy")
+	d := r.Decoded.(decoded)
+	require.Nil(t, d.f)
+	f := newFailure(r, &d.ev.Event, events.ReasonProcessing, assert.AnError, time.Now())
+	assert.Equal(t, string(value), string(f.Raw), "the DLQ gets the event's encoding")
+
+	bad := record.Record{Value: []byte("{not json")}
+	p.Prepare(&bad)
+	assert.Equal(t, "{not json", string(bad.Value))
+	assert.NotNil(t, bad.Decoded.(decoded).f)
+}

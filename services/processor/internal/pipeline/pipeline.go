@@ -59,10 +59,12 @@ type inflight struct {
 	done   chan struct{} // closed when the writes ended; err is then set
 	err    error
 	cancel context.CancelFunc
-	evs    []*stage.Event
-	dead   []record.Record
-	erased suppress.Held
-	timing []any // the flush's debug log fields so far
+	// received are the events' receipt times (UnixNano, 0 unknown) for the
+	// latency histogram; the events themselves are not kept.
+	received []int64
+	dead     []record.Record
+	erased   suppress.Held
+	timing   []any // the flush's debug log fields so far
 	// drained and wrote time the writes.
 	drained, wrote time.Time
 }
@@ -149,7 +151,13 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 	// The writes outlive ctx's cancellation (a rebalance's final flush
 	// completes them under its own deadline in Sync); Reset cancels them.
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	f := &inflight{done: make(chan struct{}), cancel: cancel, evs: evs, dead: dead, erased: erased, timing: append([]any{
+	received := make([]int64, len(evs))
+	for i, ev := range evs {
+		if !ev.Event.ReceivedAt.IsZero() {
+			received[i] = ev.Event.ReceivedAt.UnixNano()
+		}
+	}
+	f := &inflight{done: make(chan struct{}), cancel: cancel, received: received, dead: dead, erased: erased, timing: append([]any{
 		"events", len(evs), "dead", len(dead), "decode", decoded.Sub(start), "load", loaded.Sub(decoded),
 		"process", processed.Sub(loaded), "previous_write_wait", synced.Sub(processed)}, loads...)}
 	blocks := make([][]sink.Block, len(p.stages))
@@ -226,9 +234,9 @@ func (p *Pipeline) Sync(ctx context.Context) error {
 	}
 	now := p.now()
 	p.log.Debug("flush written", append(f.timing, "write", f.wrote.Sub(f.drained))...)
-	for _, ev := range f.evs {
-		if !ev.Event.ReceivedAt.IsZero() {
-			p.m.Latency.Observe(now.Sub(ev.Event.ReceivedAt).Seconds())
+	for _, r := range f.received {
+		if r != 0 {
+			p.m.Latency.Observe(now.Sub(time.Unix(0, r)).Seconds())
 		}
 	}
 	return nil
@@ -265,9 +273,16 @@ type decoded struct {
 // partition readers call it as records arrive, so decoding, the largest
 // per-event cost, runs on every core and while the previous flush waits for
 // ClickHouse. Safe for concurrent use; it reads no pipeline state.
+//
+// A decoded record's bytes are released (the event holds its own copy): up
+// to two flushes of records wait decoded, and a failure in processing
+// sends the event's re-encoding to the DLQ instead.
 func (p *Pipeline) Prepare(r *record.Record) {
 	ev, f := decode(*r, p.now())
 	r.Decoded = decoded{ev: ev, f: f}
+	if f == nil {
+		r.Value = nil
+	}
 }
 
 // process runs one stage on one event, turning a panic into an error so a
