@@ -150,10 +150,7 @@ func TestPrepareRunsAheadOfFlushIntegration(t *testing.T) {
 // pipelinedHandler takes flushes like a pipelined handler (Handle returns
 // before the flush is durable; Sync completes it) and fails permanently in
 // its second Handle, as when the first flush's writes are rejected.
-type pipelinedHandler struct {
-	calls  int
-	synced atomic.Int64
-}
+type pipelinedHandler struct{ calls int }
 
 func (h *pipelinedHandler) Handle(context.Context, []record.Record) error {
 	h.calls++
