@@ -289,6 +289,12 @@ func (b *batcher) flush(ctx context.Context) error {
 		return nil
 	}
 	if b.dirty {
+		// A flush taken before the failure may still complete (its writes
+		// outlive a cancelled Load): commit it before its records are
+		// replaced by the retry of the failed one.
+		if err := b.sync(ctx); err != nil {
+			return err
+		}
 		b.c.h.Reset()
 		b.dirty = false
 	}
@@ -319,7 +325,10 @@ func (b *batcher) sync(ctx context.Context) error {
 		return nil
 	}
 	if err := b.c.sync.Sync(ctx); err != nil {
-		b.abandon(err)
+		// The flush's records are gone: nothing after them may be
+		// committed in this generation (the next owner replays them).
+		b.dirty, b.lost, b.handled = true, true, nil
+		b.c.log.Warn("flush failed after its writes started; nothing more is committed in this generation", "err", err)
 		return err
 	}
 	b.commit(b.handled)
@@ -327,15 +336,11 @@ func (b *batcher) sync(ctx context.Context) error {
 	return nil
 }
 
-// abandon drops what the handler took but did not make durable: its state
-// is reset before the next flush and the offsets stay uncommitted.
+// abandon marks the handler's state as ahead of ClickHouse after a failed
+// Handle: the pending records stay for a retry, and the next flush first
+// completes the flush taken before (if its writes succeed), then resets.
 func (b *batcher) abandon(err error) {
 	b.dirty = true
-	if b.handled != nil {
-		b.lost, b.handled = true, nil
-		b.c.log.Warn("flush abandoned after its writes started; nothing more is committed in this generation", "err", err)
-		return
-	}
 	b.c.log.Warn("flush abandoned; offsets not committed", "records", len(b.recs), "err", err)
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -196,4 +198,111 @@ func TestPipelinedFlushNotCommittedBeforeDurableIntegration(t *testing.T) {
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 	itest.Eventually(t, 20*time.Second, func() bool { return next.n.Load() == 3 }, "every record again")
+}
+
+// cancelledHandler is a pipelined handler whose second Handle is still
+// loading when the member shuts down (its ctx ends); the first flush's
+// writes complete.
+type cancelledHandler struct {
+	mu       sync.Mutex
+	handled  [][]string // the values of each Handle's records
+	synced   int
+	blocking chan struct{}
+}
+
+func (h *cancelledHandler) Handle(ctx context.Context, msgs []record.Record) error {
+	h.mu.Lock()
+	var vals []string
+	for _, m := range msgs {
+		vals = append(vals, string(m.Value))
+	}
+	h.handled = append(h.handled, vals)
+	n := len(h.handled)
+	h.mu.Unlock()
+	if n == 2 {
+		close(h.blocking)
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return nil
+}
+
+func (h *cancelledHandler) Sync(context.Context) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.synced++
+	return nil
+}
+
+func (h *cancelledHandler) Reset() {}
+
+// TestPipelinedShutdownCommitsIntegration: when the member stops while a
+// flush is loading, the final flush completes the flush taken before it
+// and retries the interrupted one, so both are committed and the next
+// member of the group starts after them.
+func TestPipelinedShutdownCommitsIntegration(t *testing.T) {
+	k := itest.Kafka(t)
+	w := &kafka.Writer{Addr: kafka.TCP(k.Addr()), Topic: "cem.events", Balancer: &kafka.Hash{}, BatchSize: 1, BatchTimeout: time.Millisecond}
+	t.Cleanup(func() { _ = w.Close() })
+	write := func(v string) {
+		require.NoError(t, w.WriteMessages(context.Background(), kafka.Message{Key: []byte("one-key"), Value: []byte(v)}))
+	}
+	cfg := ingest.Config{
+		Brokers: []string{k.Addr()}, Topic: "cem.events", Group: "pipelined-shutdown", FlushRows: 1, FlushInterval: time.Hour,
+		MaxWait: 50 * time.Millisecond, FinalFlushTimeout: 5 * time.Second, SessionTimeout: 6 * time.Second, RebalanceTimeout: 6 * time.Second,
+	}
+	write("a")
+	write("b")
+	h := &cancelledHandler{blocking: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- ingest.New(cfg, h, ingest.NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler)).Run(ctx)
+	}()
+	<-h.blocking // flush "a" is taken, flush "b" is loading
+	cancel()
+	require.NoError(t, <-done)
+	assert.Equal(t, [][]string{{"a"}, {"b"}, {"b"}}, h.handled, "the interrupted flush is retried by the final flush")
+	assert.Equal(t, 2, h.synced, "both flushes were completed")
+
+	write("c")
+	next := &valueRecorder{}
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	done2 := make(chan struct{})
+	go func() {
+		_ = ingest.New(cfg, next, ingest.NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler)).Run(ctx2)
+		close(done2)
+	}()
+	t.Cleanup(func() { cancel2(); <-done2 })
+	itest.Eventually(t, 20*time.Second, func() bool { return next.seen("c") }, "the next member gets the new record")
+	assert.Equal(t, []string{"c"}, next.values(), "and nothing committed before it")
+}
+
+// valueRecorder records the values it handles.
+type valueRecorder struct {
+	mu   sync.Mutex
+	vals []string
+}
+
+func (r *valueRecorder) Handle(_ context.Context, msgs []record.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, m := range msgs {
+		r.vals = append(r.vals, string(m.Value))
+	}
+	return nil
+}
+
+func (r *valueRecorder) Reset() {}
+
+func (r *valueRecorder) seen(v string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Contains(r.vals, v)
+}
+
+func (r *valueRecorder) values() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.vals)
 }
