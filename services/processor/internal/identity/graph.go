@@ -18,7 +18,6 @@ type Cluster struct {
 	Stored bool
 	// Links place a held cluster in the graph's recency order.
 	recency.Links[Cluster]
-	gen int // the graph's gen when the cluster was last used
 }
 
 // Merge is one merge performed by Link.
@@ -41,22 +40,15 @@ type Merge struct {
 // canonical id is always one of its members, so the index also finds a
 // held cluster by its canonical id. Not safe for concurrent use.
 type Graph struct {
+	// order's generations are the stage's flushes: Written keeps the clusters
+	// of flushes not yet written.
 	order recency.List[Cluster, *Cluster]
 	index map[string]*Cluster
-	// gen numbers the stage's flush that uses the graph now; every cluster
-	// used is marked with it (Trim keeps those of flushes not yet written).
-	gen int
 }
 
 // NewGraph returns an empty graph.
 func NewGraph() *Graph {
-	return &Graph{index: map[string]*Cluster{}, gen: 1}
-}
-
-// touch marks c the most recently used, by the current flush.
-func (g *Graph) touch(c *Cluster) {
-	g.order.Touch(c)
-	c.gen = g.gen
+	return &Graph{index: map[string]*Cluster{}}
 }
 
 // Peek returns the cluster of id, if held, without marking it used.
@@ -88,7 +80,7 @@ func (g *Graph) evict(c *Cluster) {
 func (g *Graph) Lookup(id string) (*Cluster, bool) {
 	c, ok := g.index[id]
 	if ok {
-		g.touch(c)
+		g.order.Touch(c)
 	}
 	return c, ok
 }
@@ -99,7 +91,7 @@ func (g *Graph) Lookup(id string) (*Cluster, bool) {
 // decoded Kafka record its ids came from.
 func (g *Graph) Put(c *Cluster) *Cluster {
 	if old, ok := g.held(c.Canonical); ok {
-		g.touch(old)
+		g.order.Touch(old)
 		return old
 	}
 	c.Canonical = strings.Clone(c.Canonical)
@@ -110,7 +102,7 @@ func (g *Graph) Put(c *Cluster) *Cluster {
 			c.Members[i] = strings.Clone(m)
 		}
 	}
-	g.touch(c)
+	g.order.Touch(c)
 	for _, m := range c.Members {
 		g.index[m] = c
 	}
@@ -175,13 +167,21 @@ func (g *Graph) Customer(id string) string {
 // Len is the number of clusters held.
 func (g *Graph) Len() int { return g.order.Len() }
 
-// Trim evicts least recently used clusters until at most n remain, but
-// none used by a flush after written (its rows may not be written yet).
-func (g *Graph) Trim(n, written int) {
-	for g.order.Len() > n && g.order.Oldest().gen <= written {
+// Advance starts the next flush: the clusters it uses are pending.
+func (g *Graph) Advance() { g.order.Advance() }
+
+// Written marks the oldest flush not yet written as written and trims
+// least recently used clusters until at most n remain, but none used by a
+// flush not yet written (its rows may not be in ClickHouse).
+func (g *Graph) Written(n int) {
+	g.order.Complete()
+	for g.order.Len() > n && !g.order.Pending(g.order.Oldest()) {
 		g.evict(g.order.Oldest())
 	}
 }
+
+// Pending reports whether c was used by a flush not yet written.
+func (g *Graph) Pending(c *Cluster) bool { return g.order.Pending(c) }
 
 // Forget drops the cluster of id (if held) with all its members.
 func (g *Graph) Forget(id string) {

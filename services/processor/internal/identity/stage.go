@@ -43,9 +43,6 @@ type Stage struct {
 	now     func() time.Time
 	version uint64
 	rows    rows
-	// written counts the flushes whose rows are written (Written); the
-	// graph's gen is the flush being loaded and processed.
-	written int
 	// userKeys are the userIds seen as customer keys (events without an
 	// anonymousId) in the flush being processed, flightUserKeys in the one
 	// whose rows are being written (probeUsers cannot read them yet).
@@ -100,7 +97,7 @@ func (s *Stage) Load(ctx context.Context, batch []*stage.Event) error {
 	for _, ev := range batch {
 		if from, user, _ := s.link(&ev.Event); from != "" && !s.linked(from, user) {
 			for _, id := range []string{ev.Event.AnonymousID, ev.Event.PreviousID, ev.Event.UserID} {
-				if c, ok := s.g.Peek(id); ok && c.gen <= s.written {
+				if c, ok := s.g.Peek(id); ok && !s.g.Pending(c) {
 					s.g.Forget(id)
 				}
 			}
@@ -292,22 +289,18 @@ func (s *Stage) Drain() []sink.Block {
 	s.rows = rows{}
 	s.flightUserKeys, s.userKeys = s.userKeys, s.flightUserKeys
 	clear(s.userKeys)
-	s.g.gen++
+	s.g.Advance()
 	return b
 }
 
 // Written implements stage.Stage: it trims the graph to MaxClusters (with
 // flushes overlapped, it is called for the previous flush after this one
 // was processed: clusters this one used stay).
-func (s *Stage) Written() {
-	s.written++
-	s.g.Trim(s.cfg.MaxClusters, s.written)
-}
+func (s *Stage) Written() { s.g.Written(s.cfg.MaxClusters) }
 
 // Reset implements stage.Stage.
 func (s *Stage) Reset() {
 	s.g.Reset()
-	s.g.gen = s.written + 1
 	s.rows = rows{}
 	clear(s.userKeys)
 	clear(s.flightUserKeys)

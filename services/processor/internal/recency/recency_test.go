@@ -47,3 +47,30 @@ func TestList(t *testing.T) {
 	l.Touch(a) // links were reset: a is the only value
 	assert.Equal(t, []string{"a"}, names(&l))
 }
+
+func TestGenerations(t *testing.T) {
+	var l List[item, *item]
+	a, b := &item{name: "a"}, &item{name: "b"}
+	l.Touch(a) // generation 1
+	l.Advance()
+	l.Touch(b) // generation 2
+	assert.True(t, l.Pending(a))
+	assert.True(t, l.Pending(b))
+	l.Complete() // 1 complete
+	assert.False(t, l.Pending(a))
+	assert.True(t, l.Pending(b))
+	l.Touch(a) // used again by generation 2 (already the oldest, moved)
+	assert.True(t, l.Pending(a))
+	l.Touch(a) // and again while the newest
+	l.Complete()
+	assert.False(t, l.Pending(a))
+	assert.False(t, l.Pending(b))
+	l.Advance()
+	l.Touch(b) // generation 3
+	assert.True(t, l.Pending(b))
+	l.Clear(nil) // drops the open generations
+	l.Touch(a)
+	assert.True(t, l.Pending(a), "a touch after Clear belongs to the new open generation")
+	l.Complete()
+	assert.False(t, l.Pending(a))
+}

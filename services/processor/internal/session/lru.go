@@ -3,13 +3,13 @@ package session
 import "github.com/cemhq/cem/services/processor/internal/recency"
 
 // lru holds the stage's customers by key in recency order (the list is
-// threaded through the Customers: recency.Links). Not safe for concurrent
-// use.
+// threaded through the Customers: recency.Links); its generations are the
+// stage's flushes. Not safe for concurrent use.
 type lru struct {
 	m     map[string]*Customer
 	order recency.List[Customer, *Customer]
-	// evicted is called for every customer that leaves: Remove,
-	// RemoveOldest, Purge and Add over an existing key.
+	// evicted is called for every customer that leaves: RemoveOldest,
+	// Purge and Add over an existing key.
 	evicted func(*Customer)
 }
 
@@ -43,13 +43,6 @@ func (l *lru) Add(c *Customer) {
 	}
 	l.m[c.Key] = c
 	l.order.Touch(c)
-}
-
-// Remove evicts key's customer, if held.
-func (l *lru) Remove(key string) {
-	if c, ok := l.m[key]; ok {
-		l.drop(c)
-	}
 }
 
 // Oldest returns the least recently used customer (nil when empty).

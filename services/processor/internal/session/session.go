@@ -93,7 +93,6 @@ type Customer struct {
 	hasEvents bool
 	seen      int64 // wall clock of the last event, Unix seconds
 	size      int64 // Size as of the last flush, counted in Stage.bytes
-	gen       int   // the stage's flush that last loaded or processed c
 	// Links place c in the stage's recency order (lru).
 	recency.Links[Customer]
 }

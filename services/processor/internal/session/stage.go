@@ -62,12 +62,7 @@ type Stage struct {
 	// written while this one loads and processes (the pipeline overlaps
 	// them): reads of events do not see them yet.
 	inFlight map[string]string
-	// gen numbers the flush being loaded and processed (Drains + 1);
-	// written counts the flushes whose rows are written. A customer with
-	// gen > written has rows in flight or not yet drained: it is neither
-	// evicted nor reloaded without waiting for the writes.
-	gen, written int
-	version      uint64
+	version  uint64
 }
 
 var _ stage.Stage = (*Stage)(nil)
@@ -77,7 +72,7 @@ func NewStage(cfg Config, q Querier, m *Metrics, log *slog.Logger) (*Stage, erro
 	s := &Stage{
 		cfg: cfg, q: q, m: m, log: log, now: time.Now,
 		touched: map[*Session]bool{}, custs: map[*Customer]bool{}, stored: map[string]string{}, inBatch: map[string]string{},
-		inFlight: map[string]string{}, gen: 1,
+		inFlight: map[string]string{},
 	}
 	s.lru = newLRU(func(c *Customer) {
 		s.bytes -= c.size
@@ -116,7 +111,7 @@ func (s *Stage) Load(ctx context.Context, batch []*stage.Event) error {
 	}
 	if len(minTs) > 0 {
 		for k := range minTs {
-			if c, ok := s.lru.Peek(k); ok && c.gen > s.written {
+			if c, ok := s.lru.Peek(k); ok && s.lru.order.Pending(c) {
 				// A late event of a key with rows in flight.
 				if err := sink.Await(awaitCtx); err != nil {
 					return err
@@ -159,7 +154,6 @@ func (s *Stage) restore(ctx context.Context, minTs map[string]int64) (map[string
 	found := make(map[string]bool, len(stored))
 	for _, k := range keys {
 		c := s.cfg.Rebuild(k, stored[k], minTs[k])
-		c.gen = s.gen
 		c.size = c.Size()
 		s.bytes += c.size
 		s.lru.Add(c) // over a pruned or stale state of k, if held
@@ -276,7 +270,7 @@ func (s *Stage) Process(ev *stage.Event) error {
 		c = NewCustomer(ev.Key, ev.TsMs)
 		s.lru.Add(c)
 	}
-	c.seen, c.gen = s.now().Unix(), s.gen
+	c.seen = s.now().Unix()
 	s.custs[c] = true
 	sid, replay := s.stored[ev.ID]
 	if !replay {
@@ -343,7 +337,7 @@ func (s *Stage) Drain() []sink.Block {
 	clear(s.touched)
 	s.inFlight, s.inBatch = s.inBatch, s.inFlight
 	clear(s.inBatch)
-	s.gen++
+	s.lru.order.Advance() // this flush's customers stay pending until Written
 	return []sink.Block{{
 		Table: "sessions",
 		Columns: []string{"session_id", "customer_key", "customer_id", "start", "start_ms", "end_ms", "duration_ms",
@@ -358,9 +352,9 @@ func (s *Stage) Drain() []sink.Block {
 // MaxCustomers or MaxBytes.
 //
 // With flushes overlapped, it is called for the previous flush after this
-// one was processed: customers of this flush (gen > written) stay.
+// one was processed: customers of this flush (still pending) stay.
 func (s *Stage) Written() {
-	s.written++
+	s.lru.order.Complete()
 	for c := range s.custs {
 		s.m.Closed.Add(float64(s.cfg.Prune(c)))
 		size := c.Size()
@@ -374,7 +368,7 @@ func (s *Stage) Written() {
 		if s.lru.Len() <= s.cfg.MaxCustomers && (s.cfg.MaxBytes <= 0 || s.bytes <= s.cfg.MaxBytes) && c.seen >= idle {
 			break
 		}
-		if c.gen > s.written {
+		if s.lru.order.Pending(c) {
 			break // every newer one has rows not yet written, too
 		}
 		s.lru.RemoveOldest()
@@ -393,7 +387,6 @@ func (s *Stage) Reset() {
 	clear(s.stored)
 	clear(s.inBatch)
 	clear(s.inFlight)
-	s.gen = s.written + 1
 	s.m.Customers.Set(0)
 	s.m.Bytes.Set(0)
 }
