@@ -60,22 +60,39 @@ func runs(dir, name string) []map[string]any {
 	}
 }
 
-// median of xs without the NaNs (NaN when none is left).
-func median(xs []float64) float64 {
+// finite returns xs without the NaNs, in ascending order.
+func finite(xs []float64) []float64 {
 	var v []float64
 	for _, x := range xs {
 		if !math.IsNaN(x) {
 			v = append(v, x)
 		}
 	}
-	if len(v) == 0 {
-		return math.NaN()
-	}
 	sort.Float64s(v)
-	if n := len(v); n%2 == 0 {
+	return v
+}
+
+// median of xs without the NaNs (NaN when none is left).
+func median(xs []float64) float64 {
+	v := finite(xs)
+	switch n := len(v); {
+	case n == 0:
+		return math.NaN()
+	case n%2 == 0:
 		return (v[n/2-1] + v[n/2]) / 2
+	default:
+		return v[n/2]
 	}
-	return v[len(v)/2]
+}
+
+// extremes are the smallest and largest of xs without the NaNs (NaN, NaN
+// when none is left).
+func extremes(xs []float64) (lo, hi float64) {
+	v := finite(xs)
+	if len(v) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	return v[0], v[len(v)-1]
 }
 
 // stage2 summarises the repeated runs of stage 2: the medians of the
@@ -99,27 +116,9 @@ func stage2(dir string, f map[string]float64) {
 	}
 	f["processor_baseline_eps"], f["processor_eps"], f["processor_ratio"] = median(base), median(proc), median(ratios)
 	f["processor_runs"] = float64(len(procs))
-	f["processor_ratio_min"], f["processor_ratio_max"] = math.NaN(), math.NaN()
-	for _, r := range ratios {
-		if !math.IsNaN(r) {
-			f["processor_ratio_min"] = math.Min(r, nanTo(f["processor_ratio_min"], r))
-			f["processor_ratio_max"] = math.Max(r, nanTo(f["processor_ratio_max"], r))
-		}
-	}
-	f["processor_rss_mb"], f["processor_state_customers"] = math.NaN(), median(state)
-	for _, r := range rss {
-		if !math.IsNaN(r) {
-			f["processor_rss_mb"] = math.Max(r, nanTo(f["processor_rss_mb"], r))
-		}
-	}
-}
-
-// nanTo is x, or def when x is NaN.
-func nanTo(x, def float64) float64 {
-	if math.IsNaN(x) {
-		return def
-	}
-	return x
+	f["processor_ratio_min"], f["processor_ratio_max"] = extremes(ratios)
+	_, f["processor_rss_mb"] = extremes(rss)
+	f["processor_state_customers"] = median(state)
 }
 
 func ratio(a, b float64) float64 {
