@@ -38,14 +38,23 @@ func Marshal(ev *Event) ([]byte, error) {
 // Unmarshal decodes a Kafka record value written by Marshal. It fails on
 // bytes that are not a wire event and on a version it does not know.
 func Unmarshal(b []byte) (Event, error) {
-	ev, ok := unmarshalFast(b)
+	var ev Event
+	err := UnmarshalTo(b, &ev)
+	return ev, err
+}
+
+// UnmarshalTo is Unmarshal into *ev, which it overwrites (the zero Event
+// on error): a caller whose Event is a field of a larger value decodes in
+// place instead of copying the Event there.
+func UnmarshalTo(b []byte, ev *Event) error {
+	ok := unmarshalFast(b, ev)
 	if unmarshalHook != nil {
 		unmarshalHook(ok)
 	}
 	if ok {
-		return ev, nil
+		return nil
 	}
-	return unmarshalReference(b)
+	return unmarshalReference(b, ev)
 }
 
 // unmarshalHook, when a test sets it, learns of each Unmarshal whether
@@ -54,20 +63,25 @@ var unmarshalHook func(fast bool)
 
 // unmarshalReference is Unmarshal without its fast path: what
 // unmarshalFast must agree with, and the path that words the errors.
-func unmarshalReference(b []byte) (Event, error) {
-	var ev Event
-	w := wireEvent{Event: &ev}
+func unmarshalReference(b []byte, ev *Event) (err error) {
+	*ev = Event{}
+	defer func() {
+		if err != nil {
+			*ev = Event{}
+		}
+	}()
+	w := wireEvent{Event: ev}
 	// goccy/go-json decodes about three times faster than encoding/json but
 	// does not check the content of raw fields; validate the whole value
 	// first so that invalid JSON never passes as properties or context.
 	if !json.Valid(b) {
-		return Event{}, fmt.Errorf("wire event: not valid JSON")
+		return fmt.Errorf("wire event: not valid JSON")
 	}
 	if err := gojson.Unmarshal(b, &w); err != nil {
-		return Event{}, fmt.Errorf("wire event: %w", err)
+		return fmt.Errorf("wire event: %w", err)
 	}
 	if w.V != WireVersion {
-		return Event{}, fmt.Errorf("wire event: version %d, want %d", w.V, WireVersion)
+		return fmt.Errorf("wire event: version %d, want %d", w.V, WireVersion)
 	}
-	return ev, nil
+	return nil
 }

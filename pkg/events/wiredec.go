@@ -20,14 +20,14 @@ import (
 // copy); the raw fields (properties, traits, integrations, context extras)
 // share a second allocation with just their bytes, each capped so that an
 // append cannot reach its neighbour. Nothing points into b.
-func unmarshalFast(b []byte) (Event, bool) {
-	var ev Event
+func unmarshalFast(b []byte, ev *Event) bool {
+	*ev = Event{}
 	d := wireDecoder{p: parser{s: b, src: string(b)}}
-	if !d.event(&ev) {
-		return Event{}, false
+	if !d.event(ev) {
+		return false
 	}
-	d.finish(&ev)
-	return ev, true
+	d.finish(ev)
+	return true
 }
 
 // span is b[start:end].

@@ -104,11 +104,10 @@ func (l *List) Suppressed(id string) bool {
 }
 
 func (l *List) match(g *generation, id string) bool {
-	if l.opts.Junk.Is(id) {
-		return false
-	}
+	// The lookup first: the list is mostly small or empty, which a lookup
+	// answers without reading id, and most ids are not junk.
 	_, ok := g.ids[id]
-	return ok
+	return ok && !l.opts.Junk.Is(id)
 }
 
 // Len is the number of suppressed ids.

@@ -78,6 +78,20 @@ func (s *Stage) valid(id string) string {
 	return id
 }
 
+// Prepare implements stage.Preparer: the event's ids without junk ids.
+func (s *Stage) Prepare(ev *stage.Event) {
+	e := &ev.Event
+	ev.IDs = stage.IDs{Anon: s.valid(e.AnonymousID), User: s.valid(e.UserID), Prev: s.valid(e.PreviousID), Set: true}
+}
+
+// ids returns ev's prepared IDs, preparing them when the pipeline did not.
+func (s *Stage) ids(ev *stage.Event) stage.IDs {
+	if !ev.IDs.Set {
+		s.Prepare(ev)
+	}
+	return ev.IDs
+}
+
 // Load implements stage.Stage: ids of the batch that are not held are read
 // from identities, and the complete member lists of their customers from
 // customer_ids, in one query each.
@@ -95,7 +109,7 @@ func (s *Stage) Load(ctx context.Context, batch []*stage.Event) error {
 	// event reads the cache like any other) or the previous flush, not yet
 	// written, used it.
 	for _, ev := range batch {
-		if from, user, _ := s.link(&ev.Event); from != "" && !s.linked(from, user) {
+		if from, user, _ := s.link(ev); from != "" && !s.linked(from, user) {
 			for _, id := range []string{ev.Event.AnonymousID, ev.Event.PreviousID, ev.Event.UserID} {
 				if c, ok := s.g.Peek(id); ok && !s.g.Pending(c) {
 					s.g.Forget(id)
@@ -105,10 +119,11 @@ func (s *Stage) Load(ctx context.Context, batch []*stage.Event) error {
 	}
 	missing := map[string]bool{} // id -> is a userId
 	for _, ev := range batch {
-		for _, id := range []string{ev.Event.AnonymousID, ev.Event.PreviousID, ev.Event.UserID} {
-			if id = s.valid(id); id != "" {
+		ids := s.ids(ev)
+		for _, id := range []string{ids.Anon, ids.Prev, ids.User} {
+			if id != "" {
 				if _, ok := s.g.Lookup(id); !ok {
-					missing[id] = missing[id] || id == ev.Event.UserID
+					missing[id] = missing[id] || id == ids.User
 				}
 			}
 		}
@@ -225,7 +240,8 @@ func (s *Stage) loadMembers(ctx context.Context, custs []string) (map[string][]s
 // Process implements stage.Stage.
 func (s *Stage) Process(ev *stage.Event) error {
 	e := &ev.Event
-	anon, user := s.valid(e.AnonymousID), s.valid(e.UserID)
+	ids := s.ids(ev)
+	anon, user := ids.Anon, ids.User
 	if e.AnonymousID == "" && e.UserID != "" {
 		if s.userKeys == nil {
 			s.userKeys = map[string]struct{}{}
@@ -233,7 +249,7 @@ func (s *Stage) Process(ev *stage.Event) error {
 		s.userKeys[e.UserID] = struct{}{}
 	}
 	var m *Merge
-	switch from, to, alias := s.link(e); {
+	switch from, to, alias := s.link(ev); {
 	case from == "":
 	case s.refuses(e, from, to):
 		s.refused.WithLabelValues(linkCause(alias)).Inc()

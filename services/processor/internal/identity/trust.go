@@ -27,12 +27,13 @@ import (
 // link returns the ids e asks to link: the id whose cluster would move
 // (previousId of an alias, else the anonymousId) and the userId it would
 // move to, both "" when e links nothing.
-func (s *Stage) link(e *events.Event) (from, user string, alias bool) {
-	anon, user, prev := s.valid(e.AnonymousID), s.valid(e.UserID), s.valid(e.PreviousID)
+func (s *Stage) link(ev *stage.Event) (from, user string, alias bool) {
+	ids := s.ids(ev)
+	anon, user, prev := ids.Anon, ids.User, ids.Prev
 	switch {
 	case user == "":
 		return "", "", false
-	case e.Type == events.TypeAlias && prev != "":
+	case ev.Event.Type == events.TypeAlias && prev != "":
 		return prev, user, true
 	case anon != "":
 		return anon, user, false
@@ -69,7 +70,7 @@ func (s *Stage) probeUsers(ctx context.Context, batch []*stage.Event) error {
 		if ev.Event.Enrichment.ServerSource {
 			continue
 		}
-		from, _, _ := s.link(&ev.Event)
+		from, _, _ := s.link(ev)
 		if from == "" || seen[from] {
 			continue
 		}

@@ -14,18 +14,21 @@ import (
 // when the event fails the re-check (envelope fields the processor relies
 // on, typed reserved properties).
 func decode(m record.Record, now time.Time) (*stage.Event, *events.Failure) {
-	ev, err := events.Unmarshal(m.Value)
-	if err != nil {
+	e := &stage.Event{} // decoded in place: the Event is most of its size
+	ev := &e.Event
+	if err := events.UnmarshalTo(m.Value, ev); err != nil {
 		return nil, newFailure(m, nil, events.ReasonDecode, err, now)
 	}
-	if err := recheck(&ev); err != nil {
-		return nil, newFailure(m, &ev, events.ReasonSchema, err, now)
+	if err := recheck(ev); err != nil {
+		return nil, newFailure(m, ev, events.ReasonSchema, err, now)
 	}
 	res, err := ev.Reserved()
 	if err != nil {
-		return nil, newFailure(m, &ev, events.ReasonSchema, err, now)
+		return nil, newFailure(m, ev, events.ReasonSchema, err, now)
 	}
-	return stage.New(ev, res, m.Partition, m.Offset), nil
+	e.Reserved = res
+	e.Derive(m.Partition, m.Offset)
+	return e, nil
 }
 
 // recheck verifies what the processor relies on: a known type, a message id,

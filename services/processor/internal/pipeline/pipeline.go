@@ -98,7 +98,7 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 	for _, m := range recs {
 		d, ok := m.Decoded.(decoded)
 		if !ok {
-			d.ev, d.f = decode(m, p.now())
+			d = p.decode(m)
 		}
 		ev, f := d.ev, d.f
 		if f != nil {
@@ -278,11 +278,24 @@ type decoded struct {
 // to two flushes of records wait decoded, and a failure in processing
 // sends the event's re-encoding to the DLQ instead.
 func (p *Pipeline) Prepare(r *record.Record) {
-	ev, f := decode(*r, p.now())
-	r.Decoded = decoded{ev: ev, f: f}
-	if f == nil {
+	d := p.decode(*r)
+	r.Decoded = d
+	if d.f == nil {
 		r.Value = nil
 	}
+}
+
+// decode decodes m and runs the stages' Prepare on the event.
+func (p *Pipeline) decode(m record.Record) decoded {
+	ev, f := decode(m, p.now())
+	if f == nil {
+		for _, s := range p.stages {
+			if sp, ok := s.(stage.Preparer); ok {
+				sp.Prepare(ev)
+			}
+		}
+	}
+	return decoded{ev: ev, f: f}
 }
 
 // process runs one stage on one event, turning a panic into an error so a

@@ -29,27 +29,43 @@ type Event struct {
 	Partition int
 	Offset    int64
 
+	// IDs are the event's ids as the identity stage links them, set by its
+	// Prepare.
+	IDs IDs
+
 	// CustomerID is the canonical customer id at write time (identity stage).
 	CustomerID string
 	// SessionID is the session the event belongs to (session stage).
 	SessionID string
 }
 
+// IDs are an event's anonymousId, userId and previousId with junk ids
+// (package junkid) blank.
+type IDs struct {
+	Anon, User, Prev string
+	// Set tells prepared IDs from the zero value.
+	Set bool
+}
+
 // New derives an Event from a decoded wire event.
 func New(ev events.Event, reserved events.Reserved, partition int, offset int64) *Event {
-	e := &Event{
-		Event:     ev,
-		Reserved:  reserved,
-		ID:        ev.Source + ":" + ev.MessageID,
-		Key:       ev.CustomerKey(),
-		Channel:   ev.Channel(),
-		TsMs:      ev.Timestamp.UnixMilli(),
-		Partition: partition,
-		Offset:    offset,
-	}
+	e := &Event{Event: ev, Reserved: reserved}
+	e.Derive(partition, offset)
+	return e
+}
+
+// Derive fills the fields that follow from Event and Reserved (ID, Key,
+// Channel, Touchpoint, Campaign, TsMs) and the Kafka position, for an Event
+// decoded in place.
+func (e *Event) Derive(partition int, offset int64) {
+	ev := &e.Event
+	e.ID = ev.Source + ":" + ev.MessageID
+	e.Key = ev.CustomerKey()
+	e.Channel = ev.Channel()
+	e.TsMs = ev.Timestamp.UnixMilli()
+	e.Partition, e.Offset = partition, offset
 	if c := ev.Context.Campaign; c != nil {
 		e.Campaign = c.Name
 	}
-	e.Touchpoint = eventrows.Touchpoint(&e.Event, e.Channel)
-	return e
+	e.Touchpoint = eventrows.Touchpoint(ev, e.Channel)
 }
