@@ -19,33 +19,51 @@ import (
 // metric name at url whose labels include every pair of labels (nil: all
 // samples); 0 when the metric is absent.
 func Sum(ctx context.Context, url, name string, labels map[string]string) (float64, error) {
+	p, err := Scrape(ctx, url)
+	if err != nil {
+		return 0, err
+	}
+	return p.Sum(name, labels), nil
+}
+
+// Page is one scrape of a metrics endpoint.
+type Page map[string]*dto.MetricFamily
+
+// Scrape fetches and parses the metrics at url once, for a watcher that
+// reads several series per poll (each scrape costs the watched process CPU).
+func Scrape(ctx context.Context, url string) (Page, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("scrape %s: %w", url, err)
+		return nil, fmt.Errorf("scrape %s: %w", url, err)
 	}
 	defer func() { _ = resp.Body.Close() }()
-	return sum(resp.Body, name, labels)
+	return parse(resp.Body)
 }
 
-func sum(in io.Reader, name string, labels map[string]string) (float64, error) {
+func parse(in io.Reader) (Page, error) {
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := p.TextToMetricFamilies(in)
 	if err != nil {
-		return 0, fmt.Errorf("parse metrics: %w", err)
+		return nil, fmt.Errorf("parse metrics: %w", err)
 	}
+	return families, nil
+}
+
+// Sum is the package's Sum on the page.
+func (p Page) Sum(name string, labels map[string]string) float64 {
 	var total float64
-	for _, m := range families[name].GetMetric() {
+	for _, m := range p[name].GetMetric() {
 		if matches(m, labels) {
 			total += m.GetCounter().GetValue() + m.GetGauge().GetValue() + m.GetUntyped().GetValue()
 		}
 	}
-	return total, nil
+	return total
 }
 
 func matches(m *dto.Metric, labels map[string]string) bool {

@@ -33,11 +33,11 @@ up 1
 		{"missing", nil, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := sum(strings.NewReader(text), tc.name, tc.labels)
+			page, err := parse(strings.NewReader(text))
 			require.NoError(t, err)
-			assert.InDelta(t, tc.want, got, 1e-9)
+			assert.InDelta(t, tc.want, page.Sum(tc.name, tc.labels), 1e-9)
 		})
 	}
-	_, err := sum(strings.NewReader("not metrics {"), "up", nil)
+	_, err := parse(strings.NewReader("not metrics {"))
 	assert.Error(t, err)
 }
