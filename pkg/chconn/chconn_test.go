@@ -132,3 +132,38 @@ func TestRecordIntegration(t *testing.T) {
 	}
 	assert.Equal(t, 1, n, "a statement sent twice is recorded once: %v", got)
 }
+
+// TestInsertChunksIntegration: a block of more than InsertChunkRows rows
+// arrives whole, as one part (the server squashes the chunks of one
+// INSERT), and data that does not convert is an AppendError.
+func TestInsertChunksIntegration(t *testing.T) {
+	conn, _, db := itest.ClickHouse(t)
+	ctx := context.Background()
+	table := db + ".chunks"
+	require.NoError(t, conn.Exec(ctx, "CREATE TABLE "+table+" (n Int64, s String) ENGINE = MergeTree ORDER BY n"))
+	require.NoError(t, conn.Exec(ctx, "SYSTEM STOP MERGES "+table))
+	rows := 2*chconn.InsertChunkRows + 7
+	ns, ss := make([]int64, rows), make([]string, rows)
+	var want int64
+	for i := range rows {
+		ns[i], ss[i] = int64(i), strings.Repeat("x", i%50)
+		want += int64(i)
+	}
+	require.NoError(t, chconn.Insert(ctx, conn, table, []string{"n", "s"}, []any{ns, ss}))
+	var count, sum, length uint64
+	require.NoError(t, conn.QueryRow(ctx, "SELECT count(), toUInt64(sum(n)), sum(length(s)) FROM "+table).Scan(&count, &sum, &length))
+	var wantLen uint64
+	for _, s := range ss {
+		wantLen += uint64(len(s))
+	}
+	assert.Equal(t, []uint64{uint64(rows), uint64(want), wantLen}, []uint64{count, sum, length})
+	var parts uint64
+	require.NoError(t, conn.QueryRow(ctx, "SELECT count() FROM system.parts WHERE database = ? AND table = 'chunks' AND active", db).Scan(&parts))
+	assert.Equal(t, uint64(1), parts, "the chunks of one insert are one part")
+
+	err := chconn.Insert(ctx, conn, table, []string{"n", "s"}, []any{ns[:1], []int64{1}})
+	var ae *chconn.AppendError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, table+".s", ae.Column)
+	assert.Error(t, chconn.Insert(ctx, conn, table, []string{"n"}, []any{ns, ss}), "columns and data differ in number")
+}

@@ -2,35 +2,18 @@ package chwrite
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/cemhq/cem/pkg/chconn"
 	"github.com/cemhq/cem/pkg/eventrows"
 )
 
-// Insert writes one columnar block into db.table with an explicit column
-// list (the only insert form ClickHouse 18.16 accepts from clickhouse-go).
+// Insert writes one columnar block into db.table (chconn.Insert, as the
+// processor's writer does).
 func Insert(ctx context.Context, conn driver.Conn, db, table string, cols []string, data []any) error {
-	if len(cols) != len(data) {
-		return fmt.Errorf("insert %s: %d columns, %d data", table, len(cols), len(data))
-	}
-	b, err := conn.PrepareBatch(ctx, fmt.Sprintf("INSERT INTO %s.%s (%s)", db, table, strings.Join(cols, ", ")))
-	if err != nil {
-		return fmt.Errorf("prepare insert %s: %w", table, err)
-	}
-	defer func() { _ = b.Abort() }()
-	for i, d := range data {
-		if err := b.Column(i).Append(d); err != nil {
-			return fmt.Errorf("append %s.%s: %w", table, cols[i], err)
-		}
-	}
-	if err := b.Send(); err != nil {
-		return fmt.Errorf("insert %s: %w", table, err)
-	}
-	return nil
+	return chconn.Insert(ctx, conn, db+"."+table, cols, data)
 }
 
 // InsertEvents writes c into db.events.

@@ -3,7 +3,6 @@ package sink
 import (
 	"fmt"
 	"reflect"
-	"strings"
 )
 
 // Block is the rows of one table written in one INSERT. Data holds one slice
@@ -20,6 +19,11 @@ type Block struct {
 	Data []any
 	// Rows is the number of rows in every column slice.
 	Rows int
+	// Build, when set, makes Data and Rows on the goroutine that writes the
+	// block, once, before its first insert: a stage hands over rows it no
+	// longer changes (the events of a flush) instead of building them on the
+	// flush loop, where the time would hold up the next flush.
+	Build func() (data []any, rows int)
 }
 
 // Check reports a malformed block (a programmer error).
@@ -34,8 +38,4 @@ func (b Block) Check() error {
 		}
 	}
 	return nil
-}
-
-func (b Block) insertSQL(db string) string {
-	return fmt.Sprintf("INSERT INTO %s.%s (%s)", db, b.Table, strings.Join(b.Columns, ", "))
 }

@@ -2,6 +2,7 @@ package sink
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/cemhq/cem/pkg/chconn"
 )
 
 // Writer inserts Blocks into one ClickHouse database. It is safe for use by
@@ -58,6 +61,9 @@ func (w *Writer) MarkReady(ok bool) {
 // and others not; the caller must not commit. Empty blocks are skipped.
 func (w *Writer) Write(ctx context.Context, blocks []Block) error {
 	for _, b := range blocks {
+		if b.Build != nil {
+			b.Data, b.Rows = b.Build()
+		}
 		if b.Rows == 0 {
 			continue
 		}
@@ -86,18 +92,11 @@ func (w *Writer) Write(ctx context.Context, blocks []Block) error {
 
 func (w *Writer) insert(ctx context.Context, b Block) error {
 	start := time.Now()
-	batch, err := w.conn.PrepareBatch(ctx, b.insertSQL(w.db))
-	if err != nil {
-		return Classify(fmt.Errorf("prepare insert %s: %w", b.Table, err))
-	}
-	defer func() { _ = batch.Abort() }()
-	for i, col := range b.Data {
-		if err := batch.Column(i).Append(col); err != nil {
-			return Permanent(fmt.Errorf("append column %s.%s: %w", b.Table, b.Columns[i], err))
+	if err := chconn.Insert(ctx, w.conn, w.db+"."+b.Table, b.Columns, b.Data); err != nil {
+		if ae := (*chconn.AppendError)(nil); errors.As(err, &ae) {
+			return Permanent(err)
 		}
-	}
-	if err := batch.Send(); err != nil {
-		return Classify(fmt.Errorf("send insert %s: %w", b.Table, err))
+		return Classify(err)
 	}
 	w.m.InsertDuration.WithLabelValues(b.Table).Observe(time.Since(start).Seconds())
 	w.m.BatchRows.WithLabelValues(b.Table).Observe(float64(b.Rows))

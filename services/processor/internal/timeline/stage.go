@@ -39,9 +39,13 @@ func (s *Stage) Reset() { s.evs = nil }
 
 // Drain implements stage.Stage: one events row per processed event.
 func (s *Stage) Drain() []sink.Block {
-	b := Rows(s.evs)
+	evs := s.evs
 	s.evs = nil
-	return []sink.Block{b}
+	// Built by the writer: the flush's events no longer change.
+	return []sink.Block{{Table: "events", Columns: eventrows.Columns(), Build: func() ([]any, int) {
+		b := Rows(evs)
+		return b.Data, b.Rows
+	}}}
 }
 
 // Rows maps evs to one block of the events table; each row's version is
