@@ -38,7 +38,7 @@ if ((QUICK)); then
 	SCALE_KEYS=${BENCH_SCALE_KEYS:-100000}
 else
 	D=${BENCH_DURATION:-15s} PROC_EVENTS=${BENCH_PROC_EVENTS:-1000000} QUERY_EVENTS=${BENCH_QUERY_EVENTS:-10000000}
-	STEP=${BENCH_STEP:-15s} FRACTIONS=${BENCH_FRACTIONS:-"0.3 0.45 0.6 0.75 0.9 1.05"} FRESH=${BENCH_FRESH:-30s} TIMELINES=300 REPEAT=7 MODE=full PROC_RUNS=${BENCH_PROC_RUNS:-3}
+	STEP=${BENCH_STEP:-15s} FRACTIONS=${BENCH_FRACTIONS:-"0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.05"} FRESH=${BENCH_FRESH:-30s} TIMELINES=300 REPEAT=7 MODE=full PROC_RUNS=${BENCH_PROC_RUNS:-3}
 	SCALE_KEYS=${BENCH_SCALE_KEYS:-1000000}
 fi
 CONNS=${BENCH_CONNECTIONS:-32}
@@ -134,14 +134,17 @@ if want 2; then
 	log "2/6 processor vs direct-insert baseline: $PROC_EVENTS events preloaded, $PROC_RUNS runs of each (ABBA order)"
 	broker
 	lg kafka -brokers $BROKER -events "$PROC_EVENTS" >"$RUN/preload.json"
+	# The CPU seconds of each run and of the local ClickHouse server over it
+	# (scripts/clickhouse.sh's pid file; none for a remote server).
+	CHPID=$(cat "${CEM_CH_DATA_DIR:-$ROOT/.data/clickhouse}/clickhouse-server.pid" 2>/dev/null || echo 0)
 	# Each run drains the whole topic into its own database (the processor
 	# as a new consumer group); the report takes the medians and the median
 	# of the runs' ratios. The order alternates (baseline first, then
 	# processor first, ...) so that a warming ClickHouse favours neither.
-	drain() { lg baseline-drain -brokers $BROKER -events "$PROC_EVENTS" -clickhouse "$CH" -db "${DBP}_base_$1" >"$RUN/baseline_drain_$1.json"; }
+	drain() { lg baseline-drain -brokers $BROKER -events "$PROC_EVENTS" -clickhouse "$CH" -db "${DBP}_base_$1" -clickhouse-pid "$CHPID" >"$RUN/baseline_drain_$1.json"; }
 	proc() {
 		processor "${DBP}_proc_$1" CEM_PROCESSOR_GROUP="bench-processor-$1"
-		lg watch -metrics "http://$ADMIN/metrics" -events "$PROC_EVENTS" -pid "$PROCESSOR_PID" >"$RUN/processor_$1.json"
+		lg watch -metrics "http://$ADMIN/metrics" -events "$PROC_EVENTS" -pid "$PROCESSOR_PID" -clickhouse-pid "$CHPID" >"$RUN/processor_$1.json"
 		stop_last 1
 	}
 	for ((i = 1; i <= PROC_RUNS; i++)); do

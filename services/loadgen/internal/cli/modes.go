@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -101,6 +102,7 @@ func runDrain(ctx context.Context, args []string, out, log io.Writer) error {
 	topic := fs.String("topic", "cem.events", "topic")
 	n := fs.Int("events", 100000, "records to drain")
 	batch := fs.Int("batch-rows", 50000, "rows per insert")
+	chPid := fs.Int("clickhouse-pid", 0, "ClickHouse server pid: its CPU seconds over the drain (0: not measured)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -109,12 +111,17 @@ func runDrain(ctx context.Context, args []string, out, log io.Writer) error {
 		return err
 	}
 	defer conn.Close()
+	cpu := startCPU(os.Getpid(), *chPid)
 	res, err := baseline.Drain(ctx, conn, baseline.DrainOptions{Brokers: strings.Split(*brokers, ","), Topic: *topic, Events: *n, BatchRows: *batch, Database: ch.db})
 	if err != nil {
 		return err
 	}
+	used := cpu.stop()
 	fmt.Fprintf(log, "drained %d events in %.2fs: %.0f events/s\n", res.Events, res.Seconds, res.EPS)
-	return printJSON(out, res)
+	return printJSON(out, struct {
+		*baseline.DrainResult
+		CPUFigures
+	}{res, used})
 }
 
 func runQueries(ctx context.Context, args []string, out, log io.Writer) error {

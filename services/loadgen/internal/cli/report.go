@@ -102,17 +102,28 @@ func extremes(xs []float64) (lo, hi float64) {
 func stage2(dir string, f map[string]float64) {
 	drains, procs := runs(dir, "baseline_drain"), runs(dir, "processor")
 	var base, proc, ratios, rss, state []float64
+	// CPU seconds per 1M events: of the drain or the processor, and of
+	// ClickHouse over the same window.
+	cpu := map[string][]float64{}
+	perM := func(m map[string]any, key string) float64 { return ratio(num(m, key), num(m, "events")/1e6) }
 	for i := range max(len(drains), len(procs)) {
 		b, p := math.NaN(), math.NaN()
 		if i < len(drains) {
 			b = num(drains[i], "eps")
+			cpu["processor_baseline_cpu_s_per_m"] = append(cpu["processor_baseline_cpu_s_per_m"], perM(drains[i], "cpu_s"))
+			cpu["processor_baseline_ch_cpu_s_per_m"] = append(cpu["processor_baseline_ch_cpu_s_per_m"], perM(drains[i], "clickhouse_cpu_s"))
 		}
 		if i < len(procs) {
 			p = num(procs[i], "eps")
 			rss = append(rss, num(procs[i], "peak_rss_mb"))
 			state = append(state, num(procs[i], "state_customers"))
+			cpu["processor_cpu_s_per_m"] = append(cpu["processor_cpu_s_per_m"], perM(procs[i], "cpu_s"))
+			cpu["processor_ch_cpu_s_per_m"] = append(cpu["processor_ch_cpu_s_per_m"], perM(procs[i], "clickhouse_cpu_s"))
 		}
 		base, proc, ratios = append(base, b), append(proc, p), append(ratios, ratio(p, b))
+	}
+	for k, v := range cpu {
+		f[k] = median(v)
 	}
 	f["processor_baseline_eps"], f["processor_eps"], f["processor_ratio"] = median(base), median(proc), median(ratios)
 	f["processor_runs"] = float64(len(procs))
@@ -199,6 +210,10 @@ func runReport(_ context.Context, args []string, out, log io.Writer) error {
 		{"processor / baseline (median of runs)", "processor_ratio", "", ">= 0.8"},
 		{"processor / baseline, lowest run", "processor_ratio_min", "", ""},
 		{"processor / baseline, highest run", "processor_ratio_max", "", ""},
+		{"processor baseline CPU per 1M events", "processor_baseline_cpu_s_per_m", "s", ""},
+		{"  ClickHouse CPU during it, per 1M", "processor_baseline_ch_cpu_s_per_m", "s", ""},
+		{"processor CPU per 1M events", "processor_cpu_s_per_m", "s", ""},
+		{"  ClickHouse CPU during it, per 1M", "processor_ch_cpu_s_per_m", "s", ""},
 		{"end-to-end sustained", "e2e_eps", "events/s", ""},
 		{"end-to-end / direct-insert baseline", "e2e_ratio", "", ">= 0.3"},
 		{"freshness p50", "freshness_p50_ms", "ms", ""},
