@@ -17,7 +17,8 @@ import (
 
 // TestWriterPermanentErrorsIntegration: a statement ClickHouse rejects as
 // such (unknown table or column, bad SQL) is not retried for ever: Write and
-// Query return a permanent error at once, while the good insert lands.
+// Query return a permanent error at once, while the good inserts land (one
+// of them a block the writer builds).
 func TestWriterPermanentErrorsIntegration(t *testing.T) {
 	conn, _, db := itest.ClickHouse(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -26,7 +27,14 @@ func TestWriterPermanentErrorsIntegration(t *testing.T) {
 	w := sink.NewWriter(conn, db, sink.Backoff{Initial: time.Hour, Max: time.Hour}, sink.NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler))
 
 	good := sink.Block{Table: "t", Columns: []string{"a", "n"}, Data: []any{[]string{"x"}, []uint64{1}}, Rows: 1}
-	require.NoError(t, w.Write(ctx, []sink.Block{good}))
+	// A block built by the writer (as the events rows are).
+	built := 0
+	later := sink.Block{Table: "t", Columns: []string{"a", "n"}, Build: func() ([]any, int) {
+		built++
+		return []any{[]string{"y", "z"}, []uint64{2, 3}}, 2
+	}}
+	require.NoError(t, w.Write(ctx, []sink.Block{good, later}))
+	assert.Equal(t, 1, built)
 	assert.True(t, w.Ready())
 
 	// With an hour of backoff, a retry would outlive the test's deadline.
@@ -53,5 +61,5 @@ func TestWriterPermanentErrorsIntegration(t *testing.T) {
 		}
 		return nil
 	}, "SELECT count() FROM "+db+".t"))
-	assert.Equal(t, uint64(1), n)
+	assert.Equal(t, uint64(3), n)
 }
