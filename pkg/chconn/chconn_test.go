@@ -166,4 +166,6 @@ func TestInsertChunksIntegration(t *testing.T) {
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, table+".s", ae.Column)
 	assert.Error(t, chconn.Insert(ctx, conn, table, []string{"n"}, []any{ns, ss}), "columns and data differ in number")
+	assert.Error(t, chconn.Insert(ctx, conn, table, []string{"n", "s"}, []any{ns, ss[:5]}), "columns of different lengths")
+	assert.Error(t, chconn.Insert(ctx, conn, table, []string{"n", "s"}, []any{ns, "x"}), "a column that is not a slice")
 }

@@ -41,8 +41,12 @@ func Insert(ctx context.Context, conn driver.Conn, table string, columns []strin
 		return fmt.Errorf("insert %s: %d columns, %d data slices", table, len(columns), len(data))
 	}
 	rows := 0
-	if len(data) > 0 {
-		rows = reflect.ValueOf(data[0]).Len()
+	for i, d := range data {
+		v := reflect.ValueOf(d)
+		if v.Kind() != reflect.Slice || i > 0 && v.Len() != rows {
+			return fmt.Errorf("insert %s: column %s is not a slice of the first column's %d rows", table, columns[i], rows)
+		}
+		rows = v.Len()
 	}
 	b, err := conn.PrepareBatch(ctx, fmt.Sprintf("INSERT INTO %s (%s)", table, strings.Join(columns, ", ")))
 	if err != nil {
