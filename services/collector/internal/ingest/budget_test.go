@@ -154,7 +154,10 @@ func budgetServer(t *testing.T, mut func(*ingest.Config)) (*httptest.Server, *pr
 	// sends nothing after its grace (5 s by default), and on a loaded
 	// machine (test.sh) the first of 128 connections reached it before the
 	// last one was reading, so the address never had all its slots taken.
-	srv.Config = telemetry.HTTPConfig{BodyGrace: 2 * time.Minute}.Server(mux)
+	// The grace is capped by the body timeout (30 s by default), which cut
+	// them the same way in a later test.sh run: both outlast the tests'
+	// 60 s waits.
+	srv.Config = telemetry.HTTPConfig{BodyGrace: 2 * time.Minute, BodyTimeout: 2 * time.Minute}.Server(mux)
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv, reg
