@@ -72,10 +72,7 @@ func TestLagCountsFetchedUnwrittenIntegration(t *testing.T) {
 		Brokers: []string{k.Addr()}, Topic: "cem.events", Group: "lag-test", FlushRows: 1, FlushInterval: 10 * time.Millisecond,
 		MaxWait: 50 * time.Millisecond, FinalFlushTimeout: 5 * time.Second, SessionTimeout: 6 * time.Second, RebalanceTimeout: 6 * time.Second,
 	}, h, m, slog.New(slog.DiscardHandler))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = c.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	runUntilCleanup(t, c)
 
 	write(0)
 	<-h.started // the first flush (message 0) is stuck
@@ -132,10 +129,7 @@ func TestPrepareRunsAheadOfFlushIntegration(t *testing.T) {
 		Brokers: []string{k.Addr()}, Topic: "cem.events", Group: "prepare-test", FlushRows: 1, FlushInterval: 10 * time.Millisecond,
 		MaxWait: 50 * time.Millisecond, FinalFlushTimeout: 5 * time.Second, SessionTimeout: 6 * time.Second, RebalanceTimeout: 6 * time.Second,
 	}, h, ingest.NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = c.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	runUntilCleanup(t, c)
 
 	write(0)
 	<-h.started // the first flush is stuck
@@ -147,6 +141,14 @@ func TestPrepareRunsAheadOfFlushIntegration(t *testing.T) {
 	close(h.release)
 	itest.Eventually(t, 10*time.Second, func() bool { return h.n.Load() == later+1 }, "all handled")
 	assert.Zero(t, h.undecoded.Load(), "Handle gets each record with what Prepare made of it")
+}
+
+// runUntilCleanup runs c in the background until the test ends.
+func runUntilCleanup(t *testing.T, c *ingest.Consumer) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = c.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
 }
 
 // pipelinedHandler takes flushes like a pipelined handler (Handle returns
@@ -190,13 +192,7 @@ func TestPipelinedFlushNotCommittedBeforeDurableIntegration(t *testing.T) {
 
 	// The next member starts where the group committed: at the start.
 	next := &countHandler{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		_ = ingest.New(cfg, next, ingest.NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler)).Run(ctx)
-		close(done)
-	}()
-	t.Cleanup(func() { cancel(); <-done })
+	runUntilCleanup(t, ingest.New(cfg, next, ingest.NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler)))
 	itest.Eventually(t, 20*time.Second, func() bool { return next.n.Load() == 3 }, "every record again")
 }
 
@@ -267,13 +263,7 @@ func TestPipelinedShutdownCommitsIntegration(t *testing.T) {
 
 	write("c")
 	next := &valueRecorder{}
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	done2 := make(chan struct{})
-	go func() {
-		_ = ingest.New(cfg, next, ingest.NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler)).Run(ctx2)
-		close(done2)
-	}()
-	t.Cleanup(func() { cancel2(); <-done2 })
+	runUntilCleanup(t, ingest.New(cfg, next, ingest.NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler)))
 	itest.Eventually(t, 20*time.Second, func() bool { return next.seen("c") }, "the next member gets the new record")
 	assert.Equal(t, []string{"c"}, next.values(), "and nothing committed before it")
 }
