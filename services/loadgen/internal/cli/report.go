@@ -104,32 +104,29 @@ func stage2(dir string, f map[string]float64) {
 	var base, proc, ratios, rss, state []float64
 	// CPU seconds per 1M events: of the drain or the processor, and of
 	// ClickHouse over the same window.
-	cpu := map[string][]float64{}
+	var baseCPU, baseCH, procCPU, procCH []float64
 	perM := func(m map[string]any, key string) float64 { return ratio(num(m, key), num(m, "events")/1e6) }
 	for i := range max(len(drains), len(procs)) {
 		b, p := math.NaN(), math.NaN()
 		if i < len(drains) {
 			b = num(drains[i], "eps")
-			cpu["processor_baseline_cpu_s_per_m"] = append(cpu["processor_baseline_cpu_s_per_m"], perM(drains[i], "cpu_s"))
-			cpu["processor_baseline_ch_cpu_s_per_m"] = append(cpu["processor_baseline_ch_cpu_s_per_m"], perM(drains[i], "clickhouse_cpu_s"))
+			baseCPU, baseCH = append(baseCPU, perM(drains[i], "cpu_s")), append(baseCH, perM(drains[i], "clickhouse_cpu_s"))
 		}
 		if i < len(procs) {
 			p = num(procs[i], "eps")
 			rss = append(rss, num(procs[i], "peak_rss_mb"))
 			state = append(state, num(procs[i], "state_customers"))
-			cpu["processor_cpu_s_per_m"] = append(cpu["processor_cpu_s_per_m"], perM(procs[i], "cpu_s"))
-			cpu["processor_ch_cpu_s_per_m"] = append(cpu["processor_ch_cpu_s_per_m"], perM(procs[i], "clickhouse_cpu_s"))
+			procCPU, procCH = append(procCPU, perM(procs[i], "cpu_s")), append(procCH, perM(procs[i], "clickhouse_cpu_s"))
 		}
 		base, proc, ratios = append(base, b), append(proc, p), append(ratios, ratio(p, b))
-	}
-	for k, v := range cpu {
-		f[k] = median(v)
 	}
 	f["processor_baseline_eps"], f["processor_eps"], f["processor_ratio"] = median(base), median(proc), median(ratios)
 	f["processor_runs"] = float64(len(procs))
 	f["processor_ratio_min"], f["processor_ratio_max"] = extremes(ratios)
 	_, f["processor_rss_mb"] = extremes(rss)
 	f["processor_state_customers"] = median(state)
+	f["processor_baseline_cpu_s_per_m"], f["processor_baseline_ch_cpu_s_per_m"] = median(baseCPU), median(baseCH)
+	f["processor_cpu_s_per_m"], f["processor_ch_cpu_s_per_m"] = median(procCPU), median(procCH)
 }
 
 func ratio(a, b float64) float64 {
