@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -140,11 +141,16 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 		}
 	}
 	processed := p.now()
+	// The sealed blocks (the events rows) are built while the previous
+	// flush's writes finish: the next writes start as soon as those end.
+	sealed, built := p.seal()
 	if err := p.Sync(ctx); err != nil {
+		built.Wait()
 		release(erased)
 		return err
 	}
 	synced := p.now()
+	built.Wait()
 	// Each stage's blocks are built (Drain touches only the stage's own
 	// state) and written in their order (identities after the tables they
 	// index); the stages run concurrently: ClickHouse does most of the work.
@@ -159,10 +165,10 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 	}
 	f := &inflight{done: make(chan struct{}), cancel: cancel, received: received, dead: dead, erased: erased, timing: append([]any{
 		"events", len(evs), "dead", len(dead), "decode", decoded.Sub(start), "load", loaded.Sub(decoded),
-		"process", processed.Sub(loaded), "previous_write_wait", synced.Sub(processed)}, loads...)}
+		"process", processed.Sub(loaded), "previous_write_wait", synced.Sub(processed), "build_wait", p.now().Sub(synced)}, loads...)}
 	blocks := make([][]sink.Block, len(p.stages))
 	for i, s := range p.stages {
-		blocks[i] = s.Drain()
+		blocks[i] = append(sealed[i], s.Drain()...)
 	}
 	p.inflight = f
 	f.drained = p.now()
@@ -176,6 +182,29 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 		f.wrote = p.now()
 	}()
 	return nil
+}
+
+// seal takes the Sealers' blocks and starts building them (sink.Block.Build);
+// the WaitGroup ends when all are built.
+func (p *Pipeline) seal() ([][]sink.Block, *sync.WaitGroup) {
+	sealed := make([][]sink.Block, len(p.stages))
+	built := &sync.WaitGroup{}
+	for i, s := range p.stages {
+		sl, ok := s.(stage.Sealer)
+		if !ok {
+			continue
+		}
+		sealed[i] = sl.Seal()
+		for j := range sealed[i] {
+			if b := &sealed[i][j]; b.Build != nil {
+				built.Go(func() {
+					b.Data, b.Rows = b.Build()
+					b.Build = nil
+				})
+			}
+		}
+	}
+	return sealed, built
 }
 
 // await waits until the rows in flight are written (for reads: see

@@ -19,10 +19,11 @@ type Block struct {
 	Data []any
 	// Rows is the number of rows in every column slice.
 	Rows int
-	// Build, when set, makes Data and Rows on the goroutine that writes the
-	// block, once, before its first insert: a stage hands over rows it no
-	// longer changes (the events of a flush) instead of building them on the
-	// flush loop, where the time would hold up the next flush.
+	// Build, when set, makes Data and Rows once, off the flush loop, where
+	// the time would hold up the next flush: a stage hands over rows it no
+	// longer changes (the events of a flush). The pipeline builds a sealed
+	// block (stage.Sealer) while the previous flush's writes finish; the
+	// Writer builds any other before its first insert.
 	Build func() (data []any, rows int)
 }
 

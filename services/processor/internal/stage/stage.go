@@ -11,7 +11,8 @@ import (
 // The methods of one stage are never called concurrently. A flush calls
 // every stage's Load once with the whole batch (the stages' Loads run
 // concurrently: each reads its own state), then Process for each event in
-// batch order, stage after stage, then Drain once, writes the returned blocks
+// batch order, stage after stage, then Seal (a Sealer's) and Drain once,
+// writes the returned blocks
 // (each stage's in order, the stages' concurrently) and, only when every
 // block of every stage is written, calls Written. When a
 // flush is abandoned (shutdown or rebalance while ClickHouse is down) or the
@@ -46,6 +47,18 @@ type Stage interface {
 // concurrently with everything else, the stage's own methods included.
 type Preparer interface {
 	Prepare(ev *Event)
+}
+
+// Sealer is a Stage whose blocks are final once the flush is processed:
+// their rows depend only on the flush's events, not on state that the
+// previous flush's AfterWrite or Written changes (the timeline's events
+// rows). Seal is called after the flush's last Process and before the
+// previous flush is complete; the pipeline builds the sealed blocks
+// (sink.Block.Build) on other goroutines while it waits for the previous
+// flush's writes, which shortens the chain of flushes whose writes follow
+// one another. They are written before the stage's Drain blocks.
+type Sealer interface {
+	Seal() []sink.Block
 }
 
 // AfterWriter is a Stage that publishes what it derived outside ClickHouse

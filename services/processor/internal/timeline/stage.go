@@ -14,7 +14,10 @@ type Stage struct {
 	evs []*stage.Event
 }
 
-var _ stage.Stage = (*Stage)(nil)
+var (
+	_ stage.Stage  = (*Stage)(nil)
+	_ stage.Sealer = (*Stage)(nil)
+)
 
 // NewStage returns the events table stage.
 func NewStage() *Stage { return &Stage{} }
@@ -37,16 +40,20 @@ func (s *Stage) Written() {}
 // Reset implements stage.Stage.
 func (s *Stage) Reset() { s.evs = nil }
 
-// Drain implements stage.Stage: one events row per processed event.
-func (s *Stage) Drain() []sink.Block {
+// Seal implements stage.Sealer: one events row per processed event, built
+// by the pipeline while the previous flush's writes finish (the flush's
+// events no longer change).
+func (s *Stage) Seal() []sink.Block {
 	evs := s.evs
 	s.evs = nil
-	// Built by the writer: the flush's events no longer change.
 	return []sink.Block{{Table: "events", Columns: eventrows.Columns(), Build: func() ([]any, int) {
 		b := Rows(evs)
 		return b.Data, b.Rows
 	}}}
 }
+
+// Drain implements stage.Stage: the events block is sealed (Seal).
+func (s *Stage) Drain() []sink.Block { return nil }
 
 // Rows maps evs to one block of the events table; each row's version is
 // eventrows.Version of its receive time (the first received copy of an
