@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -39,11 +38,14 @@ type Suppressor = suppress.Holder
 //
 // Flushes are pipelined one deep: Handle returns once its flush is
 // processed and its rows are being written, and the next Handle loads and
-// processes while they are. Every ClickHouse read of a Load first waits for
-// the rows in flight (sink.WithAwait), so state read back is never behind
-// what was processed; the stages' AfterWrite and Written run, and the DLQ
-// records are published, on the caller's goroutine once the rows are
-// written: in the next Handle before it drains, or in Sync.
+// processes while they are. A flush's sealed blocks (stage.Sealer: the
+// events rows) are written as soon as it is processed, while the previous
+// flush's writes may still run; its other blocks once the previous flush
+// is complete. Every ClickHouse read of a Load first waits for the rows in
+// flight (sink.WithAwait), so state read back is never behind what was
+// processed; the stages' AfterWrite and Written run, and the DLQ records
+// are published, on the caller's goroutine once the rows are written: in
+// the next Handle before it drains, or in Sync.
 type Pipeline struct {
 	suppress Suppressor
 	stages   []stage.Stage
@@ -66,8 +68,9 @@ type inflight struct {
 	dead     []record.Record
 	erased   suppress.Held
 	timing   []any // the flush's debug log fields so far
-	// drained and wrote time the writes.
-	drained, wrote time.Time
+	// started and wrote time the writes: from the end of the flush's
+	// processing, when its sealed blocks start, to the end of the last.
+	started, wrote time.Time
 }
 
 // New returns a pipeline running stages in order.
@@ -141,70 +144,63 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 		}
 	}
 	processed := p.now()
-	// The sealed blocks (the events rows) are built while the previous
-	// flush's writes finish: the next writes start as soon as those end.
-	sealed, built := p.seal()
+	// The flush's writes start now: each stage's sealed blocks (the events
+	// rows) at once, while the previous flush's writes may still run, its
+	// Drain blocks once the previous flush is complete (Drain changes what
+	// the previous flush's AfterWrite and Written use). Each stage's blocks
+	// are written in their order (sealed first; identities after the tables
+	// they index), the stages' concurrently: ClickHouse does most of the
+	// work. The writes outlive ctx's cancellation (a rebalance's final flush
+	// completes them under its own deadline in Sync); Reset cancels them.
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	f := &inflight{done: make(chan struct{}), cancel: cancel, erased: erased}
+	drained := make([]chan []sink.Block, len(p.stages))
+	wg, gctx := errgroup.WithContext(wctx)
+	for i, s := range p.stages {
+		var sealed []sink.Block
+		if sl, ok := s.(stage.Sealer); ok {
+			sealed = sl.Seal()
+		}
+		drained[i] = make(chan []sink.Block, 1)
+		wg.Go(func() error {
+			if err := p.w.Write(gctx, sealed); err != nil {
+				return err
+			}
+			select {
+			case b := <-drained[i]:
+				return p.w.Write(gctx, b)
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		})
+	}
+	go func() {
+		defer close(f.done)
+		f.err = wg.Wait()
+		f.wrote = p.now()
+	}()
 	if err := p.Sync(ctx); err != nil {
-		built.Wait()
+		cancel()
+		<-f.done
 		release(erased)
 		return err
 	}
 	synced := p.now()
-	built.Wait()
-	// Each stage's blocks are built (Drain touches only the stage's own
-	// state) and written in their order (identities after the tables they
-	// index); the stages run concurrently: ClickHouse does most of the work.
-	// The writes outlive ctx's cancellation (a rebalance's final flush
-	// completes them under its own deadline in Sync); Reset cancels them.
-	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	received := make([]int64, len(evs))
+	f.received = make([]int64, len(evs))
 	for i, ev := range evs {
 		if !ev.Event.ReceivedAt.IsZero() {
-			received[i] = ev.Event.ReceivedAt.UnixNano()
+			f.received[i] = ev.Event.ReceivedAt.UnixNano()
 		}
 	}
-	f := &inflight{done: make(chan struct{}), cancel: cancel, received: received, dead: dead, erased: erased, timing: append([]any{
+	f.dead, f.started = dead, processed
+	f.timing = append([]any{
 		"events", len(evs), "dead", len(dead), "decode", decoded.Sub(start), "load", loaded.Sub(decoded),
-		"process", processed.Sub(loaded), "previous_write_wait", synced.Sub(processed), "build_wait", p.now().Sub(synced)}, loads...)}
-	blocks := make([][]sink.Block, len(p.stages))
+		"process", processed.Sub(loaded), "previous_write_wait", synced.Sub(processed)}, loads...)
 	for i, s := range p.stages {
-		blocks[i] = append(sealed[i], s.Drain()...)
+		drained[i] <- s.Drain()
 	}
 	p.inflight = f
-	f.drained = p.now()
-	go func() {
-		defer close(f.done)
-		wg, gctx := errgroup.WithContext(wctx)
-		for _, b := range blocks {
-			wg.Go(func() error { return p.w.Write(gctx, b) })
-		}
-		f.err = wg.Wait()
-		f.wrote = p.now()
-	}()
 	return nil
-}
-
-// seal takes the Sealers' blocks and starts building them (sink.Block.Build);
-// the WaitGroup ends when all are built.
-func (p *Pipeline) seal() ([][]sink.Block, *sync.WaitGroup) {
-	sealed := make([][]sink.Block, len(p.stages))
-	built := &sync.WaitGroup{}
-	for i, s := range p.stages {
-		sl, ok := s.(stage.Sealer)
-		if !ok {
-			continue
-		}
-		sealed[i] = sl.Seal()
-		for j := range sealed[i] {
-			if b := &sealed[i][j]; b.Build != nil {
-				built.Go(func() {
-					b.Data, b.Rows = b.Build()
-					b.Build = nil
-				})
-			}
-		}
-	}
-	return sealed, built
 }
 
 // await waits until the rows in flight are written (for reads: see
@@ -262,7 +258,7 @@ func (p *Pipeline) Sync(ctx context.Context) error {
 		s.Written()
 	}
 	now := p.now()
-	p.log.Debug("flush written", append(f.timing, "write", f.wrote.Sub(f.drained))...)
+	p.log.Debug("flush written", append(f.timing, "write", f.wrote.Sub(f.started))...)
 	for _, r := range f.received {
 		if r != 0 {
 			p.m.Latency.Observe(now.Sub(time.Unix(0, r)).Seconds())

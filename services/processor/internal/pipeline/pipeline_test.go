@@ -93,9 +93,10 @@ func flushOf(t *testing.T, first, n int) []record.Record {
 	return recs
 }
 
-// A sealed block is built while the previous flush's writes are still
-// running, and written with its flush, before the stage's drained block.
-func TestSealedBlocksBuildDuringPreviousWrite(t *testing.T) {
+// A flush's sealed block is built and written while the previous flush's
+// writes are still running; its drained block once the previous flush is
+// complete.
+func TestSealedBlocksWriteDuringPreviousWrite(t *testing.T) {
 	st := &sealStage{builds: make(chan string, 2)}
 	w := &gateWriter{release: make(chan struct{})}
 	p := New([]stage.Stage{st}, w, noDLQ{}, NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler))
@@ -108,11 +109,11 @@ func TestSealedBlocksBuildDuringPreviousWrite(t *testing.T) {
 	go func() { second <- p.Handle(ctx, flushOf(t, 3, 2)) }()
 	select {
 	case id := <-st.builds:
-		assert.Equal(t, "m3", id, "the second flush's block is built while the first is written")
+		assert.Equal(t, "m3", id, "the second flush's block is written while the first is")
 	case err := <-second:
 		t.Fatalf("the second flush returned (%v) before the first one's write ended", err)
 	case <-time.After(10 * time.Second):
-		t.Fatal("the second flush's sealed block was not built while the first flush's write was held")
+		t.Fatal("the second flush's sealed block was not written while the first flush's write was held")
 	}
 	select {
 	case err := <-second:
@@ -123,13 +124,15 @@ func TestSealedBlocksBuildDuringPreviousWrite(t *testing.T) {
 	require.NoError(t, <-second)
 	require.NoError(t, p.Sync(ctx))
 
-	require.Len(t, w.writes, 2)
-	for i, want := range [][]string{{"m0", "m1", "m2"}, {"m3", "m4"}} {
-		blocks := w.writes[i]
-		require.Len(t, blocks, 2)
-		assert.Equal(t, "sealed", blocks[0].Table)
-		assert.Equal(t, []any{want}, blocks[0].Data)
-		assert.Equal(t, "drained", blocks[1].Table)
-		assert.Equal(t, []any{[]uint64{uint64(len(want))}}, blocks[1].Data)
+	// One Write per stage and kind: flush 1's sealed block (held), flush
+	// 2's sealed block, then the drained blocks in flush order.
+	require.Len(t, w.writes, 4)
+	for i, want := range []struct {
+		table string
+		data  any
+	}{{"sealed", []string{"m0", "m1", "m2"}}, {"sealed", []string{"m3", "m4"}}, {"drained", []uint64{3}}, {"drained", []uint64{2}}} {
+		require.Len(t, w.writes[i], 1)
+		assert.Equal(t, want.table, w.writes[i][0].Table, "write %d", i)
+		assert.Equal(t, []any{want.data}, w.writes[i][0].Data, "write %d", i)
 	}
 }
