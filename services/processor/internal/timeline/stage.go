@@ -48,6 +48,9 @@ func (s *Stage) Seal() []sink.Block {
 	s.evs = nil
 	return []sink.Block{{Table: "events", Columns: eventrows.Columns(), Build: func() ([]any, int) {
 		b := Rows(evs)
+		// The events are garbage now: the block is held until the flush
+		// is written, and the collector need not scan them until then.
+		evs = nil
 		return b.Data, b.Rows
 	}}}
 }
