@@ -21,9 +21,9 @@ type Block struct {
 	Rows int
 	// Build, when set, makes Data and Rows once, off the flush loop, where
 	// the time would hold up the next flush: a stage hands over rows it no
-	// longer changes (the events of a flush). The pipeline builds a sealed
-	// block (stage.Sealer) while the previous flush's writes finish; the
-	// Writer builds any other before its first insert.
+	// longer changes (the events of a flush), and the Writer builds them
+	// before the block's first insert (for a sealed block, stage.Sealer,
+	// while the previous flush's writes may still run).
 	Build func() (data []any, rows int)
 }
 

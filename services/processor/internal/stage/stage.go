@@ -53,10 +53,11 @@ type Preparer interface {
 // their rows depend only on the flush's events, not on state that the
 // previous flush's AfterWrite or Written changes (the timeline's events
 // rows). Seal is called after the flush's last Process and before the
-// previous flush is complete; the pipeline builds the sealed blocks
-// (sink.Block.Build) on other goroutines while it waits for the previous
-// flush's writes, which shortens the chain of flushes whose writes follow
-// one another. They are written before the stage's Drain blocks.
+// previous flush is complete; the pipeline builds (sink.Block.Build) and
+// writes the sealed blocks at once, while the previous flush's writes may
+// still run, which shortens the chain of flushes whose writes follow one
+// another. They are written before the stage's Drain blocks, which wait
+// for the previous flush to complete.
 type Sealer interface {
 	Seal() []sink.Block
 }
