@@ -11,9 +11,6 @@ type Record struct {
 	// Partition and Offset locate a consumed record (zero when producing).
 	Partition int
 	Offset    int64
-	// Decoded is what a consumer made of Value ahead of its handler (see the
-	// processor's ingest.Preparer); nil when nothing was. Not produced.
-	Decoded any
 }
 
 // Header is one record header.

@@ -35,15 +35,6 @@ type Syncer interface {
 	Sync(ctx context.Context) error
 }
 
-// Preparer is optional for a Handler: Prepare runs on each record as it is
-// fetched, on the partition readers' goroutines, so per-record work such as
-// decoding runs concurrently and ahead of the flush that will hold the
-// record (while the previous flush waits for its writes). It may set
-// r.Decoded for Handle and must not touch the handler's state.
-type Preparer interface {
-	Prepare(r *record.Record)
-}
-
 // Config configures the consumer.
 type Config struct {
 	// Brokers are the Kafka bootstrap addresses.
@@ -75,8 +66,7 @@ type Config struct {
 type Consumer struct {
 	cfg    Config
 	h      Handler
-	prep   Preparer // h's, when it is one
-	sync   Syncer   // h's, when it is one
+	sync   Syncer // h's, when it is one
 	m      *Metrics
 	log    *slog.Logger
 	health health
@@ -88,7 +78,6 @@ func New(cfg Config, h Handler, m *Metrics, log *slog.Logger) *Consumer {
 		cfg.ProbeInterval = 2 * time.Second
 	}
 	c := &Consumer{cfg: cfg, h: h, m: m, log: log}
-	c.prep, _ = h.(Preparer)
 	c.sync, _ = h.(Syncer)
 	c.health.set(nil, errors.New("not a member of the consumer group yet"))
 	return c
@@ -243,12 +232,8 @@ func (c *Consumer) readPartition(ctx context.Context, a kafka.PartitionAssignmen
 		}
 		c.m.Consumed.Inc()
 		p.seen(m.HighWaterMark)
-		rec := record.FromMessage(m)
-		if c.prep != nil {
-			c.prep.Prepare(&rec)
-		}
 		select {
-		case out <- rec:
+		case out <- record.FromMessage(m):
 		case <-ctx.Done():
 			return
 		}

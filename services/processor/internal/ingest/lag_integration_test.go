@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -91,56 +90,6 @@ func TestLagCountsFetchedUnwrittenIntegration(t *testing.T) {
 		t.Fatal("no second flush")
 	}
 	itest.Eventually(t, 10*time.Second, func() bool { return h.n.Load() == later+1 }, "all handled")
-}
-
-// prepHandler is a gateHandler that is also an ingest.Preparer.
-type prepHandler struct {
-	gateHandler
-	prepared  atomic.Int64
-	undecoded atomic.Int64
-}
-
-func (h *prepHandler) Prepare(r *record.Record) {
-	r.Decoded = string(r.Value)
-	h.prepared.Add(1)
-}
-
-func (h *prepHandler) Handle(ctx context.Context, msgs []record.Record) error {
-	for _, m := range msgs {
-		if m.Decoded != string(m.Value) {
-			h.undecoded.Add(1)
-		}
-	}
-	return h.gateHandler.Handle(ctx, msgs)
-}
-
-// TestPrepareRunsAheadOfFlushIntegration: a Preparer's Prepare runs on
-// records as they are fetched, while the flush before them is still in
-// progress, and Handle gets what it made of each record.
-func TestPrepareRunsAheadOfFlushIntegration(t *testing.T) {
-	k := itest.Kafka(t)
-	w := &kafka.Writer{Addr: kafka.TCP(k.Addr()), Topic: "cem.events", Balancer: &kafka.Hash{}, BatchSize: 1, BatchTimeout: time.Millisecond}
-	t.Cleanup(func() { _ = w.Close() })
-	write := func(i int) {
-		require.NoError(t, w.WriteMessages(context.Background(), kafka.Message{Key: fmt.Appendf(nil, "k%d", i), Value: fmt.Appendf(nil, `{"n":%d}`, i)}))
-	}
-	h := &prepHandler{gateHandler: gateHandler{started: make(chan struct{}), release: make(chan struct{}), second: func() {}}}
-	c := ingest.New(ingest.Config{
-		Brokers: []string{k.Addr()}, Topic: "cem.events", Group: "prepare-test", FlushRows: 1, FlushInterval: 10 * time.Millisecond,
-		MaxWait: 50 * time.Millisecond, FinalFlushTimeout: 5 * time.Second, SessionTimeout: 6 * time.Second, RebalanceTimeout: 6 * time.Second,
-	}, h, ingest.NewMetrics(prometheus.NewRegistry()), slog.New(slog.DiscardHandler))
-	runUntilCleanup(t, c)
-
-	write(0)
-	<-h.started // the first flush is stuck
-	const later = 20
-	for i := 1; i <= later; i++ {
-		write(i)
-	}
-	itest.Eventually(t, 10*time.Second, func() bool { return h.prepared.Load() == later+1 }, "records behind a stuck flush are prepared")
-	close(h.release)
-	itest.Eventually(t, 10*time.Second, func() bool { return h.n.Load() == later+1 }, "all handled")
-	assert.Zero(t, h.undecoded.Load(), "Handle gets each record with what Prepare made of it")
 }
 
 // runUntilCleanup runs c in the background until the test ends.

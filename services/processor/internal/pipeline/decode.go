@@ -57,11 +57,7 @@ func newFailure(m record.Record, ev *events.Event, reason events.Reason, err err
 	}
 	// Capped like the collector's records: a record wrapped with its
 	// escaping could exceed Kafka's message limit and block the DLQ.
-	raw := m.Value
-	if raw == nil && ev != nil { // decoded ahead, its bytes released (Prepare)
-		raw, _ = events.AppendMarshal(nil, ev)
-	}
-	f.SetRaw(raw, events.DefaultMaxRawBytes)
+	f.SetRaw(m.Value, events.DefaultMaxRawBytes)
 	if ev != nil {
 		f.Source, f.MessageID = ev.Source, ev.MessageID
 	}

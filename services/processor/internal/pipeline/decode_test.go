@@ -3,6 +3,8 @@ package pipeline
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -30,27 +32,38 @@ func TestPoisonRecordIsCapped(t *testing.T) {
 	assert.Less(t, len(b), 1<<19)
 }
 
-// Prepare releases a decoded record's bytes; a failure in processing then
-// sends the event's wire encoding to the DLQ, which decodes to the same
-// event. An undecodable record keeps its bytes for its own DLQ record.
-func TestPreparedRecordReleasesBytes(t *testing.T) {
+// decodeAll decodes a flush on several goroutines and keeps each record's
+// result at its place: events in order, an undecodable record's failure
+// (with its own bytes) at its index, not its neighbours'.
+func TestDecodeAllKeepsOrder(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	ts := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	in := events.Event{Type: events.TypeTrack, MessageID: "m1", AnonymousID: "a1", Event: "Order Completed",
-		Properties: json.RawMessage(`{"revenue":10}`), Timestamp: ts, ReceivedAt: ts, Source: "web"}
-	value, err := events.AppendMarshal(nil, &in)
-	require.NoError(t, err)
+	const n = 5*decodeChunk + 17
+	recs := make([]record.Record, n)
+	for i := range recs {
+		if i%97 == 3 {
+			recs[i] = record.Record{Value: fmt.Appendf(nil, "{not json %d", i)}
+			continue
+		}
+		ev := events.Event{Type: events.TypeTrack, MessageID: fmt.Sprintf("m%d", i), AnonymousID: "a1", Event: "Order Completed",
+			Properties: json.RawMessage(`{"revenue":10}`), Timestamp: ts, ReceivedAt: ts, Source: "web"}
+		v, err := events.AppendMarshal(nil, &ev)
+		require.NoError(t, err)
+		recs[i] = record.Record{Value: v, Offset: int64(i)}
+	}
 	p := &Pipeline{now: time.Now}
-
-	r := record.Record{Value: value}
-	p.Prepare(&r)
-	require.Nil(t, r.Value, "the decoded event holds its own copy")
-	d := r.Decoded.(decoded)
-	require.Nil(t, d.f)
-	f := newFailure(r, &d.ev.Event, events.ReasonProcessing, assert.AnError, time.Now())
-	assert.Equal(t, string(value), string(f.Raw), "the DLQ gets the event's encoding")
-
-	bad := record.Record{Value: []byte("{not json")}
-	p.Prepare(&bad)
-	assert.Equal(t, "{not json", string(bad.Value))
-	assert.NotNil(t, bad.Decoded.(decoded).f)
+	ds := p.decodeAll(recs)
+	require.Len(t, ds, n)
+	for i, d := range ds {
+		if i%97 == 3 {
+			require.Nil(t, d.ev, "record %d", i)
+			require.NotNil(t, d.f, "record %d", i)
+			assert.Equal(t, string(recs[i].Value), string(d.f.Raw), "record %d", i)
+			continue
+		}
+		require.Nil(t, d.f, "record %d", i)
+		assert.Equal(t, fmt.Sprintf("m%d", i), d.ev.Event.MessageID)
+		assert.Equal(t, int64(i), d.ev.Offset)
+		assert.Equal(t, 10.0, d.ev.Reserved.Revenue)
+	}
 }

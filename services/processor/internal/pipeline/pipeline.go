@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -34,7 +37,7 @@ type Writer interface {
 type Suppressor = suppress.Holder
 
 // Pipeline is the flush handler. Handle, Sync and Reset are not safe for
-// concurrent use; Prepare is.
+// concurrent use.
 //
 // Flushes are pipelined one deep: Handle returns once its flush is
 // processed and its rows are being written, and the next Handle loads and
@@ -99,11 +102,8 @@ func (p *Pipeline) Handle(ctx context.Context, recs []record.Record) error {
 	evs := make([]*stage.Event, 0, len(recs))
 	src := make([]record.Record, 0, len(recs))
 	var dead []record.Record
-	for _, m := range recs {
-		d, ok := m.Decoded.(decoded)
-		if !ok {
-			d = p.decode(m)
-		}
+	for i, d := range p.decodeAll(recs) {
+		m := recs[i]
 		ev, f := d.ev, d.f
 		if f != nil {
 			dead = append(dead, p.failure(m, f))
@@ -288,31 +288,55 @@ func release(h suppress.Held) {
 	}
 }
 
-// decoded is what Prepare made of a record.
+// decoded is what decode made of a record: an event or its failure.
 type decoded struct {
 	ev *stage.Event
 	f  *events.Failure
 }
 
-// Prepare decodes r ahead of its flush (ingest.Preparer): the consumer's
-// partition readers call it as records arrive, so decoding, the largest
-// per-event cost, runs on every core and while the previous flush waits for
-// ClickHouse. Safe for concurrent use; it reads no pipeline state.
-//
-// A decoded record's bytes are released (the event holds its own copy): up
-// to two flushes of records wait decoded, and a failure in processing
-// sends the event's re-encoding to the DLQ instead.
-func (p *Pipeline) Prepare(r *record.Record) {
-	d := p.decode(*r)
-	r.Decoded = d
-	if d.f == nil {
-		r.Value = nil
+// decodeAll decodes recs on every core, keeping their order: decoding is
+// the largest per-event cost. The records wait for their flush undecoded: their
+// bytes hold no pointers, so the read-ahead costs the garbage collector
+// nothing to scan, where decoded events (strings and slices) made it mark
+// twice the heap.
+func (p *Pipeline) decodeAll(recs []record.Record) []decoded {
+	ds := make([]decoded, len(recs))
+	now := p.now()
+	workers := min(runtime.GOMAXPROCS(0), (len(recs)+decodeChunk-1)/decodeChunk)
+	if workers <= 1 {
+		for i := range recs {
+			ds[i] = p.decode(recs[i], now)
+		}
+		return ds
 	}
+	// Chunks are handed out in order, so each worker reads a run of
+	// neighbouring records.
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				lo := int(next.Add(decodeChunk)) - decodeChunk
+				if lo >= len(recs) {
+					return
+				}
+				for i := lo; i < min(lo+decodeChunk, len(recs)); i++ {
+					ds[i] = p.decode(recs[i], now)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return ds
 }
 
-// decode decodes m and runs the stages' Prepare on the event.
-func (p *Pipeline) decode(m record.Record) decoded {
-	ev, f := decode(m, p.now())
+// decodeChunk is how many records a decoding worker takes at a time.
+const decodeChunk = 256
+
+// decode decodes m and runs the stages' Prepare on the event. It reads no
+// pipeline state: decodeAll runs it concurrently.
+func (p *Pipeline) decode(m record.Record, now time.Time) decoded {
+	ev, f := decode(m, now)
 	if f == nil {
 		for _, s := range p.stages {
 			if sp, ok := s.(stage.Preparer); ok {

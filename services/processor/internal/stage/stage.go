@@ -40,11 +40,11 @@ type Stage interface {
 	Reset()
 }
 
-// Preparer is a Stage that derives facts of an event ahead of its flush,
-// on the goroutine that decoded it, while the event's bytes are still in
-// the CPU's caches (a flush's later passes over 50k events read them from
-// memory). Prepare reads only ev and the stage's configuration: it runs
-// concurrently with everything else, the stage's own methods included.
+// Preparer is a Stage that derives facts of an event before the flush's
+// Load, on the goroutine that decoded it, while the event's bytes are still
+// in the CPU's caches (a flush's later passes over 50k events read them
+// from memory). Prepare reads only ev and the stage's configuration: the
+// flush's events are decoded and prepared on every core at once.
 type Preparer interface {
 	Prepare(ev *Event)
 }
