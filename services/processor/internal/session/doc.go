@@ -43,7 +43,9 @@
 // looked up in one query; a stored one keeps its stored session id and is
 // not counted again, and so is a second copy within one flush. Because the
 // sessions are rebuilt from the events, not from the sessions table, a crash
-// between the two table writes cannot inflate or lose counts.
+// between the two table writes cannot inflate or lose counts; and because a
+// replayed event's session is written again, the sessions rows of a flush
+// whose events rows were written before the crash are written after it.
 //
 // One case is not recognised: a copy of a key's newest event that arrives
 // with a later skew-corrected time, after the key was restored from storage

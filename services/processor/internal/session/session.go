@@ -237,12 +237,17 @@ func setCustomer(c *Customer, s *Session, id string) {
 }
 
 // Replayed records a re-delivered event of held session s: the aggregates
-// already count it; only the customer id may have moved (a merge since).
+// already count it, and the customer id may have moved (a merge since). The
+// session is written again all the same: its row may be missing or behind
+// its events. A flush's events rows are inserted before its sessions rows
+// (the pipeline writes them early), so a crash between the two leaves stored
+// events whose session rows were never written; the replay restores those
+// sessions from the events and only this write brings their rows level.
 func (c *Customer) Replayed(s *Session, customerID string) {
 	if customerID != "" && customerID != s.CustomerID {
 		setCustomer(c, s, customerID)
-		s.dirty = true
 	}
+	s.dirty = true
 }
 
 // Prune drops the sessions of c that no acceptable event can join any more

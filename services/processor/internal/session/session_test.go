@@ -145,6 +145,22 @@ func TestRebuildMatchesLiveState(t *testing.T) {
 	}
 }
 
+// A replayed event's session is written again even when nothing about it
+// changed: restored from the stored events after a crash that came between
+// a flush's events and sessions inserts, its row is missing or behind.
+func TestReplayedSessionIsWrittenAgain(t *testing.T) {
+	r := rules.Rebuild("k", []Stored{{SessionID: SessionID("k", "e1"), StartMs: at(0), EndMs: at(5), Count: 3, CustomerID: "k"}}, 0)
+	s := r.Sessions[0]
+	require.False(t, s.dirty, "a restored session is clean")
+	r.Replayed(s, "")
+	assert.True(t, s.dirty)
+	assert.Equal(t, uint64(3), s.Count, "a replay is not counted again")
+	s.dirty = false
+	r.Replayed(s, "user-9")
+	assert.True(t, s.dirty)
+	assert.Equal(t, "user-9", s.CustomerID, "the customer id follows a merge")
+}
+
 // TestCustomerSize: the estimate grows with sessions and a customer id
 // other than the key, and does not count the key twice.
 func TestCustomerSize(t *testing.T) {
