@@ -56,6 +56,7 @@ type Session struct {
 	Converted  bool
 	standalone bool
 	dirty      bool
+	listed     bool // in the stage's dirty list (Stage.markDirty)
 }
 
 // ID is the session id: 32 hex characters (see SessionID).
@@ -91,6 +92,7 @@ type Customer struct {
 	recent    [recentIDs]uint64
 	next      uint8 // slot of recent written next
 	hasEvents bool
+	listed    bool  // in the stage's list of keys processed since Written
 	seen      int64 // wall clock of the last event, Unix seconds
 	size      int64 // Size as of the last flush, counted in Stage.bytes
 	// Links place c in the stage's recency order (lru).

@@ -49,10 +49,12 @@ type Stage struct {
 	lru   *lru
 	bytes int64 // Size of every held Customer, as of their last flush
 	dirty []dirtySession
-	// touched lists the sessions in dirty; custs the keys processed since
-	// the last Written.
-	touched map[*Session]bool
-	custs   map[*Customer]bool
+	// custs are the keys processed since the last Written (each once:
+	// Customer.listed); a session is in dirty once (Session.listed).
+	custs []*Customer
+	// now is the wall clock of the flush being processed (Load), Unix
+	// seconds.
+	nowUnix int64
 	// stored maps the events of the batch that are already in ClickHouse
 	// (replays) to their stored session id; inBatch the ids processed in
 	// this flush to the session they were given.
@@ -71,7 +73,7 @@ var _ stage.Stage = (*Stage)(nil)
 func NewStage(cfg Config, q Querier, m *Metrics, log *slog.Logger) (*Stage, error) {
 	s := &Stage{
 		cfg: cfg, q: q, m: m, log: log, now: time.Now,
-		touched: map[*Session]bool{}, custs: map[*Customer]bool{}, stored: map[string]string{}, inBatch: map[string]string{},
+		stored: map[string]string{}, inBatch: map[string]string{},
 		inFlight: map[string]string{},
 	}
 	s.lru = newLRU(func(c *Customer) {
@@ -95,6 +97,7 @@ func (s *Stage) Name() string { return "session" }
 // does not evict them). Only reloading a held key waits.
 func (s *Stage) Load(ctx context.Context, batch []*stage.Event) error {
 	awaitCtx, ctx := ctx, sink.WithoutAwait(ctx)
+	s.nowUnix = s.now().Unix()
 	clear(s.stored)
 	minTs := map[string]int64{}
 	var check []*stage.Event
@@ -270,8 +273,11 @@ func (s *Stage) Process(ev *stage.Event) error {
 		c = NewCustomer(ev.Key, ev.TsMs)
 		s.lru.Add(c)
 	}
-	c.seen = s.now().Unix()
-	s.custs[c] = true
+	c.seen = s.nowUnix
+	if !c.listed {
+		c.listed = true
+		s.custs = append(s.custs, c)
+	}
 	sid, replay := s.stored[ev.ID]
 	if !replay {
 		sid, replay = s.inBatch[ev.ID]
@@ -302,10 +308,10 @@ func (s *Stage) Process(ev *stage.Event) error {
 }
 
 func (s *Stage) markDirty(c *Customer, sess *Session) {
-	if !sess.dirty || s.touched[sess] {
+	if !sess.dirty || sess.listed {
 		return
 	}
-	s.touched[sess] = true
+	sess.listed = true
 	s.dirty = append(s.dirty, dirtySession{c: c, s: sess})
 }
 
@@ -331,10 +337,10 @@ func (s *Stage) Drain() []sink.Block {
 		if x.Converted {
 			converted[i] = 1
 		}
-		x.dirty = false
+		x.dirty, x.listed = false, false
 	}
+	clear(s.dirty)
 	s.dirty = s.dirty[:0]
-	clear(s.touched)
 	s.inFlight, s.inBatch = s.inBatch, s.inFlight
 	clear(s.inBatch)
 	s.lru.order.Advance() // this flush's customers stay pending until Written
@@ -355,13 +361,15 @@ func (s *Stage) Drain() []sink.Block {
 // one was processed: customers of this flush (still pending) stay.
 func (s *Stage) Written() {
 	s.lru.order.Complete()
-	for c := range s.custs {
+	for _, c := range s.custs {
+		c.listed = false
 		s.m.Closed.Add(float64(s.cfg.Prune(c)))
 		size := c.Size()
 		s.bytes += size - c.size
 		c.size = size
 	}
 	clear(s.custs)
+	s.custs = s.custs[:0]
 	idle := s.now().Add(-s.cfg.IdleAfter).Unix()
 	for s.lru.Len() > 0 {
 		c := s.lru.Oldest()
@@ -381,9 +389,16 @@ func (s *Stage) Written() {
 func (s *Stage) Reset() {
 	s.lru.Purge()
 	s.bytes = 0
+	for _, d := range s.dirty {
+		d.s.listed = false
+	}
+	clear(s.dirty)
 	s.dirty = s.dirty[:0]
-	clear(s.touched)
+	for _, c := range s.custs {
+		c.listed = false
+	}
 	clear(s.custs)
+	s.custs = s.custs[:0]
 	clear(s.stored)
 	clear(s.inBatch)
 	clear(s.inFlight)
