@@ -295,10 +295,11 @@ type decoded struct {
 }
 
 // decodeAll decodes recs on every core, keeping their order: decoding is
-// the largest per-event cost. The records wait for their flush undecoded: their
-// bytes hold no pointers, so the read-ahead costs the garbage collector
-// nothing to scan, where decoded events (strings and slices) made it mark
-// twice the heap.
+// the largest per-event cost. The records wait for their flush undecoded:
+// their bytes hold no pointers, so the read-ahead costs the garbage
+// collector nothing to mark. Decoded as they were fetched, the 50k waiting
+// events (strings and slices) were half the live heap, and the processor's
+// collection cost 1.5 times the direct-insert baseline's.
 func (p *Pipeline) decodeAll(recs []record.Record) []decoded {
 	ds := make([]decoded, len(recs))
 	now := p.now()
