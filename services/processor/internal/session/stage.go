@@ -52,7 +52,7 @@ type Stage struct {
 	// custs are the keys processed since the last Written (each once:
 	// Customer.listed); a session is in dirty once (Session.listed).
 	custs []*Customer
-	// now is the wall clock of the flush being processed (Load), Unix
+	// nowUnix is the wall clock of the flush being processed (Load), Unix
 	// seconds.
 	nowUnix int64
 	// stored maps the events of the batch that are already in ClickHouse
