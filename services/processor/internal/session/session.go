@@ -246,9 +246,7 @@ func setCustomer(c *Customer, s *Session, id string) {
 // events whose session rows were never written; the replay restores those
 // sessions from the events and only this write brings their rows level.
 func (c *Customer) Replayed(s *Session, customerID string) {
-	if customerID != "" && customerID != s.CustomerID {
-		setCustomer(c, s, customerID)
-	}
+	setCustomer(c, s, customerID) // keeps an empty or unchanged id as it is
 	s.dirty = true
 }
 

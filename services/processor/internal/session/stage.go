@@ -387,16 +387,10 @@ func (s *Stage) Written() {
 
 // Reset implements stage.Stage.
 func (s *Stage) Reset() {
-	s.lru.Purge()
+	s.lru.Purge() // every Customer and Session goes: their listed flags with them
 	s.bytes = 0
-	for _, d := range s.dirty {
-		d.s.listed = false
-	}
 	clear(s.dirty)
 	s.dirty = s.dirty[:0]
-	for _, c := range s.custs {
-		c.listed = false
-	}
 	clear(s.custs)
 	s.custs = s.custs[:0]
 	clear(s.stored)

@@ -12,13 +12,12 @@ import (
 // every stage's Load once with the whole batch (the stages' Loads run
 // concurrently: each reads its own state), then Process for each event in
 // batch order, stage after stage, then Seal (a Sealer's) and Drain once,
-// writes the returned blocks
-// (each stage's in order, the stages' concurrently) and, only when every
-// block of every stage is written, calls Written. When a
-// flush is abandoned (shutdown or rebalance while ClickHouse is down) or the
-// partition assignment changes, Reset is called instead: the stage must drop
-// all in-memory state, since it may be ahead of what ClickHouse holds, and
-// reload it on demand.
+// writes the returned blocks (each stage's in order, the stages'
+// concurrently) and, only when every block of every stage is written, calls
+// Written. When a flush is abandoned (shutdown or rebalance while
+// ClickHouse is down) or the partition assignment changes, Reset is called
+// instead: the stage must drop all in-memory state, since it may be ahead
+// of what ClickHouse holds, and reload it on demand.
 type Stage interface {
 	// Name identifies the stage in logs.
 	Name() string
