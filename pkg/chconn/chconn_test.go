@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -168,4 +169,35 @@ func TestInsertChunksIntegration(t *testing.T) {
 	assert.Error(t, chconn.Insert(ctx, conn, table, []string{"n"}, []any{ns, ss}), "columns and data differ in number")
 	assert.Error(t, chconn.Insert(ctx, conn, table, []string{"n", "s"}, []any{ns, ss[:5]}), "columns of different lengths")
 	assert.Error(t, chconn.Insert(ctx, conn, table, []string{"n", "s"}, []any{ns, "x"}), "a column that is not a slice")
+}
+
+// A batch whose context is cancelled right after its Send (a deferred
+// cancel) must not close the pooled connection: the next statement on the
+// pool, over its only connection, still works. clickhouse-go closes the
+// connection when the batch's context ends during Send, from a goroutine
+// that could still see the cancellation after Send had returned and the
+// connection was back in the pool ("use of closed network connection" in
+// chmigrate's lease writes under load).
+//
+// On one P the driver's goroutine runs only after the cancellation: before
+// the fix this failed within the first hundred batches.
+func TestBatchCancelAfterSendKeepsConnectionIntegration(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	_, addr, db := itest.ClickHouse(t)
+	ctx := context.Background()
+	conn, err := chconn.Open(ctx, chconn.Config{Addr: addr, Database: db, MaxOpenConns: 1})
+	require.NoError(t, err)
+	defer conn.Close()
+	require.NoError(t, conn.Exec(ctx, "CREATE TABLE t (n UInt64) ENGINE = Memory"))
+	for i := range 300 {
+		bctx, cancel := context.WithCancel(ctx)
+		b, err := conn.PrepareBatch(bctx, "INSERT INTO t (n)")
+		require.NoError(t, err)
+		require.NoError(t, b.Append(uint64(i)))
+		require.NoError(t, b.Send())
+		cancel()
+		var n uint64
+		require.NoError(t, conn.QueryRow(ctx, "SELECT count() FROM t").Scan(&n), "statement after batch %d", i)
+		require.Equal(t, uint64(i+1), n)
+	}
 }

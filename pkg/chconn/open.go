@@ -87,5 +87,5 @@ func open(ctx context.Context, cfg Config, database string) (driver.Conn, error)
 		_ = conn.Close()
 		return nil, fmt.Errorf("ping clickhouse %s/%s: %w", cfg.Addr, database, err)
 	}
-	return conn, nil
+	return pool{conn}, nil
 }
