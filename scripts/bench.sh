@@ -24,6 +24,23 @@
 # (BENCH_ALERT_RATE events/s, default 1000), each timed from its 2xx to the
 # signed webhook delivery of its alert to loadgen's receiver (a processor
 # target). BENCH_STAGES=1,2,...,8 runs only those stages (default all).
+#
+# ClickHouse: the server named by CEM_CLICKHOUSE_ADDR, else a fresh server of
+# the bench's own (scripts/clickhouse.sh, data in .data/bench-clickhouse,
+# ports BENCH_CH_TCP_PORT 17900 and BENCH_CH_HTTP_PORT 17823), removed at the
+# end. Its data goes on a journaled filesystem. On ext4 without a journal
+# (this kind of VM's root filesystem), creating a file scans the inodes
+# deleted in the last 5-10 minutes (ext4's recently_deleted, called only
+# without a journal), and ClickHouse 18.16 creates and deletes about 100
+# files per part of the events table: that scan took a quarter of the
+# server's CPU (perf), and it grew with the churn of the stages before, so a
+# later stage ran slower than the same stage run first (four consecutive 20 s
+# freshness runs of one processor: p50 158, 377, 616, 735 ms; on a journal:
+# 136-166 ms). Production filesystems have a journal (ext4's default, xfs);
+# where the data directory's has none, the bench mounts a sparse ext4 image
+# (BENCH_CH_IMAGE_GB, default 32) there with a loop device (root only;
+# otherwise it warns and runs on the filesystem as it is). The report
+# records which as clickhouse_fs.
 set -euo pipefail
 SCRIPT_NAME=bench
 # shellcheck source=lib/common.sh
@@ -48,7 +65,9 @@ BASE=127.0.0.1:${BENCH_BASELINE_PORT:-17079}
 ADMIN=127.0.0.1:${BENCH_ADMIN_PORT:-17082}
 QRY=127.0.0.1:${BENCH_QUERY_PORT:-17090}
 QTOKEN=bench-query-token-0001
-CH=${CEM_CLICKHOUSE_ADDR:-127.0.0.1:9000}
+CH=${CEM_CLICKHOUSE_ADDR:-}
+CH_DATA=$ROOT/.data/bench-clickhouse CH_IMAGE=$ROOT/.data/bench-clickhouse.img CH_FS=
+CH_TCP=${BENCH_CH_TCP_PORT:-17900} CH_HTTP=${BENCH_CH_HTTP_PORT:-17823}
 KEYS="web:bench-web,app:bench-app,support:bench-support,survey:bench-survey,shop:bench-shop,crm:bench-crm"
 DBP=bench_$$
 BIN=$ROOT/out/bench
@@ -58,13 +77,49 @@ PIDS=()
 cleanup() {
 	local i
 	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[i]}" "pid ${PIDS[i]}" 20 || true; done
-	for db in base_{1..9} proc_{1..9} e2e query scale loop; do
-		curl -s "http://127.0.0.1:8123/" --data-binary "DROP DATABASE IF EXISTS ${DBP}_$db" >/dev/null 2>&1 ||
+	if [[ -n ${CEM_CLICKHOUSE_ADDR:-} ]]; then
+		for db in base_{1..9} proc_{1..9} e2e query scale loop; do
 			clickhouse-client --host "${CH%:*}" --port "${CH#*:}" -q "DROP DATABASE IF EXISTS ${DBP}_$db" >/dev/null 2>&1 || true
-	done
+		done
+	else
+		own_clickhouse stop >&2 || true
+		! mountpoint -q "$CH_DATA" || umount "$CH_DATA" || log "warning: could not unmount $CH_DATA"
+		rm -rf "$CH_DATA" "$CH_IMAGE"
+	fi
 	[[ -n ${KEEP_RUN:-} ]] || rm -rf "$RUN"
 }
 trap cleanup EXIT
+
+own_clickhouse() { CEM_CH_DATA_DIR=$CH_DATA CEM_CH_TCP_PORT=$CH_TCP CEM_CH_HTTP_PORT=$CH_HTTP ./scripts/clickhouse.sh "$@"; }
+
+# journal_less DIR: DIR is on ext4 without a journal (no jbd2 for its device).
+journal_less() {
+	local src fstype
+	read -r src fstype < <(findmnt -n -o SOURCE,FSTYPE -T "$1") || return 1
+	[[ $fstype == ext4 ]] || return 1
+	! compgen -G "/proc/fs/jbd2/$(basename "$(readlink -f "$src")")-*" >/dev/null
+}
+
+# start_clickhouse starts the bench's own server on a journaled filesystem
+# (header) and sets CH and CH_FS.
+start_clickhouse() {
+	! mountpoint -q "$CH_DATA" || umount "$CH_DATA" # an interrupted run's
+	rm -rf "$CH_DATA" "$CH_IMAGE"
+	mkdir -p "$CH_DATA"
+	CH_FS=$(findmnt -n -o FSTYPE -T "$CH_DATA")
+	if journal_less "$CH_DATA"; then
+		if ((EUID == 0)) && command -v losetup >/dev/null && command -v mkfs.ext4 >/dev/null &&
+			truncate -s "${BENCH_CH_IMAGE_GB:-32}G" "$CH_IMAGE" && mkfs.ext4 -q -F "$CH_IMAGE" &&
+			mount -o loop "$CH_IMAGE" "$CH_DATA"; then
+			CH_FS="ext4 (loop image; the data directory's ext4 has no journal)"
+		else
+			log "warning: $CH_DATA is on ext4 without a journal and no journaled image could be mounted (needs root and a loop device): ClickHouse's file creation slows as the run goes on"
+			CH_FS="ext4 without journal"
+		fi
+	fi
+	own_clickhouse start >&2
+	CH=127.0.0.1:$CH_TCP
+}
 
 # start NAME CMD...: runs CMD in the background with its log in $RUN/NAME.log.
 start() {
@@ -108,7 +163,12 @@ processor_() { # processor DB [ENV=...]
 }
 
 log "mode $MODE, run dir $RUN, databases ${DBP}_*"
-./scripts/clickhouse.sh start >&2
+if [[ -n $CH ]]; then
+	CH_FS=remote
+else
+	start_clickhouse
+fi
+log "ClickHouse $CH on $CH_FS"
 mkdir -p "$BIN"
 for s in collector processor query devbroker loadgen; do
 	(cd "services/$s" && go build -o "$BIN/$s" .) || die "build $s"
@@ -136,7 +196,7 @@ if want 2; then
 	lg kafka -brokers $BROKER -events "$PROC_EVENTS" >"$RUN/preload.json"
 	# The CPU seconds of each run and of the local ClickHouse server over it
 	# (scripts/clickhouse.sh's pid file; none for a remote server).
-	CHPID=$(cat "${CEM_CH_DATA_DIR:-$ROOT/.data/clickhouse}/clickhouse-server.pid" 2>/dev/null || echo 0)
+	CHPID=$(cat "$CH_DATA/clickhouse-server.pid" 2>/dev/null || echo 0)
 	# Each run drains the whole topic into its own database (the processor
 	# as a new consumer group); the report takes the medians and the median
 	# of the runs' ratios. The order alternates (baseline first, then
@@ -255,4 +315,4 @@ if ((!QUICK)) || [[ -n ${BENCH_DOCS:-} ]]; then
 	SVG=(-svg docs/benchmarks.svg) JSONOUT=(-json-out docs/benchmarks.json)
 	mkdir -p docs
 fi
-lg report -dir "$RUN" -mode "$MODE" "${SVG[@]}" "${JSONOUT[@]}"
+lg report -dir "$RUN" -mode "$MODE" -clickhouse-fs "$CH_FS" "${SVG[@]}" "${JSONOUT[@]}"

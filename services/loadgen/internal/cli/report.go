@@ -142,6 +142,7 @@ func runReport(_ context.Context, args []string, out, log io.Writer) error {
 	svg := fs.String("svg", "", "write the chart here")
 	jsonOut := fs.String("json-out", "", "also write the figures here")
 	mode := fs.String("mode", "full", "quick or full (shown in the chart title)")
+	chFS := fs.String("clickhouse-fs", "", "the filesystem under ClickHouse's data (recorded as clickhouse_fs)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -268,6 +269,9 @@ func runReport(_ context.Context, args []string, out, log io.Writer) error {
 		} else {
 			clean[k] = math.Round(v*1000) / 1000
 		}
+	}
+	if *chFS != "" {
+		clean["clickhouse_fs"] = *chFS
 	}
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(clean, "", "  ")
