@@ -153,6 +153,11 @@ collector() {
 	COLLECTOR_PID=$LAST_PID
 	wait_until 60 collector ready "http://$COLL/readyz"
 }
+# The processor's Go runtime as deploy/k8s runs it (docs/operations.md,
+# "Processor memory"): a memory limit instead of a GC target proportional to
+# the live heap. Stage 2 sets nothing for either program: its ratio prices
+# their work, not a runtime setting.
+DEPLOYED_GC=(GOMEMLIMIT=2400MiB GOGC=off)
 processor() { processor_ "$@"; }
 processor_() { # processor DB [ENV=...]
 	local db=$1
@@ -222,7 +227,7 @@ fi
 if want 3; then
 	log "3/6 end-to-end steps (fractions $FRACTIONS of min(collector, processor)), $STEP each"
 	broker
-	processor "${DBP}_e2e"
+	processor "${DBP}_e2e" "${DEPLOYED_GC[@]}"
 	wait_until 60 processor ready "http://$ADMIN/readyz"
 	collector
 	CEIL=$(lg report -dir "$RUN" | tail -1 | python3 -c 'import json,sys; f=json.load(sys.stdin); print(int(min(x for x in (f["collector_eps"], f["processor_eps"]) if x)))')
@@ -245,7 +250,7 @@ if want 5; then
 	# The scorer of a processor scores the dataset once (segments read its
 	# tables); the query service answers over HTTP, as CX users see it.
 	broker
-	processor "${DBP}_query" CEM_SCORES_INTERVAL=24h
+	processor "${DBP}_query" CEM_SCORES_INTERVAL=24h "${DEPLOYED_GC[@]}"
 	scored() { curl -sf "http://$ADMIN/metrics" | grep -Eq '^cem_processor_scores_last_success_timestamp_seconds [1-9]'; }
 	wait_until 1800 "the scorer's first run" scored || die "the scorer did not finish"
 	start query env CEM_HTTP_ADDR=$QRY CEM_CLICKHOUSE_ADDR=$CH CEM_CLICKHOUSE_DATABASE="${DBP}_query" CEM_QUERY_TOKENS=$QTOKEN CEM_LOG_LEVEL=warn "$BIN/query"
@@ -257,18 +262,19 @@ fi
 if want 7; then
 	SCALE_EVENTS=$((2 * SCALE_KEYS)) REPLAY=$((SCALE_KEYS / 5))
 	# The configured memory bound, as a container limit: the processor runs
-	# with GOMEMLIMIT at 80 % of it (docs/operations.md), the rest is for
+	# with GOMEMLIMIT at 80 % of it and GOGC=off (DEPLOYED_GC with this
+	# bound; docs/operations.md), the rest is for
 	# what the Go runtime does not count (the binary's pages) and the
 	# collector's lag behind the soft limit. The session state itself is
 	# bounded by CEM_PROCESSOR_STATE_MAX_BYTES, 512 MiB.
 	MIB=${BENCH_SCALE_MEMORY_MIB:-2048}
-	LIMIT=GOMEMLIMIT=$((MIB * 4 / 5))MiB
+	SCALE_GC=("GOMEMLIMIT=$((MIB * 4 / 5))MiB" GOGC=off)
 	printf '{"limit_mb":%s}\n' "$(python3 -c "print($MIB * 1048576 / 1e6)")" >"$RUN/scale_limit.json"
 	processor() { processor_ "$@" CEM_SCORES_ENABLED=false; } # the stream path only: no scorer run over the dataset
 	log "7/7 processor at scale: $SCALE_KEYS customer keys x 2 events ($SCALE_EVENTS events)"
 	broker
 	lg kafka -brokers $BROKER -events "$SCALE_EVENTS" -per-customer 2 -seed 7 -id-prefix s7 >"$RUN/scale_preload.json"
-	processor "${DBP}_scale" "$LIMIT" CEM_PROCESSOR_PPROF=true
+	processor "${DBP}_scale" "${SCALE_GC[@]}" CEM_PROCESSOR_PPROF=true
 	(sleep 20 && curl -sf "http://$ADMIN/debug/pprof/profile?seconds=15" -o "$RUN/scale_cpu.pprof") &
 	lg watch -metrics "http://$ADMIN/metrics" -events "$SCALE_EVENTS" -pid "$PROCESSOR_PID" -timeout 60m >"$RUN/scale_drain.json"
 	curl -sf "http://$ADMIN/debug/pprof/heap" -o "$RUN/scale_heap.pprof" || true
@@ -278,13 +284,13 @@ if want 7; then
 	# the topic; a fresh processor must restore those keys and recognise them.
 	lg kafka -brokers $BROKER -events "$REPLAY" -per-customer 2 -seed 7 -id-prefix s7 >"$RUN/scale_replay.json"
 	T0=$(now_ms)
-	processor "${DBP}_scale" "$LIMIT" CEM_LOG_LEVEL=debug # flush timings in processor.log
+	processor "${DBP}_scale" "${SCALE_GC[@]}" CEM_LOG_LEVEL=debug # flush timings in processor.log
 	lg firstflush -metrics "http://$ADMIN/metrics" -since "$T0" >"$RUN/scale_restart.json"
 	kill -9 "$PROCESSOR_PID"
 	T1=$(now_ms)
 	wait "$PROCESSOR_PID" 2>/dev/null || true
 	unset 'PIDS[-1]'
-	processor "${DBP}_scale" "$LIMIT"
+	processor "${DBP}_scale" "${SCALE_GC[@]}"
 	# New keys after the kill, so that the next instance has work even when
 	# the killed one had committed its whole flush.
 	lg kafka -brokers $BROKER -events 1000 -per-customer 2 -seed 8 -id-prefix s7b >"$RUN/scale_after_kill.json"
@@ -301,7 +307,7 @@ if want 8; then
 	log "8 closed loop: detractor answers every 200ms for $FRESH under ${BENCH_ALERT_RATE:-1000} events/s, 2xx -> webhook delivery"
 	HOOK=127.0.0.1:${BENCH_HOOK_PORT:-17095}
 	broker
-	processor "${DBP}_loop" CEM_SCORES_ENABLED=false \
+	processor "${DBP}_loop" CEM_SCORES_ENABLED=false "${DEPLOYED_GC[@]}" \
 		CEM_WEBHOOK_TARGETS="[{\"name\":\"bench\",\"url\":\"http://$HOOK/hook\",\"secret\":\"bench-webhook-secret-0001\"}]"
 	wait_until 120 processor ready "http://$ADMIN/readyz"
 	collector
