@@ -84,7 +84,7 @@ cleanup() {
 	else
 		own_clickhouse stop >&2 || true
 		! mountpoint -q "$CH_DATA" || umount "$CH_DATA" || log "warning: could not unmount $CH_DATA"
-		rm -rf "$CH_DATA" "$CH_IMAGE"
+		rm -rf "$CH_DATA" "$CH_IMAGE" || true
 	fi
 	[[ -n ${KEEP_RUN:-} ]] || rm -rf "$RUN"
 }
