@@ -35,6 +35,9 @@ type env struct {
 	// and on the cluster its name and sharded mode).
 	ch chconn.Config
 	w  *kafka.Writer
+	// group is the consumer group of the processor started last, whose
+	// commits waitEvents waits for.
+	group string
 }
 
 func newEnv(t testing.TB) *env {
@@ -105,6 +108,7 @@ func (e *env) start(cfg app.Config) *proc {
 	require.NoError(e.t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &proc{reg: telemetry.NewRegistry("processor", "test"), admin: ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
+	e.group = cfg.Processor.Group
 	log := slog.New(slog.NewTextHandler(logOut(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	go func() { p.done <- app.RunListener(ctx, cfg, ln, log, p.reg) }()
 	e.t.Cleanup(func() { p.stop(e.t) })
@@ -181,12 +185,58 @@ func (e *env) sql(q string) string {
 	return strings.ReplaceAll(q, "{db}", e.db)
 }
 
-// waitEvents waits until the events table holds n distinct events.
+// waitEvents waits until the events table holds n distinct events and the
+// processor started last has committed every record produced. A flush
+// writes its events rows before its other tables (sessions, identities,
+// customer_ids, identity_merges, alerts), so the events alone do not show
+// that those are written; its offsets are committed once they all are.
 func (e *env) waitEvents(n uint64) {
 	e.t.Helper()
 	itest.Eventually(e.t, 60*time.Second, func() bool {
 		return e.countOr0("SELECT count() FROM {db}.events FINAL") >= n
 	}, fmt.Sprintf("%d events in ClickHouse", n))
+	if e.group != "" {
+		c := &kafka.Client{Addr: kafka.TCP(e.broker), Timeout: 5 * time.Second}
+		itest.Eventually(e.t, 60*time.Second, func() bool {
+			behind, err := uncommitted(c, e.group)
+			return err == nil && behind == 0
+		}, fmt.Sprintf("group %s to commit every record produced", e.group))
+	}
+}
+
+// uncommitted is how many records of cem.events group has not committed.
+func uncommitted(c *kafka.Client, group string) (int64, error) {
+	ctx := context.Background()
+	md, err := c.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{"cem.events"}})
+	if err != nil || len(md.Topics) != 1 || md.Topics[0].Error != nil {
+		return 0, fmt.Errorf("metadata: %v", err)
+	}
+	var ids []int
+	var last []kafka.OffsetRequest
+	for _, p := range md.Topics[0].Partitions {
+		ids = append(ids, p.ID)
+		last = append(last, kafka.LastOffsetOf(p.ID))
+	}
+	ends, err := c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{"cem.events": last}})
+	if err != nil {
+		return 0, err
+	}
+	com, err := c.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{"cem.events": ids}})
+	if err != nil {
+		return 0, err
+	}
+	committed := map[int]int64{}
+	for _, p := range com.Topics["cem.events"] {
+		committed[p.Partition] = max(p.CommittedOffset, 0)
+	}
+	var behind int64
+	for _, p := range ends.Topics["cem.events"] {
+		if p.Error != nil {
+			return 0, p.Error
+		}
+		behind += max(p.LastOffset-committed[p.Partition], 0)
+	}
+	return behind, nil
 }
 
 // evb builds events.
