@@ -208,8 +208,14 @@ func (e *env) waitEvents(n uint64) {
 func uncommitted(c *kafka.Client, group string) (int64, error) {
 	ctx := context.Background()
 	md, err := c.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{"cem.events"}})
-	if err != nil || len(md.Topics) != 1 || md.Topics[0].Error != nil {
-		return 0, fmt.Errorf("metadata: %v", err)
+	if err != nil {
+		return 0, err
+	}
+	if len(md.Topics) != 1 {
+		return 0, fmt.Errorf("metadata of cem.events: %d topics", len(md.Topics))
+	}
+	if err := md.Topics[0].Error; err != nil {
+		return 0, fmt.Errorf("metadata of cem.events: %w", err)
 	}
 	var ids []int
 	var last []kafka.OffsetRequest
