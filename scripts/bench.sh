@@ -83,13 +83,18 @@ cleanup() {
 		done
 	else
 		own_clickhouse stop >&2 || true
-		! mountpoint -q "$CH_DATA" || umount "$CH_DATA" || log "warning: could not unmount $CH_DATA"
-		rm -rf "$CH_DATA" "$CH_IMAGE" || true
+		remove_clickhouse_data
 	fi
 	[[ -n ${KEEP_RUN:-} ]] || rm -rf "$RUN"
 }
 trap cleanup EXIT
 
+# remove_clickhouse_data unmounts the bench server's image, if mounted, and
+# removes its data directory and image.
+remove_clickhouse_data() {
+	! mountpoint -q "$CH_DATA" || umount "$CH_DATA" || log "warning: could not unmount $CH_DATA"
+	rm -rf "$CH_DATA" "$CH_IMAGE" || true
+}
 own_clickhouse() { CEM_CH_DATA_DIR=$CH_DATA CEM_CH_TCP_PORT=$CH_TCP CEM_CH_HTTP_PORT=$CH_HTTP ./scripts/clickhouse.sh "$@"; }
 
 # journal_less DIR: DIR is on ext4 without a journal (no jbd2 for its device).
@@ -103,8 +108,8 @@ journal_less() {
 # start_clickhouse starts the bench's own server on a journaled filesystem
 # (header) and sets CH and CH_FS.
 start_clickhouse() {
-	! mountpoint -q "$CH_DATA" || umount "$CH_DATA" # an interrupted run's
-	rm -rf "$CH_DATA" "$CH_IMAGE"
+	remove_clickhouse_data # an interrupted run's
+	! mountpoint -q "$CH_DATA" || die "$CH_DATA is still mounted"
 	mkdir -p "$CH_DATA"
 	CH_FS=$(findmnt -n -o FSTYPE -T "$CH_DATA")
 	if journal_less "$CH_DATA"; then

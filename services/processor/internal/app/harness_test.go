@@ -196,7 +196,7 @@ func (e *env) waitEvents(n uint64) {
 		return e.countOr0("SELECT count() FROM {db}.events FINAL") >= n
 	}, fmt.Sprintf("%d events in ClickHouse", n))
 	if e.group != "" {
-		c := &kafka.Client{Addr: kafka.TCP(e.broker), Timeout: 5 * time.Second}
+		c := e.kafka()
 		itest.Eventually(e.t, 60*time.Second, func() bool {
 			behind, err := uncommitted(c, e.group)
 			return err == nil && behind == 0
@@ -227,13 +227,9 @@ func uncommitted(c *kafka.Client, group string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	com, err := c.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{"cem.events": ids}})
+	committed, err := committedOffsets(c, group, ids)
 	if err != nil {
 		return 0, err
-	}
-	committed := map[int]int64{}
-	for _, p := range com.Topics["cem.events"] {
-		committed[p.Partition] = max(p.CommittedOffset, 0)
 	}
 	var behind int64
 	for _, p := range ends.Topics["cem.events"] {
@@ -243,6 +239,25 @@ func uncommitted(c *kafka.Client, group string) (int64, error) {
 		behind += max(p.LastOffset-committed[p.Partition], 0)
 	}
 	return behind, nil
+}
+
+// committedOffsets maps each partition of ids of cem.events to group's
+// committed offset there (0 where it has none).
+func committedOffsets(c *kafka.Client, group string, ids []int) (map[int]int64, error) {
+	res, err := c.OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{"cem.events": ids}})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int]int64, len(ids))
+	for _, p := range res.Topics["cem.events"] {
+		out[p.Partition] = max(p.CommittedOffset, 0)
+	}
+	return out, nil
+}
+
+// kafka returns an admin client of the env's broker.
+func (e *env) kafka() *kafka.Client {
+	return &kafka.Client{Addr: kafka.TCP(e.broker), Timeout: 5 * time.Second}
 }
 
 // evb builds events.

@@ -93,14 +93,11 @@ func (e *env) storedSessions() map[string][]string {
 // committed is the sum of the group's committed offsets on cem.events.
 func (e *env) committed(group string) int64 {
 	e.t.Helper()
-	c := &kafka.Client{Addr: kafka.TCP(e.broker), Timeout: 5 * time.Second}
-	res, err := c.OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{"cem.events": {0, 1, 2, 3, 4, 5, 6, 7}}})
+	offsets, err := committedOffsets(e.kafka(), group, []int{0, 1, 2, 3, 4, 5, 6, 7})
 	require.NoError(e.t, err)
 	var sum int64
-	for _, p := range res.Topics["cem.events"] {
-		if p.CommittedOffset > 0 {
-			sum += p.CommittedOffset
-		}
+	for _, o := range offsets {
+		sum += o
 	}
 	return sum
 }
@@ -109,7 +106,7 @@ func (e *env) committed(group string) int64 {
 // is empty.
 func (e *env) rewind(group string) {
 	e.t.Helper()
-	c := &kafka.Client{Addr: kafka.TCP(e.broker), Timeout: 5 * time.Second}
+	c := e.kafka()
 	itest.Eventually(e.t, 30*time.Second, func() bool {
 		res, err := c.DescribeGroups(context.Background(), &kafka.DescribeGroupsRequest{GroupIDs: []string{group}})
 		return err == nil && len(res.Groups) == 1 && res.Groups[0].GroupState == "Empty"
@@ -197,7 +194,7 @@ func TestTwoInstancesIntegration(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config("cem-processor")
 	p1, p2 := e.start(cfg), e.start(cfg)
-	c := &kafka.Client{Addr: kafka.TCP(e.broker), Timeout: 5 * time.Second}
+	c := e.kafka()
 	itest.Eventually(t, 30*time.Second, func() bool {
 		res, err := c.DescribeGroups(context.Background(), &kafka.DescribeGroupsRequest{GroupIDs: []string{"cem-processor"}})
 		if err != nil || len(res.Groups) != 1 || res.Groups[0].GroupState != "Stable" || len(res.Groups[0].Members) != 2 {
