@@ -18,6 +18,9 @@ import (
 	"github.com/cemhq/cem/services/processor/internal/scores"
 )
 
+// alertDay is the day of the alert tests' events, which their messages name.
+var alertDay = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+
 // Event-triggered alerts are raised by the processor as it processes the
 // event: written to table alerts and produced to cem.alerts, at most one
 // per customer and reason within the rule's cool-down (also across a
@@ -25,7 +28,7 @@ import (
 func TestStreamAlertsIntegration(t *testing.T) {
 	e := newEnv(t)
 	p := e.start(e.config("cem-processor"))
-	b := newEvb("web")
+	b := newEvbAt("web", alertDay)
 	track := func(user, name string, min float64, pr map[string]any) *events.Event {
 		return b.ev(events.TypeTrack, "", user, min, named(name), props(pr))
 	}
@@ -87,7 +90,7 @@ func TestTicketTimerIntegration(t *testing.T) {
 	cfg.Alerts.TicketCheckInterval = 100 * time.Millisecond
 	cfg.Alerts.TicketLookback = 3 * 365 * 24 * time.Hour
 	require.NoError(t, cfg.Validate())
-	b := newEvb("callcenter")
+	b := newEvbAt("callcenter", alertDay)
 	ticket := func(user, name, id string, min float64) *events.Event {
 		return b.ev(events.TypeTrack, "", user, min, named(name), props(map[string]any{"ticket_id": id, "channel": "phone"}))
 	}
@@ -162,7 +165,7 @@ func histogramCount(t *testing.T, reg *prometheus.Registry, name string) uint64 
 func TestTicketTimerSkipsErasedIntegration(t *testing.T) {
 	e := newEnv(t)
 	cfg := e.config("cem-processor")
-	b := newEvb("callcenter")
+	b := newEvbAt("callcenter", alertDay)
 	ticket := func(user, id string) *events.Event {
 		return b.ev(events.TypeTrack, "", user, 0, named("Ticket Opened"), props(map[string]any{"ticket_id": id, "channel": "phone"}))
 	}

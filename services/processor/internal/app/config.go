@@ -149,6 +149,25 @@ type Processor struct {
 	// StateIdle evicts a customer key with no event for this long (wall
 	// clock) (CEM_PROCESSOR_STATE_IDLE). Default 1h.
 	StateIdle time.Duration `envconfig:"STATE_IDLE" default:"1h"`
+	// KeyDirectory keeps a Bloom filter of the customer keys stored in
+	// events (one scan of the table's keys in the background after each
+	// start or rebalance, then the keys this instance loads), so that a key
+	// never seen before is restored without reading events
+	// (CEM_PROCESSOR_KEY_DIRECTORY). Default true.
+	KeyDirectory bool `envconfig:"KEY_DIRECTORY" default:"true"`
+	// KeyDirectoryKeys is the number of keys the directory's first filter
+	// is sized for, at 4 bytes per key (about 0.02 % false positives when
+	// full, each read as without a directory); a filter that fills beyond
+	// it is rebuilt at twice the keys it holds
+	// (CEM_PROCESSOR_KEY_DIRECTORY_KEYS). Default 4000000 (16 MB).
+	KeyDirectoryKeys uint `envconfig:"KEY_DIRECTORY_KEYS" default:"4000000"`
+	// KeyDirectoryHorizon is how far back in event time the directory's
+	// scan looks for keys: it holds the keys active since, and an event
+	// whose session could reach further back (older than the horizon minus
+	// CEM_PROCESSOR_SESSION_MAX, the gap, the lateness and a day) is read as
+	// without a directory (CEM_PROCESSOR_KEY_DIRECTORY_HORIZON). Default
+	// 2160h (90 days); raised to that reach plus a day when below.
+	KeyDirectoryHorizon time.Duration `envconfig:"KEY_DIRECTORY_HORIZON" default:"2160h"`
 	// IdentityMaxClusters caps the identity clusters in memory
 	// (CEM_PROCESSOR_IDENTITY_MAX_CLUSTERS). Default 1000000.
 	IdentityMaxClusters int `envconfig:"IDENTITY_MAX_CLUSTERS" default:"1000000"`

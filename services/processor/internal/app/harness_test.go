@@ -86,6 +86,7 @@ func (e *env) config(group string) app.Config {
 			RetryInitial: 50 * time.Millisecond, RetryMax: 500 * time.Millisecond, Migrate: true,
 			SessionGap: 30 * time.Minute, SessionMax: 24 * time.Hour, AllowedLateness: 30 * time.Minute,
 			StateMaxCustomers: 100000, StateMaxBytes: 256 << 20, StateIdle: time.Hour, IdentityMaxClusters: 100000,
+			KeyDirectory: true, KeyDirectoryKeys: 100000, // as deployed: every test runs with it
 		},
 	}
 	require.NoError(e.t, cfg.Validate())
@@ -268,8 +269,16 @@ type evb struct {
 	runID string
 }
 
+// newEvb builds events from six hours ago on: recent enough that the
+// session stage's directory of stored keys lets new keys skip their read,
+// as in production.
 func newEvb(src string) *evb {
-	return &evb{src: src, base: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC), runID: fmt.Sprint(time.Now().UnixNano())}
+	return newEvbAt(src, time.Now().UTC().Truncate(time.Hour).Add(-6*time.Hour))
+}
+
+// newEvbAt builds events from base on.
+func newEvbAt(src string, base time.Time) *evb {
+	return &evb{src: src, base: base, runID: fmt.Sprint(time.Now().UnixNano())}
 }
 
 func (b *evb) ev(typ events.Type, anon, user string, min float64, mut ...func(*events.Event)) *events.Event {

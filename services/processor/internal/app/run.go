@@ -144,6 +144,7 @@ func Stages(cfg Config, w *sink.Writer, pub streamalert.Publisher, am *streamale
 			Gap: p.SessionGap, MaxLength: p.SessionMax, Lateness: p.AllowedLateness,
 		},
 		MaxCustomers: p.StateMaxCustomers, MaxBytes: p.StateMaxBytes, IdleAfter: p.StateIdle,
+		Directory: session.DirectoryConfig{Enabled: p.KeyDirectory, Capacity: p.KeyDirectoryKeys, Horizon: p.KeyDirectoryHorizon},
 	}, w, session.NewMetrics(reg), log)
 	if err != nil {
 		return nil, err

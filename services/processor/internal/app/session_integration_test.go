@@ -100,3 +100,53 @@ func TestResentEventsIntegration(t *testing.T) {
 		"every copy of an event carries the session of the first")
 	assert.Equal(t, float64(len(again)-1), metric(t, p.reg, "cem_processor_session_replays_total", ""), "each copy was recognised")
 }
+
+// TestKeyDirectoryIntegration: a restarted processor builds its directory
+// of stored keys from the events table and then restores keys it never saw
+// without a read, while a key stored before the restart (absent from its
+// memory) is still read and continues its session. With the directory
+// off, every key is read.
+func TestKeyDirectoryIntegration(t *testing.T) {
+	e := newEnv(t)
+	b := newEvb("web")
+	p := e.start(e.config("cem-processor"))
+	e.produce(b.ev(events.TypeTrack, "dev-known", "", 0, named("First"), channel("web")))
+	e.waitEvents(1)
+	p.stop(t)
+
+	p = e.start(e.config("cem-processor"))
+	produced := uint64(1)
+	itest.Eventually(t, 30*time.Second, func() bool {
+		// Each event is a flush; a flush takes over a completed scan.
+		e.produce(b.ev(events.TypeTrack, fmt.Sprintf("dev-warm-%d", produced), "", 1, named("Warm")))
+		produced++
+		return metric(t, p.reg, "cem_processor_key_directory_scans_total", "ok") >= 1
+	}, "the directory is built")
+	e.waitEvents(produced)
+	read := metric(t, p.reg, "cem_processor_session_restores_total", "read")
+	fresh := metric(t, p.reg, "cem_processor_session_restores_total", "new")
+	assert.GreaterOrEqual(t, metric(t, p.reg, "cem_processor_key_directory_keys", ""), 2.0, "dev-known from the scan, the warm-up keys loaded since")
+
+	e.produce(
+		b.ev(events.TypeTrack, "dev-known", "", 5, named("Second"), channel("web")),
+		b.ev(events.TypeTrack, "dev-new", "", 5, named("Hello"), channel("web")),
+	)
+	e.waitEvents(produced + 2)
+	assert.Equal(t, read+1, metric(t, p.reg, "cem_processor_session_restores_total", "read"), "the stored key is read")
+	assert.Equal(t, fresh+1, metric(t, p.reg, "cem_processor_session_restores_total", "new"), "the new key is not")
+	s := e.sessions("dev-known")
+	require.Len(t, s, 1, "the stored key continues its session")
+	assert.Equal(t, uint64(2), s[0].Count)
+	assert.Equal(t, "web:First", s[0].Entry)
+	require.Len(t, e.sessions("dev-new"), 1)
+	p.stop(t)
+
+	cfg := e.config("cem-processor")
+	cfg.Processor.KeyDirectory = false
+	p = e.start(cfg)
+	e.produce(b.ev(events.TypeTrack, "dev-other", "", 6, named("Hello")))
+	e.waitEvents(produced + 3)
+	assert.Equal(t, 1.0, metric(t, p.reg, "cem_processor_session_restores_total", "read"))
+	assert.Equal(t, 0.0, metric(t, p.reg, "cem_processor_session_restores_total", "new"))
+	assert.Equal(t, 0.0, metric(t, p.reg, "cem_processor_key_directory_scans_total", "ok"))
+}

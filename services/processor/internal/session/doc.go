@@ -34,7 +34,10 @@
 // id): one aggregate row per session, every event id counted once however
 // many copies are stored and however long the session,
 // so a restart costs time proportional to the keys that become active, not
-// to their history.
+// to their history. A key never stored needs no read at all: the directory
+// (directory.go), a Bloom filter of the keys events holds, built by one
+// background scan after each Reset and kept up to date with every key the
+// stage loads, tells such a key, which is then rebuilt empty.
 //
 // Replays and re-sent events are recognised against the stored events
 // instead of per-session event-id sets: the event ids of a flush that may be

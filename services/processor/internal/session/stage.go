@@ -25,6 +25,8 @@ type Config struct {
 	MaxBytes int64
 	// IdleAfter evicts a key that saw no event for this long (wall clock).
 	IdleAfter time.Duration
+	// Directory tells keys never stored, restored without a read.
+	Directory DirectoryConfig
 }
 
 // Querier reads from ClickHouse, retrying until ctx ends (sink.Writer).
@@ -47,6 +49,7 @@ type Stage struct {
 	log   *slog.Logger
 	now   func() time.Time
 	lru   *lru
+	dir   *directory
 	bytes int64 // Size of every held Customer, as of their last flush
 	dirty []dirtySession
 	// custs are the keys processed since the last Written (each once:
@@ -71,11 +74,15 @@ var _ stage.Stage = (*Stage)(nil)
 
 // NewStage returns a session stage reading state back through q.
 func NewStage(cfg Config, q Querier, m *Metrics, log *slog.Logger) (*Stage, error) {
+	// The directory's scan reaches at least a day further back than a
+	// restore of an event of now.
+	cfg.Directory.Horizon = max(cfg.Directory.Horizon, cfg.reach()+eventsql.RangeMargin*time.Millisecond+24*time.Hour)
 	s := &Stage{
 		cfg: cfg, q: q, m: m, log: log, now: time.Now,
 		stored: map[string]string{}, inBatch: map[string]string{},
 		inFlight: map[string]string{},
 	}
+	s.dir = newDirectory(cfg.Directory, q, m, log, func() time.Time { return s.now() })
 	s.lru = newLRU(func(c *Customer) {
 		s.bytes -= c.size
 		s.m.Closed.Add(float64(len(c.Sessions)))
@@ -99,12 +106,22 @@ func (s *Stage) Load(ctx context.Context, batch []*stage.Event) error {
 	awaitCtx, ctx := ctx, sink.WithoutAwait(ctx)
 	s.nowUnix = s.now().Unix()
 	clear(s.stored)
+	if err := s.dir.begin(func() error { return sink.Await(awaitCtx) }); err != nil {
+		return err
+	}
+	// While the directory is being built, every key of the flush goes into
+	// it: the scan may not see this flush's rows. Otherwise only the keys
+	// not held do (a held key was added when it was loaded).
+	scanning := s.dir.scanning()
 	minTs := map[string]int64{}
 	var check []*stage.Event
 	for _, ev := range batch {
 		if c, ok := s.lru.Peek(ev.Key); ok && ev.TsMs >= c.ValidFrom {
 			if c.hasEvents && (ev.TsMs <= c.Watermark || c.recentlySeen(ev.ID)) {
 				check = append(check, ev)
+			}
+			if scanning {
+				s.dir.add(ev.Key)
 			}
 			continue
 		}
@@ -136,27 +153,41 @@ func (s *Stage) Load(ctx context.Context, batch []*stage.Event) error {
 	return s.lookup(ctx, check)
 }
 
+// reach is how far before an event a restore reads: sessions an event at t
+// can join start no earlier than t - MaxLength and end no earlier than
+// t - Gap - Lateness.
+func (r Rules) reach() time.Duration { return r.MaxLength + r.Gap + r.Lateness }
+
 // restore rebuilds the keys of minTs from the stored events and reports the
-// keys that had stored sessions.
+// keys that had stored sessions. Keys the directory knows to have no stored
+// rows in reach are rebuilt empty without a read.
 func (s *Stage) restore(ctx context.Context, minTs map[string]int64) (map[string]bool, error) {
 	keys := make([]string, 0, len(minTs))
 	from := int64(math.MaxInt64)
+	reach := s.cfg.reach().Milliseconds()
+	var unread int
 	for k, t := range minTs {
-		keys = append(keys, k)
-		from = min(from, t)
+		// The read's earliest row: RangeArgs widens the range by RangeMargin
+		// before the copies collapse.
+		if s.dir.add(k) || !s.dir.covers(t-reach-eventsql.RangeMargin) {
+			keys = append(keys, k)
+			from = min(from, t)
+		} else {
+			unread++
+		}
 	}
-	// Sessions an event at t can join start no earlier than t - MaxLength and
-	// end no earlier than t - Gap - Lateness.
-	from -= (s.cfg.MaxLength + s.cfg.Gap + s.cfg.Lateness).Milliseconds()
+	from -= reach
 	stored := map[string][]Stored{}
 	for chunk := range slices.Chunk(keys, 5000) {
 		if err := s.restoreChunk(ctx, chunk, from, stored); err != nil {
 			return nil, err
 		}
 	}
+	s.m.Restores.WithLabelValues("read").Add(float64(len(keys)))
+	s.m.Restores.WithLabelValues("new").Add(float64(unread))
 	found := make(map[string]bool, len(stored))
-	for _, k := range keys {
-		c := s.cfg.Rebuild(k, stored[k], minTs[k])
+	for k, t := range minTs {
+		c := s.cfg.Rebuild(k, stored[k], t)
 		c.size = c.Size()
 		s.bytes += c.size
 		s.lru.Add(c) // over a pruned or stale state of k, if held
@@ -396,6 +427,7 @@ func (s *Stage) Reset() {
 	clear(s.stored)
 	clear(s.inBatch)
 	clear(s.inFlight)
+	s.dir.reset() // the partitions may have moved: another instance's keys
 	s.m.Customers.Set(0)
 	s.m.Bytes.Set(0)
 }
