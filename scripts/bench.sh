@@ -12,8 +12,8 @@
 # the sustained rate; 5 queries through the query service on a generated
 # dataset scored once by the processor's scorer (10M events, quick 1M);
 # 6 memory (collector under overload, processor per 100k customers);
-# stage 2 runs baseline and processor BENCH_PROC_RUNS times (default 3,
-# at most 9) and reports medians;
+# stage 2 runs baseline and processor BENCH_PROC_RUNS times (default 5,
+# quick 3, at most 9) and reports medians;
 # 7 processor at scale: SCALE_KEYS distinct customer keys with 2 events each
 # (full 1M, quick 100k): events/s, peak RSS and RSS per 100k active keys,
 # restart-to-first-flush with a replay of stored keys waiting, a kill -9 in
@@ -55,7 +55,7 @@ if ((QUICK)); then
 	SCALE_KEYS=${BENCH_SCALE_KEYS:-100000}
 else
 	D=${BENCH_DURATION:-15s} PROC_EVENTS=${BENCH_PROC_EVENTS:-1000000} QUERY_EVENTS=${BENCH_QUERY_EVENTS:-10000000}
-	STEP=${BENCH_STEP:-15s} FRACTIONS=${BENCH_FRACTIONS:-"0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.05"} FRESH=${BENCH_FRESH:-30s} TIMELINES=300 REPEAT=7 MODE=full PROC_RUNS=${BENCH_PROC_RUNS:-3}
+	STEP=${BENCH_STEP:-15s} FRACTIONS=${BENCH_FRACTIONS:-"0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.05"} FRESH=${BENCH_FRESH:-30s} TIMELINES=300 REPEAT=7 MODE=full PROC_RUNS=${BENCH_PROC_RUNS:-5}
 	SCALE_KEYS=${BENCH_SCALE_KEYS:-1000000}
 fi
 CONNS=${BENCH_CONNECTIONS:-32}
