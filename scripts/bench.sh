@@ -250,12 +250,13 @@ if want 3; then
 	# under steady load, so the processor first works off that backlog.
 	wait_until 300 "the processor to work off the ramp's backlog" caught_up || die "the processor did not catch up"
 	((E2E > 0)) || E2E=$(python3 -c "print(int(0.2*$CEIL))")
-	# The ramp's last steps wrote far more than is sustainable, and
-	# ClickHouse merges those parts for a minute or more after the processor
-	# caught up: freshness is measured once the merges of the ramp's
-	# database are done (up to BENCH_MERGE_WAIT s, default 300; 0 measures
-	# at once), and the wait is logged. Right after the ramp, three full
-	# runs gave freshness p99 1.4-1.9 s at 14-15.5k events/s (docs/benchmarks.md).
+	# Freshness is a latency under steady load, so the earlier stages' work
+	# must be done first: ClickHouse's merges (waited for, up to
+	# BENCH_MERGE_WAIT s, default 300; 0 measures at once; what was running
+	# is logged) and the page cache's dirty data. With stage 2's databases
+	# kept and no sync, three full runs gave freshness p99 1.4-1.9 s at
+	# 14-15.5k events/s, with no merge running at the start
+	# (docs/benchmarks.md).
 	merges() { clickhouse-client --host "${CH%:*}" --port "${CH#*:}" -q "SELECT count(), sum(rows_read), groupUniqArray(database) FROM system.merges FORMAT TSV"; }
 	merged() { [[ $(merges) == 0* ]] || { sleep 1; false; }; }
 	log "ClickHouse merges running (count, rows read, databases): $(merges | tr '\t' ' '); dirty page cache: $(awk '/^Dirty:/ {print $2, $3}' /proc/meminfo)"
