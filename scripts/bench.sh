@@ -79,7 +79,7 @@ cleanup() {
 	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${PIDS[i]}" "pid ${PIDS[i]}" 20 || true; done
 	if [[ -n ${CEM_CLICKHOUSE_ADDR:-} ]]; then
 		for db in base_{1..9} proc_{1..9} e2e query scale loop; do
-			clickhouse-client --host "${CH%:*}" --port "${CH#*:}" -q "DROP DATABASE IF EXISTS ${DBP}_$db" >/dev/null 2>&1 || true
+			chq "DROP DATABASE IF EXISTS ${DBP}_$db" >/dev/null 2>&1 || true
 		done
 	else
 		own_clickhouse stop >&2 || true
@@ -147,6 +147,8 @@ want() { [[ ${BENCH_STAGES:-all} == all || ,${BENCH_STAGES}, == *,$1,* ]]; }
 now_ms() { date +%s%3N; }
 caught_up() { curl -sf "http://$ADMIN/metrics" | awk '/^cem_processor_consumer_lag\{/ {s += $2; n++} END {exit !(n > 0 && s == 0)}'; }
 lg() { "$BIN/loadgen" "$@"; }
+# chq SQL: one statement on the bench's ClickHouse server.
+chq() { clickhouse-client --host "${CH%:*}" --port "${CH#*:}" -q "$1"; }
 
 broker() {
 	start devbroker env CEM_DEVBROKER_ADDR=$BROKER CEM_DEVBROKER_DATA_DIR= CEM_DEVBROKER_PARTITIONS=6 CEM_LOG_LEVEL=warn "$BIN/devbroker"
@@ -230,8 +232,8 @@ if want 2; then
 	# The drained databases are not read again: dropped now, so that the
 	# later stages' server does not keep merging them.
 	for ((i = 1; i <= PROC_RUNS; i++)); do
-		clickhouse-client --host "${CH%:*}" --port "${CH#*:}" -q "DROP DATABASE IF EXISTS ${DBP}_base_$i" >/dev/null
-		clickhouse-client --host "${CH%:*}" --port "${CH#*:}" -q "DROP DATABASE IF EXISTS ${DBP}_proc_$i" >/dev/null
+		chq "DROP DATABASE IF EXISTS ${DBP}_base_$i" >/dev/null
+		chq "DROP DATABASE IF EXISTS ${DBP}_proc_$i" >/dev/null
 	done
 fi
 
@@ -257,7 +259,7 @@ if want 3; then
 	# kept and no sync, three full runs gave freshness p99 1.4-1.9 s at
 	# 14-15.5k events/s, with no merge running at the start
 	# (docs/benchmarks.md).
-	merges() { clickhouse-client --host "${CH%:*}" --port "${CH#*:}" -q "SELECT count(), sum(rows_read), groupUniqArray(database) FROM system.merges FORMAT TSV"; }
+	merges() { chq "SELECT count(), sum(rows_read), groupUniqArray(database) FROM system.merges FORMAT TSV"; }
 	merged() { [[ $(merges) == 0* ]] || { sleep 1; false; }; }
 	log "ClickHouse merges running (count, rows read, databases): $(merges | tr '\t' ' '); dirty page cache: $(awk '/^Dirty:/ {print $2, $3}' /proc/meminfo)"
 	WAIT0=$SECONDS
@@ -324,9 +326,8 @@ if want 7; then
 	wait_until 600 "the processor to work off the replay" caught_up || die "the replay was not worked off"
 	lg state -metrics "http://$ADMIN/metrics" -pid "$PROCESSOR_PID" >"$RUN/scale_replayed.json"
 	stop_last 2
-	q() { clickhouse-client --host "${CH%:*}" --port "${CH#*:}" -q "$1"; }
-	printf '{"distinct_events":%s,"session_events":%s}\n' "$(q "SELECT uniqExact(event_id) FROM ${DBP}_scale.events")" \
-		"$(q "SELECT sum(event_count) FROM ${DBP}_scale.sessions FINAL")" >"$RUN/scale_check.json"
+	printf '{"distinct_events":%s,"session_events":%s}\n' "$(chq "SELECT uniqExact(event_id) FROM ${DBP}_scale.events")" \
+		"$(chq "SELECT sum(event_count) FROM ${DBP}_scale.sessions FINAL")" >"$RUN/scale_check.json"
 fi
 
 if want 8; then

@@ -162,7 +162,7 @@ func (d *directory) start() {
 	}()
 }
 
-// finish takes over the completed scan.
+// finish takes over the completed scan (begin then reports its keys).
 func (d *directory) finish() {
 	sc := d.scan
 	d.scan = nil
@@ -180,7 +180,6 @@ func (d *directory) finish() {
 		}
 	}
 	d.pending = d.pending[:0]
-	d.m.DirectoryKeys.Set(float64(d.count))
 	d.m.DirectoryBytes.Set(float64(d.cur.Cap() / 8))
 	d.log.Debug("session: directory of stored keys built", "keys", sc.n, "added", d.count-sc.n, "seconds", sc.dur.Seconds())
 }
