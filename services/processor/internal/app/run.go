@@ -95,6 +95,7 @@ func RunListener(ctx context.Context, cfg Config, ln net.Listener, log *slog.Log
 		c := ingest.New(ingest.Config{
 			Brokers: cfg.Kafka.Brokers, Topic: cfg.Kafka.Topic, Group: p.Group,
 			FlushRows: p.FlushRows, FlushInterval: p.FlushInterval, MaxWait: p.FetchMaxWait,
+			BusyRows: p.FlushBusyRows, BusyInterval: p.FlushBusyInterval,
 			FinalFlushTimeout: p.ShutdownTimeout, SessionTimeout: p.GroupSessionTimeout,
 			RebalanceTimeout: p.RebalanceTimeout, ProbeInterval: p.ProbeInterval,
 		}, pl, ingest.NewMetrics(reg), log)

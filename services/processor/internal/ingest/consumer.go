@@ -45,8 +45,18 @@ type Config struct {
 	Group string
 	// FlushRows flushes when this many records are pending.
 	FlushRows int
-	// FlushInterval flushes when the oldest pending record is this old.
+	// FlushInterval flushes when the oldest pending record is this old and
+	// fewer than BusyRows records are pending.
 	FlushInterval time.Duration
+	// BusyRows and BusyInterval: a batch that holds BusyRows records or more
+	// when its oldest is FlushInterval old waits until that record is
+	// BusyInterval old (or FlushRows are pending). Each flush writes one
+	// part per table, and ClickHouse's merge work grows with the parts, not
+	// the rows: under load, fewer and larger flushes leave it the CPU that
+	// many small ones would spend merging. Zero BusyRows, or a BusyInterval
+	// not above FlushInterval, turns this off.
+	BusyRows     int
+	BusyInterval time.Duration
 	// MaxWait bounds how long a fetch waits for new data.
 	MaxWait time.Duration
 	// FinalFlushTimeout bounds the flush at the end of a generation.
@@ -161,6 +171,7 @@ func (c *Consumer) runGeneration(gctx context.Context, gen *kafka.Generation) er
 	b := &batcher{c: c, gen: gen, parts: parts}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	var oldest time.Time // when the oldest pending record was taken
 	for {
 		var err error
 		select {
@@ -181,14 +192,22 @@ func (c *Consumer) runGeneration(gctx context.Context, gen *kafka.Generation) er
 			return nil
 		case r := <-in:
 			if len(b.recs) == 0 {
+				oldest = time.Now()
 				timer.Reset(c.cfg.FlushInterval)
 			}
 			b.add(r)
 			if len(b.recs) >= c.cfg.FlushRows {
 				timer.Stop()
+				c.m.Flushes.WithLabelValues("rows").Inc()
 				err = b.flush(gctx)
 			}
 		case <-timer.C:
+			after, trigger := c.cfg.flushAfter(len(b.recs))
+			if wait := after - time.Since(oldest); wait > 0 {
+				timer.Reset(wait)
+				continue
+			}
+			c.m.Flushes.WithLabelValues(trigger).Inc()
 			err = b.flush(gctx)
 		}
 		// A pipelined handler's last flush completes now unless more
@@ -200,6 +219,15 @@ func (c *Consumer) runGeneration(gctx context.Context, gen *kafka.Generation) er
 			return err
 		}
 	}
+}
+
+// flushAfter is how old the oldest of n pending records may grow before
+// they are flushed, and the trigger that names it in the flushes metric.
+func (cfg *Config) flushAfter(n int) (time.Duration, string) {
+	if cfg.BusyRows > 0 && n >= cfg.BusyRows && cfg.BusyInterval > cfg.FlushInterval {
+		return cfg.BusyInterval, "busy_interval"
+	}
+	return cfg.FlushInterval, "interval"
 }
 
 func (c *Consumer) readPartition(ctx context.Context, a kafka.PartitionAssignment, out chan<- record.Record, p *partition) {
