@@ -31,7 +31,7 @@ var knownMetrics = map[string]bool{
 	"cem_processor_identity_merges_total": true, "cem_processor_sessions_opened_total": true,
 	"cem_processor_sessions_closed_total": true, "cem_processor_state_customers": true,
 	"cem_processor_end_to_end_latency_seconds": true, "cem_processor_ready": true,
-	"cem_processor_identity_links_refused_total": true,
+	"cem_processor_identity_links_refused_total": true, "cem_processor_flushes_total": true,
 	// processor: closed-loop alerts and their webhook delivery
 	"cem_processor_stream_alerts_total": true, "cem_processor_alerts_cooldown_suppressed_total": true,
 	"cem_processor_alert_latency_seconds": true, "cem_processor_webhook_delivered_total": true,
