@@ -87,9 +87,9 @@ type Processor struct {
 	// FlushBusyRows and FlushBusyInterval: a batch that holds FlushBusyRows
 	// messages or more when its oldest is FlushInterval old waits until that
 	// one is FlushBusyInterval old (CEM_PROCESSOR_FLUSH_BUSY_ROWS,
-	// CEM_PROCESSOR_FLUSH_BUSY_INTERVAL). Defaults 500 (10k events/s at
-	// 50ms) and 200ms; 0 rows, or a busy interval not above FlushInterval,
-	// turns it off. Every flush writes one part per table, and ClickHouse
+	// CEM_PROCESSOR_FLUSH_BUSY_INTERVAL); not the first flush after a start
+	// or rebalance. Defaults 500 (10k events/s at 50ms) and 200ms; 0 rows,
+	// or a busy interval not above FlushInterval, turns it off. Every flush writes one part per table, and ClickHouse
 	// merges parts: at 10k events/s for 25 s, 50ms flushes (9 a second) made
 	// it merge 27M rows for 0.3M inserted and use 26-28 s of CPU; 200ms
 	// flushes (4 a second) 16M rows and 16-17 s. Freshness p50/p99 went from

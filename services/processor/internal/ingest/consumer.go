@@ -53,8 +53,11 @@ type Config struct {
 	// BusyInterval old (or FlushRows are pending). Each flush writes one
 	// part per table, and ClickHouse's merge work grows with the parts, not
 	// the rows: under load, fewer and larger flushes leave it the CPU that
-	// many small ones would spend merging. Zero BusyRows, or a BusyInterval
-	// not above FlushInterval, turns this off.
+	// many small ones would spend merging. A generation's first flush does
+	// not wait: its keys' state is cold, and a smaller first flush restores
+	// fewer of them before the first write after a restart or rebalance.
+	// Zero BusyRows, or a BusyInterval not above FlushInterval, turns this
+	// off.
 	BusyRows     int
 	BusyInterval time.Duration
 	// MaxWait bounds how long a fetch waits for new data.
@@ -172,6 +175,7 @@ func (c *Consumer) runGeneration(gctx context.Context, gen *kafka.Generation) er
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	var oldest time.Time // when the oldest pending record was taken
+	flushed := false     // a flush of this generation has been started
 	for {
 		var err error
 		select {
@@ -199,15 +203,17 @@ func (c *Consumer) runGeneration(gctx context.Context, gen *kafka.Generation) er
 			if len(b.recs) >= c.cfg.FlushRows {
 				timer.Stop()
 				c.m.Flushes.WithLabelValues("rows").Inc()
+				flushed = true
 				err = b.flush(gctx)
 			}
 		case <-timer.C:
-			after, trigger := c.cfg.flushAfter(len(b.recs))
+			after, trigger := c.cfg.flushAfter(len(b.recs), flushed)
 			if wait := after - time.Since(oldest); wait > 0 {
 				timer.Reset(wait)
 				continue
 			}
 			c.m.Flushes.WithLabelValues(trigger).Inc()
+			flushed = true
 			err = b.flush(gctx)
 		}
 		// A pipelined handler's last flush completes now unless more
@@ -222,9 +228,10 @@ func (c *Consumer) runGeneration(gctx context.Context, gen *kafka.Generation) er
 }
 
 // flushAfter is how old the oldest of n pending records may grow before
-// they are flushed, and the trigger that names it in the flushes metric.
-func (cfg *Config) flushAfter(n int) (time.Duration, string) {
-	if cfg.BusyRows > 0 && n >= cfg.BusyRows && cfg.BusyInterval > cfg.FlushInterval {
+// they are flushed, and the trigger that names it in the flushes metric;
+// warm is false until the generation's first flush.
+func (cfg *Config) flushAfter(n int, warm bool) (time.Duration, string) {
+	if warm && cfg.BusyRows > 0 && n >= cfg.BusyRows && cfg.BusyInterval > cfg.FlushInterval {
 		return cfg.BusyInterval, "busy_interval"
 	}
 	return cfg.FlushInterval, "interval"
