@@ -15,7 +15,11 @@
 # stage 2 runs baseline and processor BENCH_PROC_RUNS times (default 5,
 # quick 3, at most 9) and reports medians;
 # 7 processor at scale: SCALE_KEYS distinct customer keys with 2 events each
-# (full 1M, quick 100k): events/s, peak RSS and RSS per 100k active keys,
+# (full 1M, quick 100k; BENCH_SCALE_KEYS=5000000 is the 5M profile, with
+# BENCH_SCALE_COMPRESSION=lz4, the collector's default, so that the
+# in-memory dev broker holds its 10M events in a sixth of the memory: 500k
+# events took 150 MB against 884 MB; default none, as stage 2's topic):
+# events/s, peak RSS and RSS per 100k active keys,
 # restart-to-first-flush with a replay of stored keys waiting, a kill -9 in
 # the middle of that replay with the recovery time (kill to the next
 # instance's first flush), and a check that session counts equal the
@@ -288,7 +292,7 @@ if want 5; then
 fi
 
 if want 7; then
-	SCALE_EVENTS=$((2 * SCALE_KEYS)) REPLAY=$((SCALE_KEYS / 5))
+	SCALE_EVENTS=$((2 * SCALE_KEYS)) REPLAY=$((SCALE_KEYS / 5)) ZIP=(-compression "${BENCH_SCALE_COMPRESSION:-none}")
 	# The configured memory bound, as a container limit: the processor runs
 	# with GOMEMLIMIT at 80 % of it and GOGC=off (DEPLOYED_GC with this
 	# bound; docs/operations.md), the rest is for
@@ -301,7 +305,7 @@ if want 7; then
 	processor() { processor_ "$@" CEM_SCORES_ENABLED=false; } # the stream path only: no scorer run over the dataset
 	log "7/7 processor at scale: $SCALE_KEYS customer keys x 2 events ($SCALE_EVENTS events)"
 	broker
-	lg kafka -brokers $BROKER -events "$SCALE_EVENTS" -per-customer 2 -seed 7 -id-prefix s7 >"$RUN/scale_preload.json"
+	lg kafka -brokers $BROKER -events "$SCALE_EVENTS" -per-customer 2 -seed 7 -id-prefix s7 "${ZIP[@]}" >"$RUN/scale_preload.json"
 	processor "${DBP}_scale" "${SCALE_GC[@]}" CEM_PROCESSOR_PPROF=true
 	(sleep 20 && curl -sf "http://$ADMIN/debug/pprof/profile?seconds=15" -o "$RUN/scale_cpu.pprof") &
 	lg watch -metrics "http://$ADMIN/metrics" -events "$SCALE_EVENTS" -pid "$PROCESSOR_PID" -timeout 60m >"$RUN/scale_drain.json"
@@ -310,7 +314,7 @@ if want 7; then
 	stop_last 1
 	# The first REPLAY events again (same ids: replays of stored keys) wait in
 	# the topic; a fresh processor must restore those keys and recognise them.
-	lg kafka -brokers $BROKER -events "$REPLAY" -per-customer 2 -seed 7 -id-prefix s7 >"$RUN/scale_replay.json"
+	lg kafka -brokers $BROKER -events "$REPLAY" -per-customer 2 -seed 7 -id-prefix s7 "${ZIP[@]}" >"$RUN/scale_replay.json"
 	T0=$(now_ms)
 	processor "${DBP}_scale" "${SCALE_GC[@]}" CEM_LOG_LEVEL=debug # flush timings in processor.log
 	lg firstflush -metrics "http://$ADMIN/metrics" -since "$T0" >"$RUN/scale_restart.json"
@@ -321,7 +325,7 @@ if want 7; then
 	processor "${DBP}_scale" "${SCALE_GC[@]}"
 	# New keys after the kill, so that the next instance has work even when
 	# the killed one had committed its whole flush.
-	lg kafka -brokers $BROKER -events 1000 -per-customer 2 -seed 8 -id-prefix s7b >"$RUN/scale_after_kill.json"
+	lg kafka -brokers $BROKER -events 1000 -per-customer 2 -seed 8 -id-prefix s7b "${ZIP[@]}" >"$RUN/scale_after_kill.json"
 	lg firstflush -metrics "http://$ADMIN/metrics" -since "$T1" >"$RUN/scale_recovery.json"
 	wait_until 600 "the processor to work off the replay" caught_up || die "the replay was not worked off"
 	lg state -metrics "http://$ADMIN/metrics" -pid "$PROCESSOR_PID" >"$RUN/scale_replayed.json"

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/segmentio/kafka-go"
+
 	"github.com/cemhq/cem/services/loadgen/internal/baseline"
 	"github.com/cemhq/cem/services/loadgen/internal/chwrite"
 	"github.com/cemhq/cem/services/loadgen/internal/kafkaload"
@@ -80,12 +82,17 @@ func runKafka(ctx context.Context, args []string, out, log io.Writer) error {
 	seed := fs.Uint64("seed", 1, "population seed")
 	prefix := fs.String("id-prefix", "", "prefix of every id")
 	per := fs.Int("per-customer", 0, "keep only the first N events of each customer's journey (0: all)")
+	codec := fs.String("compression", "none", "compression of the produced batches: none, gzip, snappy, lz4 or zstd")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	var compression kafka.Compression
+	if err := compression.UnmarshalText([]byte(*codec)); err != nil {
+		return fmt.Errorf("-compression: %w", err)
+	}
 	pop := population.New(population.Config{Seed: *seed, Customers: 1 << 30, IDPrefix: *prefix})
 	start := time.Now()
-	customers, keys, err := kafkaload.Preload(ctx, pop, kafkaload.Options{Brokers: strings.Split(*brokers, ","), Topic: *topic, Events: *n, PerCustomer: *per})
+	customers, keys, err := kafkaload.Preload(ctx, pop, kafkaload.Options{Brokers: strings.Split(*brokers, ","), Topic: *topic, Events: *n, PerCustomer: *per, Compression: compression})
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,10 @@ type Options struct {
 	// customer's journey (0: all): many distinct keys with few events each,
 	// the processor's scale test.
 	PerCustomer int
+	// Compression of the produced batches (kafka-go's codec; zero: none).
+	// The collector produces lz4 by default; compressed records also keep
+	// an in-memory dev broker small for large preloads.
+	Compression kafka.Compression
 }
 
 // Messages returns the Kafka records of evs.
@@ -52,7 +56,7 @@ func Preload(ctx context.Context, pop *population.Population, o Options) (custom
 	}
 	w := &kafka.Writer{
 		Addr: kafka.TCP(o.Brokers...), Topic: o.Topic, Balancer: &kafka.Hash{}, RequiredAcks: kafka.RequireAll,
-		BatchSize: o.Chunk, BatchTimeout: 5 * time.Millisecond, WriteTimeout: time.Minute,
+		BatchSize: o.Chunk, BatchTimeout: 5 * time.Millisecond, WriteTimeout: time.Minute, Compression: o.Compression,
 	}
 	defer func() {
 		if cerr := w.Close(); err == nil && cerr != nil {
