@@ -89,11 +89,12 @@ type Processor struct {
 	// one is FlushBusyInterval old (CEM_PROCESSOR_FLUSH_BUSY_ROWS,
 	// CEM_PROCESSOR_FLUSH_BUSY_INTERVAL); not the first flush after a start
 	// or rebalance. Defaults 500 (10k events/s at 50ms) and 200ms; 0 rows,
-	// or a busy interval not above FlushInterval, turns it off. Every flush writes one part per table, and ClickHouse
-	// merges parts: at 10k events/s for 25 s, 50ms flushes (9 a second) made
-	// it merge 27M rows for 0.3M inserted and use 26-28 s of CPU; 200ms
-	// flushes (4 a second) 16M rows and 16-17 s. Freshness p50/p99 went from
-	// 115-137 / 443-1,034 ms to 222-236 / 412-422 ms (docs/benchmarks.md).
+	// or a busy interval not above FlushInterval, turns it off. Every flush
+	// writes one part per table, and ClickHouse merges parts: at 10k
+	// events/s for 25 s, 50ms flushes (9 a second) made it merge 27M rows
+	// for 0.3M inserted and use 26-28 s of CPU; busy flushes (4 a second)
+	// 15-16M rows and 14-15 s. Freshness p50/p99 went from 115-137 /
+	// 443-1,034 ms to 214 / 354-361 ms (docs/benchmarks.md).
 	FlushBusyRows     int           `envconfig:"FLUSH_BUSY_ROWS" default:"500"`
 	FlushBusyInterval time.Duration `envconfig:"FLUSH_BUSY_INTERVAL" default:"200ms"`
 	// FetchMaxWait bounds one Kafka fetch wait (CEM_PROCESSOR_FETCH_MAX_WAIT).
